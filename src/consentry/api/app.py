@@ -1,0 +1,71 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from consentry import __version__
+from consentry.api import problems
+from consentry.api.limits import BodySizeLimit
+from consentry.api.routes import apps, checks, consents, customers, evidence, health, purposes
+from consentry.services import apps as app_service
+from consentry.services.hub import Hub
+
+log = logging.getLogger("consentry.sequencer")
+
+
+class SequencerLoop:
+    """Integrates new evidence into the tree in the background, so that every acknowledged
+    record has its ``seq`` within one second."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sequencer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.hub.settings.sequencer_interval):
+            try:
+                self.hub.sequencer.integrate_all()
+            except Exception as exc:  # keep integrating after a passing database error
+                log.warning("sequencer run failed (%s); retrying", type(exc).__name__)
+
+
+def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        loop = SequencerLoop(hub) if run_sequencer else None
+        if loop:
+            loop.start()
+        try:
+            yield
+        finally:
+            if loop:
+                loop.stop()
+
+    app = FastAPI(
+        title="Consentry",
+        version=__version__,
+        summary="Consent and preference hub: the integration API.",
+        lifespan=lifespan,
+    )
+    app.state.hub = hub
+    if hub.settings.admin_key:
+        app_service.ensure_admin(hub, hub.settings.admin_key)
+    problems.install(app)
+    for module in (health, apps, purposes, customers, consents, checks, evidence):
+        app.include_router(module.router)
+    app.add_middleware(BodySizeLimit, max_bytes=hub.settings.max_body_bytes)
+    return app

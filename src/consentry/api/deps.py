@@ -1,0 +1,60 @@
+"""Typed dependencies: the hub, and the caller with the scope a route needs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from consentry.domain.access import Caller, Scope
+from consentry.services import apps
+from consentry.services.hub import Hub
+
+
+def get_hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+HubDep = Annotated[Hub, Depends(get_hub)]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def authenticated(request: Request) -> Caller:
+    return apps.authenticate(get_hub(request), _bearer(request))
+
+
+def needs(*scopes: Scope) -> Callable[[Request], Caller]:
+    """A caller holding at least one of ``scopes`` (admin holds all)."""
+
+    def dependency(request: Request) -> Caller:
+        caller = authenticated(request)
+        if not any(caller.has(s) for s in scopes):
+            caller.require(scopes[0])
+        return caller
+
+    return dependency
+
+
+Admin = Annotated[Caller, Depends(needs(Scope.ADMIN))]
+CustomersRead = Annotated[Caller, Depends(needs(Scope.CUSTOMERS_READ))]
+CustomersWrite = Annotated[Caller, Depends(needs(Scope.CUSTOMERS_WRITE))]
+ProfileRead = Annotated[
+    Caller,
+    Depends(
+        needs(Scope.CUSTOMERS_READ, Scope.CUSTOMERS_WRITE, Scope.CONSENTS_READ,
+              Scope.CONSENTS_WRITE)
+    ),
+]
+ConsentsRead = Annotated[Caller, Depends(needs(Scope.CONSENTS_READ))]
+ConsentsWrite = Annotated[Caller, Depends(needs(Scope.CONSENTS_WRITE))]
+SubjectsManage = Annotated[Caller, Depends(needs(Scope.SUBJECTS_MANAGE))]
+AnyApp = Annotated[Caller, Depends(authenticated)]

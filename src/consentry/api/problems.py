@@ -1,0 +1,88 @@
+"""Every error as an RFC 9457 problem document, mapped in one place."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from consentry.domain.errors import DomainError
+
+PROBLEM_BASE = "https://consentry.dev/problems/"
+log = logging.getLogger("consentry.api")
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    slug: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    return Response(
+        orjson.dumps(body), status_code=status, media_type="application/problem+json",
+        headers=headers,
+    )
+
+
+def _validation_errors(exc: RequestValidationError) -> tuple[int, str, list[dict[str, Any]]]:
+    errors = []
+    for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            return 400, "the body is not valid JSON: " + str(err.get("msg")), [
+                {"loc": list(err.get("loc", ())), "msg": str(err.get("msg"))}
+            ]
+        errors.append({"loc": list(err.get("loc", ())), "msg": str(err.get("msg"))})
+    first = errors[0] if errors else {"loc": [], "msg": "invalid"}
+    where = ".".join(str(p) for p in first["loc"])
+    return 422, f"{where}: {first['msg']}", errors
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_request: Request, exc: DomainError) -> Response:
+        headers = {"Retry-After": "1"} if exc.slug == "not-yet-integrated" else None
+        return problem(exc.status, exc.title, exc.detail, exc.slug, exc.errors, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> Response:
+        status, detail, errors = _validation_errors(exc)
+        title = "Malformed JSON" if status == 400 else "Invalid input"
+        return problem(status, title, detail, "malformed-json" if status == 400 else "invalid-input",
+                       errors)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_request: Request, exc: HTTPException) -> Response:
+        titles = {404: "Not found", 405: "Method not allowed", 413: "Body too large"}
+        return problem(
+            exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail),
+            {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error"),
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, _exc: IntegrityError) -> Response:
+        # A uniqueness race lost to a concurrent writer: nothing was written; retrying is safe.
+        return problem(409, "Conflict", "a concurrent request changed the same data; retry",
+                       "conflict")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> Response:
+        log.error("unexpected error: %s", type(exc).__name__, exc_info=exc)
+        return problem(500, "Internal error", "the server failed; nothing was written",
+                       "internal-error")

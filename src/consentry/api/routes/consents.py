@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from consentry.api.deps import ConsentsRead, ConsentsWrite, HubDep
+from consentry.api.writes import write
+from consentry.schemas import ConsentChange, ConsentChanged, ConsentList, History, WithdrawAll, WithdrewAll
+from consentry.services import consents
+
+router = APIRouter(prefix="/v1/customers/{customer_id}/consents", tags=["consents"])
+
+
+@router.post("", status_code=201, response_model=ConsentChanged)
+def record_consent(
+    hub: HubDep, caller: ConsentsWrite, customer_id: str, body: ConsentChange, request: Request
+) -> Response:
+    """Grant or withdraw one purpose (one channel, or all when ``channel`` is omitted).
+    The evidence record and the new state are written together; the answer means durable."""
+    return write(
+        hub, request, caller, body, 201,
+        lambda conn: consents.record_change(hub, conn, caller, customer_id, body),
+    )
+
+
+@router.post("/withdraw-all", status_code=201, response_model=WithdrewAll)
+def withdraw_all(
+    hub: HubDep, caller: ConsentsWrite, customer_id: str, body: WithdrawAll, request: Request
+) -> Response:
+    """Opt out of everything in one step: one evidence record per withdrawal."""
+    return write(
+        hub, request, caller, body, 201,
+        lambda conn: consents.withdraw_all(hub, conn, caller, customer_id, body),
+    )
+
+
+@router.get("", response_model=ConsentList)
+def list_consents(hub: HubDep, caller: ConsentsRead, customer_id: str) -> object:
+    return consents.list_consents(hub, caller, customer_id)
+
+
+@router.get("/history", response_model=History)
+def consent_history(
+    hub: HubDep,
+    caller: ConsentsRead,
+    customer_id: str,
+    limit: int = Query(100),
+    after: str | None = None,
+) -> object:
+    """The customer's evidence records, oldest first."""
+    return consents.history(hub, caller, customer_id, after, limit)

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import orjson
+from fastapi import APIRouter, Query
+from starlette.responses import Response, StreamingResponse
+
+from consentry.api.deps import AnyApp, ConsentsRead, HubDep
+from consentry.schemas import ConsistencyProofOut, InclusionProofOut, TreeHeadOut
+from consentry.services import evidence
+
+router = APIRouter(tags=["evidence"])
+
+
+@router.get("/v1/evidence/head", response_model=TreeHeadOut)
+def tree_head(hub: HubDep, _caller: AnyApp) -> object:
+    """The signed tree head; it covers every record acknowledged before the request."""
+    return evidence.head(hub).as_json()
+
+
+@router.get("/v1/evidence/records/{record_id}/proof", response_model=InclusionProofOut)
+def inclusion_proof(
+    hub: HubDep, _caller: AnyApp, record_id: str, size: int | None = Query(None, ge=1)
+) -> object:
+    return evidence.inclusion_proof(hub, record_id, size)
+
+
+@router.get("/v1/evidence/consistency", response_model=ConsistencyProofOut)
+def consistency_proof(
+    hub: HubDep,
+    _caller: AnyApp,
+    from_size: int = Query(alias="from", ge=0),
+    to_size: int = Query(alias="to", ge=0),
+) -> object:
+    return evidence.consistency_proof(hub, from_size, to_size)
+
+
+@router.get(
+    "/v1/evidence/export",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}}}},
+)
+def export_log(hub: HubDep, _caller: AnyApp) -> StreamingResponse:
+    """The whole log, one leaf a line in ``seq`` order, up to the current signed head (whose
+    size and root are in the ``Consentry-Tree-Size`` and ``Consentry-Root-Hash`` headers)."""
+    head = evidence.head(hub)
+    return StreamingResponse(
+        evidence.export_lines(hub, head.size),
+        media_type="application/x-ndjson",
+        headers={"Consentry-Tree-Size": str(head.size), "Consentry-Root-Hash": head.root_hash},
+    )
+
+
+@router.get("/v1/receipts/{record_id}", responses={200: {"content": {"application/jose": {}}}})
+def consent_receipt(hub: HubDep, caller: ConsentsRead, record_id: str) -> Response:
+    """A compact JWS (EdDSA) the customer can keep as proof of what they agreed to."""
+    return Response(evidence.receipt(hub, caller, record_id), media_type="application/jose")
+
+
+@router.get("/.well-known/jwks.json", tags=["evidence"])
+def jwks(hub: HubDep) -> Response:
+    """The public keys that verify tree heads and receipts."""
+    return Response(orjson.dumps(hub.signer.jwks()), media_type="application/json")

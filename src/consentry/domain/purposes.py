@@ -1,0 +1,96 @@
+"""Purposes (what data is used for), their legal basis and their versioned notices."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from consentry.domain.canonical import canonical_json
+from consentry.domain.errors import InvalidInput, UnknownChannel
+
+
+class LegalBasis(StrEnum):
+    CONSENT = "consent"
+    LEGITIMATE_INTEREST = "legitimate_interest"
+    CONTRACT = "contract"
+    LEGAL_OBLIGATION = "legal_obligation"
+
+
+# The channels a purpose may reach a customer through. A closed list catches typos
+# ("e-mail", "sms ") at the door instead of silently creating a channel nobody checks.
+CHANNELS = ("email", "sms", "post", "phone", "push", "in_app", "web", "store", "social", "ads")
+
+_PURPOSE_ID = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+
+
+def validate_purpose_id(purpose_id: str) -> str:
+    if not _PURPOSE_ID.match(purpose_id):
+        raise InvalidInput(
+            f"{purpose_id!r} is not a purpose id: use 1-64 lower-case letters, digits, _ or -,"
+            " starting with a letter",
+            [{"loc": ["id"], "msg": "bad purpose id"}],
+        )
+    return purpose_id
+
+
+def validate_channels(channels: list[str]) -> tuple[str, ...]:
+    unknown = [c for c in channels if c not in CHANNELS]
+    if unknown:
+        raise UnknownChannel(
+            f"unknown channel {unknown[0]!r}; channels are {', '.join(CHANNELS)}",
+            [{"loc": ["channels"], "msg": f"unknown channel {c!r}"} for c in unknown],
+        )
+    if len(set(channels)) != len(channels):
+        raise InvalidInput("a channel is listed twice", [{"loc": ["channels"], "msg": "repeated"}])
+    return tuple(channels)
+
+
+def notice_hash(title: str, description: str) -> str:
+    """SHA-256 hex of the canonical notice: ``{"description": …, "title": …}`` as canonical JSON."""
+    return hashlib.sha256(canonical_json({"title": title, "description": description})).hexdigest()
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What the customer was shown: one version of a purpose's title and description."""
+
+    purpose: str
+    version: int
+    title: str
+    description: str
+    notice_hash: str
+    reconsent: bool
+    published_at: int
+
+
+@dataclass(frozen=True)
+class Purpose:
+    id: str
+    version: int
+    title: str
+    description: str
+    notice_hash: str
+    legal_basis: LegalBasis
+    channels: tuple[str, ...]
+    sensitive: bool
+    expires_after_days: int | None
+    # Grants given under a version below this one read as stale (set by a reconsent).
+    stale_before_version: int
+    created_at: int
+    updated_at: int
+
+    def check_channel(self, channel: str | None) -> None:
+        if channel is None:
+            return
+        if channel not in self.channels:
+            allowed = ", ".join(self.channels) or "none (omit the channel)"
+            raise UnknownChannel(
+                f"purpose {self.id!r} has no channel {channel!r}; its channels are {allowed}",
+                [{"loc": ["channel"], "msg": f"not a channel of {self.id}"}],
+            )
+
+    def scopes(self) -> tuple[str | None, ...]:
+        """The channel entries a customer's consent list shows for this purpose."""
+        return self.channels if self.channels else (None,)

@@ -1,0 +1,250 @@
+"""The wire format of the integration API (pydantic models), shared by the API, the importer
+and the client. Unknown fields are refused so that typos are reported, not ignored."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from consentry.domain.access import Scope
+from consentry.domain.consent import Action, ActorType, Source
+from consentry.domain.purposes import LegalBasis
+
+MAX_BATCH = 100_000
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AppCreate(Strict):
+    name: str = Field(min_length=1, max_length=200, examples=["mailer"])
+    scopes: list[Scope] = Field(min_length=1, examples=[["consents:read"]])
+    purposes: list[str] = Field(default_factory=list, examples=[["newsletter"]])
+
+
+class AppOut(BaseModel):
+    id: str
+    name: str
+    scopes: list[str]
+    purposes: list[str]
+    created_at: str
+    revoked_at: str | None = None
+
+
+class AppCreated(AppOut):
+    key: str = Field(description="Shown once; only its hash is stored.")
+
+
+class PurposeCreate(Strict):
+    id: str = Field(min_length=1, max_length=64, examples=["newsletter"])
+    title: str = Field(min_length=1, max_length=200, examples=["Newsletter and offers"])
+    description: str = Field(
+        min_length=1, max_length=5000, examples=["We e-mail you our offers, at most twice a month."]
+    )
+    legal_basis: LegalBasis = Field(examples=["consent"])
+    channels: list[str] = Field(default_factory=list, examples=[["email", "sms", "post"]])
+    sensitive: bool = False
+    expires_after_days: int | None = Field(default=None, ge=1, le=36500, examples=[730])
+
+
+class PurposeUpdate(Strict):
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, min_length=1, max_length=5000)
+    legal_basis: LegalBasis | None = None
+    channels: list[str] | None = None
+    sensitive: bool | None = None
+    expires_after_days: int | None = Field(default=None, ge=1, le=36500)
+    reconsent: bool = Field(
+        default=False,
+        description="With a changed notice: earlier grants read as stale until granted again.",
+    )
+
+
+class PurposeOut(BaseModel):
+    id: str
+    version: int
+    title: str
+    description: str
+    notice_hash: str
+    legal_basis: str
+    channels: list[str]
+    sensitive: bool
+    expires_after_days: int | None
+    stale_before_version: int
+    created_at: str
+    updated_at: str
+
+
+class Identifiers(Strict):
+    email: str | None = Field(default=None, max_length=320, examples=["ann@example.com"])
+    loyalty_card: str | None = Field(default=None, max_length=64, examples=["6001234"])
+    phone: str | None = Field(default=None, max_length=40, examples=["+447700900123"])
+
+
+class CustomerCreate(Strict):
+    identifiers: Identifiers = Field(default_factory=Identifiers)
+    name: str | None = Field(default=None, min_length=1, max_length=200, examples=["Ann Lee"])
+    postcode: str | None = Field(default=None, min_length=1, max_length=16, examples=["SW1A 1AA"])
+
+
+class CustomerLookup(Strict):
+    email: str | None = Field(default=None, max_length=320)
+    loyalty_card: str | None = Field(default=None, max_length=64)
+    phone: str | None = Field(default=None, max_length=40)
+    name: str | None = Field(default=None, max_length=200)
+    postcode: str | None = Field(default=None, max_length=16)
+
+
+class CustomerOut(BaseModel):
+    id: str
+    created_at: str
+    status: str
+    restricted: bool
+    identifiers: dict[str, str] | None = None
+    name: str | None = None
+    postcode: str | None = None
+
+
+class CustomerId(BaseModel):
+    id: str
+
+
+class Actor(Strict):
+    type: ActorType
+    id: str | None = Field(default=None, max_length=200, examples=["clerk-17"])
+
+
+class ConsentChange(Strict):
+    purpose: str = Field(max_length=64, examples=["newsletter"])
+    channel: str | None = Field(default=None, max_length=16, examples=["email"])
+    action: Action
+    notice_version: int = Field(ge=1, examples=[1])
+    source: Source
+    actor: Actor
+    location: str | None = Field(default=None, max_length=200, examples=["store-12"])
+    captured_at: AwareDatetime | None = Field(default=None, examples=["2026-11-22T14:03:00Z"])
+    proof: dict[str, Any] | None = Field(
+        default=None, examples=[{"user_agent": "…", "method": "tablet-signature"}]
+    )
+
+
+class WithdrawAll(Strict):
+    source: Source
+    actor: Actor
+    location: str | None = Field(default=None, max_length=200)
+    captured_at: AwareDatetime | None = None
+    proof: dict[str, Any] | None = None
+
+
+class ConsentEntryOut(BaseModel):
+    purpose: str
+    channel: str | None
+    status: Literal["granted", "withdrawn", "expired", "stale", "not_set"]
+    allowed: bool
+    since: str | None
+    purpose_version: int | None
+    record_id: str | None
+
+
+class ActorOut(BaseModel):
+    type: str
+    id: str | None
+
+
+class EvidenceRecordOut(BaseModel):
+    """An evidence record: its leaf fields, plus ``seq``, ``leaf_hash`` and the clear values
+    behind the commitments (until erasure destroys them)."""
+
+    v: int
+    id: str
+    seq: int | None
+    customer_id: str
+    purpose: str
+    purpose_version: int
+    notice_hash: str
+    channel: str | None
+    action: str
+    source: str
+    actor_type: str
+    actor_commitment: str | None
+    location_commitment: str | None
+    proof_commitment: str | None
+    captured_at: str
+    recorded_at: str
+    leaf_hash: str
+    actor: ActorOut
+    location: str | None
+    proof: dict[str, Any] | None
+
+
+class ConsentChanged(BaseModel):
+    record: EvidenceRecordOut
+    state: list[ConsentEntryOut]
+
+
+class WithdrewAll(BaseModel):
+    records: list[EvidenceRecordOut]
+    consents: list[ConsentEntryOut]
+
+
+class ConsentList(BaseModel):
+    consents: list[ConsentEntryOut]
+
+
+class History(BaseModel):
+    records: list[EvidenceRecordOut]
+    next: str | None
+
+
+class CheckOut(BaseModel):
+    allowed: bool
+    reason: str
+    record_id: str | None
+    since: str | None
+
+
+class BatchCheck(Strict):
+    purpose: str = Field(max_length=64)
+    channel: str | None = Field(default=None, max_length=16)
+    customers: list[str] = Field(max_length=MAX_BATCH)
+
+
+class BatchCheckOut(BaseModel):
+    allowed: list[str]
+    denied: list[str]
+    unknown: list[str]
+
+
+class TreeHeadOut(BaseModel):
+    size: int
+    root_hash: str
+    timestamp: str
+    signature: str
+    key_id: str
+
+
+class InclusionProofOut(BaseModel):
+    leaf_index: int
+    tree_size: int
+    audit_path: list[str]
+    leaf_hash: str
+    root_hash: str
+
+
+class ConsistencyProofOut(BaseModel):
+    proof: list[str]
+
+
+class Page(BaseModel):
+    next: str | None
+
+
+class AppPage(Page):
+    apps: list[AppOut]
+
+
+class PurposePage(Page):
+    purposes: list[PurposeOut]
+

@@ -1,0 +1,1 @@
+"""Use cases. Each opens its own transaction (or takes the caller's, for idempotent writes)."""

@@ -1,0 +1,297 @@
+"""Recording consent: grant, withdraw, withdraw everything; reading state and history.
+
+Every accepted change appends one evidence record and updates the current state in the same
+transaction (both or neither). The customer's row is locked first, so two writers for one
+customer apply their records in the order they are written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection
+
+from consentry.domain.access import Caller
+from consentry.domain.clock import rfc3339, rfc3339_micros, to_micros
+from consentry.domain.consent import (
+    ALL_CHANNELS,
+    Action,
+    ActorType,
+    ConsentEntry,
+    Source,
+    decide,
+    in_force,
+    status_of,
+)
+from consentry.domain.errors import (
+    InvalidInput,
+    OutdatedNotice,
+    SensitivePurposeNeedsCustomer,
+)
+from consentry.domain.evidence import EvidenceRecord, Opening
+from consentry.domain.ids import new_id
+from consentry.domain.purposes import LegalBasis, Purpose
+from consentry.schemas import ConsentChange, WithdrawAll
+from consentry.services import customers, purposes
+from consentry.services.hub import Hub
+from consentry.store import consents as store
+from consentry.store import purposes as purpose_store
+from consentry.store.customers import CustomerRow
+from consentry.store.pagination import check_limit, decode_cursor, encode_cursor
+
+# A till's clock may run a little fast; a capture further in the future is an error.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Capture:
+    """Who captured a change, where, when, and with what proof."""
+
+    source: Source
+    actor_type: ActorType
+    actor_id: str | None
+    location: str | None
+    captured_at: datetime | None
+    proof: dict[str, Any] | None
+
+
+def capture_of(body: ConsentChange | WithdrawAll) -> Capture:
+    return Capture(
+        body.source, body.actor.type, body.actor.id, body.location, body.captured_at, body.proof
+    )
+
+
+def record_json(row_leaf: dict[str, Any], seq: int | None, leaf_hash: bytes,
+                openings: dict[str, Any] | None) -> dict[str, Any]:
+    openings = openings or {}
+
+    def clear(name: str) -> Any:
+        opening = openings.get(name)
+        return opening["value"] if opening else None
+
+    return {
+        **row_leaf,
+        "seq": seq,
+        "leaf_hash": leaf_hash.hex(),
+        "actor": {"type": row_leaf["actor_type"], "id": clear("actor")},
+        "location": clear("location"),
+        "proof": clear("proof"),
+    }
+
+
+def append_record(
+    hub: Hub,
+    conn: Connection,
+    customer: CustomerRow,
+    purpose: Purpose,
+    *,
+    channel: str | None,
+    action: Action,
+    notice_version: int,
+    notice_hash: str,
+    capture: Capture,
+    current: dict[tuple[str, str], ConsentEntry],
+) -> dict[str, Any]:
+    """Write one evidence record and apply it to the state; the record as the API shows it."""
+    now = hub.now()
+    captured = capture.captured_at or now
+    if captured > now + CLOCK_SKEW:
+        raise InvalidInput(
+            "captured_at lies in the future", [{"loc": ["captured_at"], "msg": "in the future"}]
+        )
+    openings = {
+        name: Opening.of(value)
+        for name, value in (
+            ("actor", capture.actor_id),
+            ("location", capture.location),
+            ("proof", capture.proof),
+        )
+        if value is not None
+    }
+    record = EvidenceRecord(
+        id=new_id("rec"),
+        customer_id=customer.id,
+        purpose=purpose.id,
+        purpose_version=notice_version,
+        notice_hash=notice_hash,
+        channel=channel,
+        action=action,
+        source=capture.source,
+        actor_type=capture.actor_type,
+        actor_commitment=openings["actor"].commitment() if "actor" in openings else None,
+        location_commitment=openings["location"].commitment() if "location" in openings else None,
+        proof_commitment=openings["proof"].commitment() if "proof" in openings else None,
+        captured_at=rfc3339(captured),
+        recorded_at=rfc3339(now),
+    )
+    leaf = record.leaf()
+    leaf_bytes = record.leaf_bytes()
+    leaf_hash = record.leaf_hash()
+    since = to_micros(captured)
+    order = store.insert_record(
+        conn,
+        record_id=record.id,
+        customer_id=customer.id,
+        purpose=purpose.id,
+        purpose_version=notice_version,
+        channel=channel,
+        action=action.value,
+        captured_at=since,
+        leaf=leaf_bytes,
+        leaf_hash=leaf_hash,
+    )
+    stored_openings = {k: {"salt": o.salt, "value": o.value} for k, o in openings.items()}
+    store.insert_openings(conn, record.id, customer.id, stored_openings)
+    scope = channel or ALL_CHANNELS
+    entry = ConsentEntry(action, notice_version, record.id, since, order)
+    previous = current.get((purpose.id, scope))
+    if entry.supersedes(previous):
+        store.put_entry(conn, customer.id, purpose.id, scope, entry, exists=previous is not None)
+        current[(purpose.id, scope)] = entry
+    return record_json(leaf, None, leaf_hash, stored_openings)
+
+
+def record_change(
+    hub: Hub, conn: Connection, caller: Caller, customer_id: str, body: ConsentChange
+) -> dict[str, Any]:
+    customer = customers.require_active(conn, customer_id, for_update=True)
+    purpose = purposes.require(conn, body.purpose)
+    caller.require_purpose(purpose.id)
+    purpose.check_channel(body.channel)
+    if body.action is Action.GRANT:
+        if body.notice_version != purpose.version:
+            raise OutdatedNotice(
+                f"the customer saw notice version {body.notice_version} of {purpose.id!r}, "
+                f"but version {purpose.version} is current: show the current notice and ask again",
+                [{"loc": ["notice_version"], "msg": f"current version is {purpose.version}"}],
+            )
+        if purpose.sensitive and body.actor.type is not ActorType.CUSTOMER:
+            raise SensitivePurposeNeedsCustomer(
+                f"{purpose.id!r} is a sensitive purpose: only the customer can grant it",
+                [{"loc": ["actor", "type"], "msg": "must be customer"}],
+            )
+    elif body.notice_version > purpose.version:
+        raise InvalidInput(
+            f"{purpose.id!r} has no notice version {body.notice_version} yet",
+            [{"loc": ["notice_version"], "msg": f"at most {purpose.version}"}],
+        )
+    notice = purposes.notice_hash_of(conn, purpose, body.notice_version)
+    current = store.entries(conn, customer.id, purpose.id)
+    record = append_record(
+        hub, conn, customer, purpose,
+        channel=body.channel, action=body.action, notice_version=body.notice_version,
+        notice_hash=notice, capture=capture_of(body), current=current,
+    )
+    return {"record": record, "state": purpose_state(purpose, current, hub.now_micros(), customer)}
+
+
+def withdraw_all(
+    hub: Hub, conn: Connection, caller: Caller, customer_id: str, body: WithdrawAll
+) -> dict[str, Any]:
+    """Opt out of everything in one step: every grant in force is withdrawn, and every
+    legitimate-interest purpose not yet objected to is objected to."""
+    customer = customers.require_active(conn, customer_id, for_update=True)
+    current = store.entries(conn, customer.id)
+    capture = capture_of(body)
+    records = []
+    all_purposes = purpose_store.all_purposes(conn)
+    for purpose in all_purposes:
+        if not caller.may_use(purpose.id):
+            continue
+        scopes: list[str] = [
+            scope for (p, scope), entry in current.items()
+            if p == purpose.id and entry.action is Action.GRANT
+        ]
+        if (
+            purpose.legal_basis is LegalBasis.LEGITIMATE_INTEREST
+            and (purpose.id, ALL_CHANNELS) not in current
+        ):
+            scopes.append(ALL_CHANNELS)
+        for scope in sorted(scopes):
+            records.append(
+                append_record(
+                    hub, conn, customer, purpose,
+                    channel=None if scope == ALL_CHANNELS else scope,
+                    action=Action.WITHDRAW, notice_version=purpose.version,
+                    notice_hash=purpose.notice_hash, capture=capture, current=current,
+                )
+            )
+    now = hub.now_micros()
+    return {
+        "records": records,
+        "consents": [
+            entry
+            for purpose in all_purposes
+            if caller.may_use(purpose.id)
+            for entry in purpose_state(purpose, current, now, customer)
+        ],
+    }
+
+
+def purpose_state(
+    purpose: Purpose,
+    current: dict[tuple[str, str], ConsentEntry],
+    now: int,
+    customer: CustomerRow,
+) -> list[dict[str, Any]]:
+    """One entry per channel of the purpose (one with channel null if it has none)."""
+    general = current.get((purpose.id, ALL_CHANNELS))
+    out = []
+    for channel in purpose.scopes():
+        entry = in_force(current.get((purpose.id, channel)) if channel else None, general)
+        status = status_of(purpose, entry, now)
+        decision = decide(
+            purpose, entry, now,
+            erased=customer.status == "erased", restricted=customer.restricted,
+        )
+        out.append(
+            {
+                "purpose": purpose.id,
+                "channel": channel,
+                "status": status.value,
+                "allowed": decision.allowed,
+                "since": rfc3339_micros(entry.since) if entry else None,
+                "purpose_version": entry.purpose_version if entry else None,
+                "record_id": entry.record_id if entry else None,
+            }
+        )
+    return out
+
+
+def list_consents(hub: Hub, caller: Caller, customer_id: str) -> dict[str, Any]:
+    with hub.db.read() as conn:
+        customer = customers.require_active(conn, customer_id)
+        current = store.entries(conn, customer_id)
+        all_purposes = purpose_store.all_purposes(conn)
+    now = hub.now_micros()
+    return {
+        "consents": [
+            entry
+            for purpose in all_purposes
+            if caller.may_use(purpose.id)
+            for entry in purpose_state(purpose, current, now, customer)
+        ]
+    }
+
+
+def history(
+    hub: Hub, caller: Caller, customer_id: str, after: str | None, limit: int
+) -> dict[str, Any]:
+    check_limit(limit)
+    cursor = decode_cursor(after)
+    if cursor is not None and not isinstance(cursor, int):
+        raise InvalidInput("the cursor is not one this server gave out")
+    with hub.db.read() as conn:
+        customers.require(conn, customer_id)
+        rows = store.history_rows(conn, customer_id, cursor, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    records = []
+    for row in rows:
+        leaf = orjson.loads(row.leaf)
+        if caller.may_use(leaf["purpose"]):
+            records.append(record_json(leaf, row.seq, bytes(row.leaf_hash), row.openings))
+    return {"records": records, "next": encode_cursor(rows[-1].pk) if more else None}

@@ -1,0 +1,122 @@
+"""The evidence log as auditors and customers see it: heads, proofs, export, receipts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+
+from consentry.domain.access import Caller
+from consentry.domain.canonical import canonical_json
+from consentry.domain.clock import parse_rfc3339, to_micros
+from consentry.domain.consent import Action, ConsentEntry, Status, status_of
+from consentry.domain.errors import InvalidInput, NotFound, NotYetIntegrated
+from consentry.domain.heads import TreeHead
+from consentry.domain.receipts import receipt_payload
+from consentry.services.consents import record_json
+from consentry.services.hub import Hub
+from consentry.store import consents as consent_store
+from consentry.store import evidence as store
+from consentry.store import purposes as purpose_store
+
+
+def head(hub: Hub) -> TreeHead:
+    """A signed head covering every acknowledged record: pending leaves are integrated first."""
+    hub.sequencer.integrate_all()
+    with hub.db.read() as conn:
+        latest = store.latest_head(conn)
+    assert latest is not None  # the hub signs the empty head on start
+    return latest
+
+
+def latest_head(hub: Hub) -> TreeHead:
+    with hub.db.read() as conn:
+        latest = store.latest_head(conn)
+    return latest if latest is not None else head(hub)
+
+
+def inclusion_proof(hub: Hub, record_id: str, size: int | None) -> dict[str, Any]:
+    with hub.db.read() as conn:
+        found = store.seq_of(conn, record_id)
+        current = store.latest_head(conn)
+    if found is None:
+        raise NotFound(f"no evidence record {record_id!r}")
+    seq, leaf_hash = found
+    if seq is None:
+        raise NotYetIntegrated(
+            "the record is acknowledged but not yet in the tree; ask again in a second"
+        )
+    tree_size = size if size is not None else (current.size if current else 0)
+    if current is None or tree_size > current.size:
+        raise InvalidInput(
+            f"no signed head of size {tree_size} yet",
+            [{"loc": ["query", "size"], "msg": "larger than the log"}],
+        )
+    if seq >= tree_size:
+        raise InvalidInput(
+            f"record {seq} is not in a tree of size {tree_size}",
+            [{"loc": ["query", "size"], "msg": f"must be above {seq}"}],
+        )
+    tree = hub.tree.at_least(tree_size)
+    return {
+        "leaf_index": seq,
+        "tree_size": tree_size,
+        "audit_path": [h.hex() for h in tree.inclusion_proof(seq, tree_size)],
+        "leaf_hash": leaf_hash.hex(),
+        "root_hash": tree.root(tree_size).hex(),
+    }
+
+
+def consistency_proof(hub: Hub, old_size: int, new_size: int) -> dict[str, Any]:
+    current = latest_head(hub)
+    if not 0 <= old_size <= new_size or new_size > current.size:
+        raise InvalidInput(
+            f"need 0 <= from <= to <= {current.size} (the log's size)",
+            [{"loc": ["query"], "msg": "sizes out of range"}],
+        )
+    tree = hub.tree.at_least(new_size)
+    return {"proof": [h.hex() for h in tree.consistency_proof(old_size, new_size)]}
+
+
+def export_lines(hub: Hub, size: int) -> Iterator[bytes]:
+    """One line a leaf in ``seq`` order: the leaf with its ``seq`` and ``leaf_hash`` beside it."""
+    for seq, leaf, leaf_hash in store.export_rows(hub.db, size):
+        line = orjson.loads(leaf)
+        line["seq"] = seq
+        line["leaf_hash"] = leaf_hash.hex()
+        yield canonical_json(line) + b"\n"
+
+
+def receipt(hub: Hub, caller: Caller, record_id: str) -> str:
+    with hub.db.read() as conn:
+        row = consent_store.record_by_id(conn, record_id)
+        if row is None:
+            raise NotFound(f"no evidence record {record_id!r}")
+        leaf = orjson.loads(row.leaf)
+        caller.require_purpose(leaf["purpose"])
+        purpose = purpose_store.get(conn, leaf["purpose"])
+    assert purpose is not None
+    record = record_json(leaf, row.seq, bytes(row.leaf_hash), row.openings)
+    entry = ConsentEntry(
+        Action(leaf["action"]), leaf["purpose_version"], leaf["id"],
+        to_micros(parse_rfc3339(leaf["captured_at"])), row.pk,
+    )
+    expired = status_of(purpose, entry, hub.now_micros()) is Status.EXPIRED
+    settings = hub.settings
+    claims = receipt_payload(
+        record=record,
+        purpose_title=purpose.title,
+        purpose_sensitive=purpose.sensitive,
+        legal_basis=purpose.legal_basis.value,
+        controller={
+            "piiController": settings.controller_name,
+            "contact": settings.controller_contact,
+        },
+        jurisdiction=settings.jurisdiction,
+        policy_url=settings.policy_url,
+        issued_at=hub.now(),
+        expired=expired,
+    )
+    return hub.signer.sign_jws(claims)
+

@@ -1,0 +1,122 @@
+"""Customers and their identifiers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from consentry.store.tables import customers, identifiers
+
+# PostgreSQL takes at most 65,535 bound parameters a statement, SQLite 32,766.
+CHUNK = 30_000
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    id: str
+    name: str | None
+    postcode: str | None
+    status: str
+    restricted: bool
+    created_at: int
+    erased_at: int | None
+
+
+def _row(row: Any) -> CustomerRow:
+    return CustomerRow(
+        row.id, row.name, row.postcode, row.status, bool(row.restricted), row.created_at,
+        row.erased_at,
+    )
+
+
+def insert(conn: Connection, row: CustomerRow, name_key: str | None) -> None:
+    conn.execute(
+        customers.insert().values(
+            id=row.id,
+            name=row.name,
+            name_key=name_key,
+            postcode=row.postcode,
+            status=row.status,
+            restricted=row.restricted,
+            created_at=row.created_at,
+        )
+    )
+
+
+def get(conn: Connection, customer_id: str, *, for_update: bool = False) -> CustomerRow | None:
+    query = select(customers).where(customers.c.id == customer_id)
+    if for_update:
+        # Serialises writers of one customer on PostgreSQL, so their records are written,
+        # ordered and applied one after the other (SQLite's write lock already does this).
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    return _row(row) if row else None
+
+
+def holders(conn: Connection, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Which customer already holds each (kind, value) identifier."""
+    found: dict[tuple[str, str], str] = {}
+    for kind, value in pairs:
+        holder = conn.execute(
+            select(identifiers.c.customer_id).where(
+                identifiers.c.kind == kind, identifiers.c.value == value
+            )
+        ).scalar()
+        if holder is not None:
+            found[(kind, value)] = holder
+    return found
+
+
+def add_identifiers(conn: Connection, customer_id: str, pairs: list[tuple[str, str]]) -> None:
+    if pairs:
+        conn.execute(
+            identifiers.insert(),
+            [{"kind": k, "value": v, "customer_id": customer_id} for k, v in pairs],
+        )
+
+
+def identifiers_of(conn: Connection, customer_id: str) -> dict[str, str]:
+    rows = conn.execute(
+        select(identifiers.c.kind, identifiers.c.value).where(
+            identifiers.c.customer_id == customer_id
+        )
+    )
+    return {r.kind: r.value for r in rows}
+
+
+def by_identifier(conn: Connection, kind: str, value: str) -> str | None:
+    return conn.execute(
+        select(identifiers.c.customer_id).where(
+            identifiers.c.kind == kind, identifiers.c.value == value
+        )
+    ).scalar()
+
+
+def by_name_and_postcode(conn: Connection, name_key: str, postcode: str) -> list[str]:
+    rows = conn.execute(
+        select(customers.c.id)
+        .where(
+            customers.c.name_key == name_key,
+            customers.c.postcode == postcode,
+            customers.c.status == "active",
+        )
+        .limit(2)
+    )
+    return [r.id for r in rows]
+
+
+def states(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[str, bool]]:
+    """(status, restricted) of each known customer among ``ids``."""
+    found: dict[str, tuple[str, bool]] = {}
+    for start in range(0, len(ids), CHUNK):
+        rows = conn.execute(
+            select(customers.c.id, customers.c.status, customers.c.restricted).where(
+                customers.c.id.in_(ids[start : start + CHUNK])
+            )
+        )
+        for r in rows:
+            found[r.id] = (r.status, bool(r.restricted))
+    return found

@@ -1,0 +1,116 @@
+"""The log as stored: pending leaves, sequence numbers, the tree's frontier, signed heads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select, update
+
+from consentry.domain.heads import TreeHead
+from consentry.store.database import Database
+from consentry.store.tables import evidence_records, tree_heads, tree_state
+
+
+def pending(conn: Connection, limit: int) -> list[tuple[int, bytes]]:
+    rows = conn.execute(
+        select(evidence_records.c.pk, evidence_records.c.leaf_hash)
+        .where(evidence_records.c.seq.is_(None))
+        .order_by(evidence_records.c.pk)
+        .limit(limit)
+    )
+    return [(r.pk, bytes(r.leaf_hash)) for r in rows]
+
+
+_SET_SEQ = (
+    update(evidence_records)
+    .where(evidence_records.c.pk == bindparam("b_pk"))
+    .values(seq=bindparam("b_seq"))
+)
+
+
+def assign_seqs(conn: Connection, pairs: list[tuple[int, int]]) -> None:
+    conn.execute(_SET_SEQ, [{"b_pk": pk, "b_seq": seq} for pk, seq in pairs])
+
+
+def frontier(conn: Connection) -> tuple[int, list[bytes]] | None:
+    """The tree's size and right frontier; None before the first head was signed."""
+    row = conn.execute(select(tree_state).where(tree_state.c.id == 1)).first()
+    if row is None:
+        return None
+    return row.size, [bytes.fromhex(h) for h in row.frontier]
+
+
+def put_frontier(conn: Connection, size: int, hashes: list[bytes], existed: bool) -> None:
+    values = {"size": size, "frontier": [h.hex() for h in hashes]}
+    if existed:
+        conn.execute(update(tree_state).where(tree_state.c.id == 1).values(**values))
+    else:
+        conn.execute(tree_state.insert().values(id=1, **values))
+
+
+def insert_head(conn: Connection, head: TreeHead, signed_at: int) -> None:
+    conn.execute(
+        tree_heads.insert().values(
+            size=head.size,
+            root_hash=head.root_hash,
+            timestamp=head.timestamp,
+            signature=head.signature,
+            key_id=head.key_id,
+            signed_at=signed_at,
+        )
+    )
+
+
+def _head(row: Any) -> TreeHead:
+    return TreeHead(row.size, row.root_hash, row.timestamp, row.signature, row.key_id)
+
+
+def latest_head(conn: Connection) -> TreeHead | None:
+    row = conn.execute(select(tree_heads).order_by(tree_heads.c.size.desc()).limit(1)).first()
+    return _head(row) if row else None
+
+
+def head_of_size(conn: Connection, size: int) -> TreeHead | None:
+    row = conn.execute(select(tree_heads).where(tree_heads.c.size == size)).first()
+    return _head(row) if row else None
+
+
+def leaf_hashes(conn: Connection, start: int, limit: int) -> list[bytes]:
+    rows = conn.execute(
+        select(evidence_records.c.leaf_hash)
+        .where(evidence_records.c.seq >= start, evidence_records.c.seq < start + limit)
+        .order_by(evidence_records.c.seq)
+    )
+    return [bytes(r.leaf_hash) for r in rows]
+
+
+def seq_of(conn: Connection, record_id: str) -> tuple[int | None, bytes] | None:
+    row = conn.execute(
+        select(evidence_records.c.seq, evidence_records.c.leaf_hash).where(
+            evidence_records.c.id == record_id
+        )
+    ).first()
+    return (row.seq, bytes(row.leaf_hash)) if row else None
+
+
+def export_rows(db: Database, size: int, chunk: int = 20_000) -> Iterator[tuple[int, bytes, bytes]]:
+    """(seq, leaf, leaf_hash) for seq < size, in order, read in short transactions."""
+    start = 0
+    while start < size:
+        with db.read() as conn:
+            rows = list(
+                conn.execute(
+                    select(
+                        evidence_records.c.seq, evidence_records.c.leaf, evidence_records.c.leaf_hash
+                    )
+                    .where(
+                        evidence_records.c.seq >= start,
+                        evidence_records.c.seq < min(size, start + chunk),
+                    )
+                    .order_by(evidence_records.c.seq)
+                )
+            )
+        for r in rows:
+            yield r.seq, bytes(r.leaf), bytes(r.leaf_hash)
+        start += chunk

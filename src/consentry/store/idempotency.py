@@ -1,0 +1,38 @@
+"""Stored answers to writes sent with an Idempotency-Key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, delete, select
+
+from consentry.store.tables import idempotency_keys
+
+
+def find(conn: Connection, app_id: str, key: str) -> Any | None:
+    return conn.execute(
+        select(idempotency_keys).where(
+            idempotency_keys.c.app_id == app_id, idempotency_keys.c.key == key
+        )
+    ).first()
+
+
+def save(
+    conn: Connection, app_id: str, key: str, request_hash: str, status: int, body: bytes, now: int
+) -> None:
+    conn.execute(
+        idempotency_keys.insert().values(
+            app_id=app_id,
+            key=key,
+            request_hash=request_hash,
+            status_code=status,
+            body=body,
+            created_at=now,
+        )
+    )
+
+
+def forget_before(conn: Connection, before: int) -> int:
+    return conn.execute(
+        delete(idempotency_keys).where(idempotency_keys.c.created_at < before)
+    ).rowcount

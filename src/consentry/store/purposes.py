@@ -1,0 +1,100 @@
+"""Purposes and their notice versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from consentry.domain.purposes import LegalBasis, Notice, Purpose
+from consentry.store.tables import notices, purposes
+
+
+def purpose_from_row(row: Any) -> Purpose:
+    return Purpose(
+        id=row.id,
+        version=row.version,
+        title=row.title,
+        description=row.description,
+        notice_hash=row.notice_hash,
+        legal_basis=LegalBasis(row.legal_basis),
+        channels=tuple(row.channels),
+        sensitive=bool(row.sensitive),
+        expires_after_days=row.expires_after_days,
+        stale_before_version=row.stale_before_version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _values(p: Purpose) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "version": p.version,
+        "title": p.title,
+        "description": p.description,
+        "notice_hash": p.notice_hash,
+        "legal_basis": p.legal_basis.value,
+        "channels": list(p.channels),
+        "sensitive": p.sensitive,
+        "expires_after_days": p.expires_after_days,
+        "stale_before_version": p.stale_before_version,
+        "created_at": p.created_at,
+        "updated_at": p.updated_at,
+    }
+
+
+def insert(conn: Connection, purpose: Purpose) -> None:
+    conn.execute(purposes.insert().values(**_values(purpose)))
+
+
+def replace(conn: Connection, purpose: Purpose) -> None:
+    values = _values(purpose)
+    del values["id"]
+    conn.execute(update(purposes).where(purposes.c.id == purpose.id).values(**values))
+
+
+def get(conn: Connection, purpose_id: str, *, for_update: bool = False) -> Purpose | None:
+    query = select(purposes).where(purposes.c.id == purpose_id)
+    if for_update:
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    return purpose_from_row(row) if row else None
+
+
+def all_purposes(conn: Connection) -> list[Purpose]:
+    return [purpose_from_row(r) for r in conn.execute(select(purposes).order_by(purposes.c.id))]
+
+
+def page(conn: Connection, after: str | None, limit: int) -> list[Purpose]:
+    query = select(purposes).order_by(purposes.c.id).limit(limit)
+    if after is not None:
+        query = query.where(purposes.c.id > after)
+    return [purpose_from_row(r) for r in conn.execute(query)]
+
+
+def insert_notice(conn: Connection, notice: Notice) -> None:
+    conn.execute(
+        notices.insert().values(
+            purpose_id=notice.purpose,
+            version=notice.version,
+            title=notice.title,
+            description=notice.description,
+            notice_hash=notice.notice_hash,
+            reconsent=notice.reconsent,
+            published_at=notice.published_at,
+        )
+    )
+
+
+def notice_versions(conn: Connection, purpose_id: str) -> list[Notice]:
+    rows = conn.execute(
+        select(notices).where(notices.c.purpose_id == purpose_id).order_by(notices.c.version)
+    )
+    return [
+        Notice(
+            r.purpose_id, r.version, r.title, r.description, r.notice_hash, bool(r.reconsent),
+            r.published_at,
+        )
+        for r in rows
+    ]

@@ -1,0 +1,177 @@
+"""The schema, one for SQLite and PostgreSQL. Instants are BIGINT microseconds since the epoch
+(the same on both engines, cheap to compare); JSON columns hold small lists and documents."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+apps = Table(
+    "apps",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("scopes", JSON, nullable=False),
+    Column("purposes", JSON, nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),
+)
+
+purposes = Table(
+    "purposes",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("notice_hash", String(64), nullable=False),
+    Column("legal_basis", String(32), nullable=False),
+    Column("channels", JSON, nullable=False),
+    Column("sensitive", Boolean, nullable=False),
+    Column("expires_after_days", Integer),
+    Column("stale_before_version", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+notices = Table(
+    "notices",
+    metadata,
+    Column("purpose_id", String(64), ForeignKey("purposes.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("notice_hash", String(64), nullable=False),
+    Column("reconsent", Boolean, nullable=False),
+    Column("published_at", BigInteger, nullable=False),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", Text),
+    Column("name_key", Text),
+    Column("postcode", String(16)),
+    Column("status", String(16), nullable=False),
+    Column("restricted", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", BigInteger, nullable=False),
+    Column("erased_at", BigInteger),
+    Index(None, "name_key", "postcode"),
+)
+
+identifiers = Table(
+    "identifiers",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("value", String(320), primary_key=True),
+    Column("customer_id", String(40), ForeignKey("customers.id"), nullable=False, index=True),
+)
+
+evidence_records = Table(
+    "evidence_records",
+    metadata,
+    # Write order: tie-breaker for equal captured_at, and the order the sequencer reads in.
+    Column("pk", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("id", String(40), nullable=False, unique=True),
+    Column("seq", BigInteger, unique=True),
+    Column("customer_id", String(40), nullable=False),
+    Column("purpose", String(64), nullable=False),
+    Column("purpose_version", Integer, nullable=False),
+    Column("channel", String(16)),
+    Column("action", String(16), nullable=False),
+    Column("captured_at", BigInteger, nullable=False),
+    Column("leaf", LargeBinary, nullable=False),
+    Column("leaf_hash", LargeBinary(32), nullable=False),
+    Index(None, "customer_id", "pk"),
+    Index(
+        "ix_evidence_records_pending",
+        "pk",
+        sqlite_where=text("seq IS NULL"),
+        postgresql_where=text("seq IS NULL"),
+    ),
+)
+
+# The openings of a record's commitments (actor id, location, proof): personal, so kept apart
+# from the leaf and deleted on erasure.
+evidence_openings = Table(
+    "evidence_openings",
+    metadata,
+    Column("record_id", String(40), primary_key=True),
+    Column("customer_id", String(40), nullable=False, index=True),
+    Column("openings", JSON, nullable=False),
+)
+
+consent_state = Table(
+    "consent_state",
+    metadata,
+    Column("customer_id", String(40), primary_key=True),
+    Column("purpose", String(64), primary_key=True),
+    Column("channel", String(16), primary_key=True),  # "*" for all channels
+    Column("action", String(16), nullable=False),
+    Column("purpose_version", Integer, nullable=False),
+    Column("record_id", String(40), nullable=False),
+    Column("since", BigInteger, nullable=False),
+    Column("record_pk", BigInteger, nullable=False),
+)
+
+tree_state = Table(
+    "tree_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("frontier", JSON, nullable=False),
+)
+
+tree_heads = Table(
+    "tree_heads",
+    metadata,
+    Column("size", BigInteger, primary_key=True),
+    Column("root_hash", String(64), nullable=False),
+    Column("timestamp", String(40), nullable=False),
+    Column("signature", String(120), nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("signed_at", BigInteger, nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("app_id", String(40), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("created_at", BigInteger, nullable=False, index=True),
+)
+
+# Rows of earlier systems already imported: re-running an import file adds nothing.
+imported_rows = Table(
+    "imported_rows",
+    metadata,
+    Column("row_key", String(64), primary_key=True),
+    Column("record_id", String(40), nullable=False),
+)
