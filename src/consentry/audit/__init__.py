@@ -1,0 +1,1 @@
+"""Checks an auditor runs with nothing but an export and the public keys."""

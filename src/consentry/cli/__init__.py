@@ -1,0 +1,5 @@
+"""The ``consentry`` command line."""
+
+from consentry.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,290 @@
+"""``consentry``: serve, demo, evidence, apps, import."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from consentry.domain.errors import DomainError
+from consentry.settings import Settings
+
+app = typer.Typer(help="Consentry: a consent and preference hub.", no_args_is_help=True)
+evidence_app = typer.Typer(help="The evidence log: export it, read its head, verify it.",
+                           no_args_is_help=True)
+apps_app = typer.Typer(help="Apps (integrations) and their keys.", no_args_is_help=True)
+import_app = typer.Typer(help="Import data from another system.", no_args_is_help=True)
+app.add_typer(evidence_app, name="evidence")
+app.add_typer(apps_app, name="apps")
+app.add_typer(import_app, name="import")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=2)
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
+
+
+def open_hub(settings: Settings):  # type: ignore[no-untyped-def]
+    from consentry.services.hub import Hub
+
+    try:
+        return Hub.open(settings)
+    except Exception as exc:  # the database is unreachable or unreadable: say so plainly
+        raise fail(f"cannot open the database {settings.resolved_database_url!r}: {exc}") from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    data_dir: Annotated[Path | None, typer.Option(help="Overrides CONSENTRY_DATA_DIR.")] = None,
+    workers: Annotated[int, typer.Option(help="Server processes.")] = 1,
+) -> None:
+    """Run the server; it creates or migrates the schema on start."""
+    settings = load_settings(data_dir=data_dir)
+    if data_dir is not None:
+        os.environ["CONSENTRY_DATA_DIR"] = str(data_dir)
+    if not settings.admin_key:
+        err.print("[yellow]CONSENTRY_ADMIN_KEY is not set: no admin key will work.[/]")
+    open_hub(settings).close()  # migrate once, before any worker starts
+    import uvicorn
+
+    uvicorn.run(
+        "consentry.api.asgi:app", host=host, port=port, workers=workers, log_level="warning",
+        access_log=False,
+    )
+
+
+@app.command()
+def demo(
+    data_dir: Annotated[Path, typer.Option(help="Where the demo keeps its files.")] = Path(
+        "./consentry-demo"
+    ),
+    customers: Annotated[int, typer.Option(help="How many demo customers.")] = 3000,
+    port: Annotated[int, typer.Option()] = 8000,
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Only create the data.")] = False,
+) -> None:
+    """Create a fresh demo retailer (purposes, customers, consent histories) and serve it."""
+    import secrets
+    import shutil
+
+    from consentry.demo import build_demo
+
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    admin_key = "demo_admin_" + secrets.token_urlsafe(24)
+    os.environ["CONSENTRY_DATA_DIR"] = str(data_dir)
+    os.environ["CONSENTRY_ADMIN_KEY"] = admin_key
+    os.environ.pop("CONSENTRY_DATABASE_URL", None)
+    settings = load_settings()
+    hub = open_hub(settings)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}"),
+                  TimeElapsedColumn(), console=err) as progress:
+        task = progress.add_task("demo customers", total=customers)
+        summary = build_demo(hub, customers, lambda n: progress.advance(task, n))
+    hub.close()
+    base = f"http://{host}:{port}"
+    out.print(f"[bold]Consentry demo[/] — {summary}")
+    out.print(f"  data directory  {data_dir.resolve()}")
+    out.print(f"  admin key       {admin_key}")
+    out.print(f"  API             {base}/v1/purposes")
+    out.print(f"  API docs        {base}/docs")
+    out.print(f"  signed head     {base}/v1/evidence/head")
+    out.print(f"  public keys     {base}/.well-known/jwks.json")
+    out.print(f"  try             curl -H 'Authorization: Bearer {admin_key}' {base}/v1/purposes", soft_wrap=True)
+    if no_serve:
+        return
+    import uvicorn
+
+    uvicorn.run("consentry.api.asgi:app", host=host, port=port, log_level="warning")
+
+
+@evidence_app.command("head")
+def evidence_head(
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """Print the current signed tree head as JSON (integrating pending records first)."""
+    from consentry.services import evidence
+
+    hub = open_hub(load_settings(data_dir=data_dir))
+    out.print_json(json.dumps(evidence.head(hub).as_json()))
+    hub.close()
+
+
+@evidence_app.command("jwks")
+def evidence_jwks(data_dir: Annotated[Path | None, typer.Option()] = None) -> None:
+    """Print the public keys (JWKS) that verify heads and receipts."""
+    hub = open_hub(load_settings(data_dir=data_dir))
+    out.print_json(json.dumps(hub.signer.jwks()))
+    hub.close()
+
+
+@evidence_app.command("export")
+def evidence_export(
+    output: Annotated[Path, typer.Argument(help="Where to write the NDJSON export.")],
+    head_file: Annotated[Path | None, typer.Option("--head", help="Also write the head here.")] = None,
+    jwks_file: Annotated[Path | None, typer.Option("--jwks", help="Also write the JWKS here.")] = None,
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """Write the whole log, one leaf a line, up to a freshly signed head."""
+    from consentry.services import evidence
+
+    hub = open_hub(load_settings(data_dir=data_dir))
+    head = evidence.head(hub)
+    with output.open("wb") as handle:
+        for line in evidence.export_lines(hub, head.size):
+            handle.write(line)
+    if head_file:
+        head_file.write_text(json.dumps(head.as_json(), indent=2) + "\n")
+    if jwks_file:
+        jwks_file.write_text(json.dumps(hub.signer.jwks(), indent=2) + "\n")
+    err.print(f"wrote {head.size} records to {output}")
+    hub.close()
+
+
+@evidence_app.command("verify")
+def evidence_verify(
+    export: Annotated[Path, typer.Argument(help="The NDJSON export.")],
+    head: Annotated[Path, typer.Option("--head", help="The signed tree head (JSON).")],
+    jwks: Annotated[Path, typer.Option("--jwks", help="The public keys (JWKS JSON).")],
+) -> None:
+    """Recompute the root from the export alone and check it against the signed head."""
+    from consentry.audit.verify import verify_export
+
+    for path in (export, head, jwks):
+        if not path.is_file():
+            raise fail(f"no file {path}")
+    try:
+        head_doc = json.loads(head.read_text())
+        jwks_doc = json.loads(jwks.read_text())
+    except json.JSONDecodeError as exc:
+        raise fail(f"cannot read JSON: {exc}") from None
+    with export.open("rb") as handle:
+        verdict = verify_export(handle, head_doc, jwks_doc)
+    if verdict.ok:
+        out.print(f"[green]OK[/] {verdict.records} records; root {verdict.root_hash} matches "
+                  "the signed head")
+        return
+    if verdict.first_bad_line is not None:
+        err.print(f"[bold red]FIRST BAD RECORD[/] line {verdict.first_bad_line}"
+                  + (f" ({verdict.first_bad_record})" if verdict.first_bad_record else ""))
+    for problem in verdict.problems[:20]:
+        err.print(f"[red]-[/] {problem}")
+    if len(verdict.problems) > 20:
+        err.print(f"… and {len(verdict.problems) - 20} more")
+    raise typer.Exit(code=1)
+
+
+@apps_app.command("create")
+def apps_create(
+    name: Annotated[str, typer.Argument()],
+    scope: Annotated[list[str], typer.Option("--scope", help="A scope; repeat for more.")],
+    purpose: Annotated[list[str] | None, typer.Option("--purpose", help="A purpose, or '*'.")] = None,
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """Create an app and print its key (shown once)."""
+    from consentry.services import apps
+
+    hub = open_hub(load_settings(data_dir=data_dir))
+    try:
+        with hub.db.write() as conn:
+            created = apps.create(hub, conn, name, scope, purpose or [])
+    except DomainError as exc:
+        raise fail(exc.detail) from None
+    finally:
+        hub.close()
+    out.print_json(json.dumps(created))
+
+
+@apps_app.command("list")
+def apps_list(data_dir: Annotated[Path | None, typer.Option()] = None) -> None:
+    """List apps and their scopes."""
+    from consentry.services import apps
+
+    hub = open_hub(load_settings(data_dir=data_dir))
+    table = Table("id", "name", "scopes", "purposes", "revoked")
+    after = None
+    while True:
+        page = apps.list_page(hub, after, 1000)
+        for a in page["apps"]:
+            table.add_row(a["id"], a["name"], " ".join(a["scopes"]), " ".join(a["purposes"]),
+                          a["revoked_at"] or "")
+        after = page["next"]
+        if after is None:
+            break
+    hub.close()
+    out.print(table)
+
+
+@apps_app.command("revoke")
+def apps_revoke(
+    app_id: Annotated[str, typer.Argument()],
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """Revoke an app's key at once."""
+    from consentry.services import apps
+
+    hub = open_hub(load_settings(data_dir=data_dir))
+    try:
+        with hub.db.write() as conn:
+            apps.revoke(hub, conn, app_id)
+    except DomainError as exc:
+        raise fail(exc.detail) from None
+    finally:
+        hub.close()
+    out.print(f"revoked {app_id}")
+
+
+@import_app.command("consents")
+def import_consents(
+    file: Annotated[Path, typer.Argument(help="CSV (with a header) or NDJSON file.")],
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """Import historical consents; bad rows are reported, good rows kept, re-runs add nothing."""
+    from consentry.services.importer import import_consents as run_import
+
+    if not file.is_file():
+        raise fail(f"no file {file}")
+    hub = open_hub(load_settings(data_dir=data_dir))
+    with Progress(TextColumn("importing"), BarColumn(), TextColumn("{task.completed} rows"),
+                  TimeElapsedColumn(), console=err) as progress:
+        task = progress.add_task("import", total=None)
+        report = run_import(hub, file, lambda n: progress.advance(task, n))
+    hub.sequencer.integrate_all()
+    hub.close()
+    for line, reason in report.errors[:50]:
+        err.print(f"[red]line {line}:[/] {reason}")
+    if report.bad > 50:
+        err.print(f"… and {report.bad - 50} more bad rows")
+    out.print(f"imported {report.imported}, already imported {report.already_imported}, "
+              f"bad {report.bad}, customers created {report.customers_created}")
+    if report.bad:
+        raise typer.Exit(code=1)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+

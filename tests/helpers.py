@@ -1,0 +1,59 @@
+"""Small builders shared by the tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+NEWSLETTER = {
+    "id": "newsletter",
+    "title": "Newsletter and offers",
+    "description": "We e-mail you our offers, at most twice a month.",
+    "legal_basis": "consent",
+    "channels": ["email", "sms", "post"],
+    "sensitive": False,
+    "expires_after_days": 730,
+}
+
+
+def make_purpose(client: TestClient, **overrides: Any) -> dict[str, Any]:
+    body = {**NEWSLETTER, **overrides}
+    r = client.post("/v1/purposes", json=body)
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def make_customer(client: TestClient, **body: Any) -> str:
+    r = client.post("/v1/customers", json=body)
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+def change(
+    client: TestClient, customer: str, action: str = "grant", purpose: str = "newsletter",
+    channel: str | None = "email", version: int = 1, **extra: Any,
+) -> Any:
+    body: dict[str, Any] = {
+        "purpose": purpose, "action": action, "notice_version": version,
+        "source": "web", "actor": {"type": "customer"}, **extra,
+    }
+    if channel is not None:
+        body["channel"] = channel
+    return client.post(f"/v1/customers/{customer}/consents", json=body)
+
+
+def check(client: TestClient, customer: str, purpose: str = "newsletter",
+          channel: str | None = "email") -> dict[str, Any]:
+    params = {"customer": customer, "purpose": purpose}
+    if channel:
+        params["channel"] = channel
+    r = client.get("/v1/check", params=params)
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def new_app(client: TestClient, scopes: list[str], purposes: list[str]) -> tuple[str, str]:
+    r = client.post("/v1/apps", json={"name": "app", "scopes": scopes, "purposes": purposes})
+    assert r.status_code == 201, r.text
+    return r.json()["id"], r.json()["key"]
