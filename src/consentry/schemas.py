@@ -77,6 +77,19 @@ class PurposeOut(BaseModel):
     updated_at: str
 
 
+class NoticeOut(BaseModel):
+    version: int
+    title: str
+    description: str
+    notice_hash: str
+    reconsent: bool
+    published_at: str
+
+
+class PurposeDetail(PurposeOut):
+    notices: list[NoticeOut]
+
+
 class Identifiers(Strict):
     email: str | None = Field(default=None, max_length=320, examples=["ann@example.com"])
     loyalty_card: str | None = Field(default=None, max_length=64, examples=["6001234"])

@@ -5,7 +5,13 @@ from starlette.responses import Response
 
 from consentry.api.deps import Admin, AnyApp, HubDep
 from consentry.api.writes import write
-from consentry.schemas import PurposeCreate, PurposeOut, PurposePage, PurposeUpdate
+from consentry.schemas import (
+    PurposeCreate,
+    PurposeDetail,
+    PurposeOut,
+    PurposePage,
+    PurposeUpdate,
+)
 from consentry.services import purposes
 
 router = APIRouter(prefix="/v1/purposes", tags=["purposes"])
@@ -34,7 +40,7 @@ def list_purposes(
     return purposes.list_page(hub, after, limit)
 
 
-@router.get("/{purpose_id}", response_model=PurposeOut)
+@router.get("/{purpose_id}", response_model=PurposeDetail)
 def get_purpose(hub: HubDep, _caller: AnyApp, purpose_id: str) -> object:
     """The purpose with every notice version it has published."""
     return purposes.get(hub, purpose_id)
