@@ -18,7 +18,11 @@ def decode_cursor(cursor: str | None) -> str | int | None:
     if cursor is None:
         return None
     try:
-        kind, _, value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition(":")
+        padded = (cursor + "=" * (-len(cursor) % 4)).encode()
+        raw = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+        kind, _, value = raw.partition(":")
+        if kind not in ("int", "str"):
+            raise ValueError(kind)
         return int(value) if kind == "int" else value
     except ValueError as exc:
         raise InvalidInput(
