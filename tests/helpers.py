@@ -31,20 +31,30 @@ def make_customer(client: TestClient, **body: Any) -> str:
 
 
 def change(
-    client: TestClient, customer: str, action: str = "grant", purpose: str = "newsletter",
-    channel: str | None = "email", version: int = 1, **extra: Any,
+    client: TestClient,
+    customer: str,
+    action: str = "grant",
+    purpose: str = "newsletter",
+    channel: str | None = "email",
+    version: int = 1,
+    **extra: Any,
 ) -> Any:
     body: dict[str, Any] = {
-        "purpose": purpose, "action": action, "notice_version": version,
-        "source": "web", "actor": {"type": "customer"}, **extra,
+        "purpose": purpose,
+        "action": action,
+        "notice_version": version,
+        "source": "web",
+        "actor": {"type": "customer"},
+        **extra,
     }
     if channel is not None:
         body["channel"] = channel
     return client.post(f"/v1/customers/{customer}/consents", json=body)
 
 
-def check(client: TestClient, customer: str, purpose: str = "newsletter",
-          channel: str | None = "email") -> dict[str, Any]:
+def check(
+    client: TestClient, customer: str, purpose: str = "newsletter", channel: str | None = "email"
+) -> dict[str, Any]:
     params = {"customer": customer, "purpose": purpose}
     if channel:
         params["channel"] = channel

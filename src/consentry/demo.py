@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection
 
 from consentry.domain.access import ALL_PURPOSES, Caller, Scope
 from consentry.domain.consent import Action, ActorType, Source
@@ -22,43 +24,118 @@ from consentry.services import consents, customers, purposes
 from consentry.services.hub import Hub
 
 PURPOSES = [
-    PurposeCreate(id="newsletter", title="Newsletter and offers",
-                  description="We e-mail you our offers, at most twice a month.",
-                  legal_basis=LegalBasis.CONSENT, channels=["email", "sms", "post"],
-                  expires_after_days=730),
-    PurposeCreate(id="personalisation", title="Offers chosen from what you tell us",
-                  description="We use the preferences you share with us to pick offers for you.",
-                  legal_basis=LegalBasis.CONSENT, channels=["email", "in_app", "store"]),
-    PurposeCreate(id="profiling", title="Suggestions from your purchases",
-                  description="We look at what you bought to suggest things that go with it. "
-                              "We never guess sensitive facts such as health or pregnancy.",
-                  legal_basis=LegalBasis.CONSENT, channels=[]),
-    PurposeCreate(id="preferences", title="Ask me about my preferences",
-                  description="Now and then we ask you one short question, and reward answers "
-                              "with loyalty points.",
-                  legal_basis=LegalBasis.CONSENT, channels=["web", "in_app", "store", "email"]),
-    PurposeCreate(id="partner_offers", title="Offers from our partners",
-                  description="We pass offers from partner brands on to you. We never sell "
-                              "or give your data to them.",
-                  legal_basis=LegalBasis.CONSENT, channels=["email", "post"],
-                  expires_after_days=365),
-    PurposeCreate(id="postal_catalogue", title="Seasonal catalogue by post",
-                  description="We post our seasonal catalogue to loyalty members.",
-                  legal_basis=LegalBasis.LEGITIMATE_INTEREST, channels=["post"]),
-    PurposeCreate(id="order_updates", title="Order and delivery updates",
-                  description="We tell you where your order is.",
-                  legal_basis=LegalBasis.CONTRACT, channels=["email", "sms"]),
-    PurposeCreate(id="maternity", title="Baby and maternity offers",
-                  description="Offers for parents-to-be. Only if you tell us yourself; we never "
-                              "infer it from what you buy.",
-                  legal_basis=LegalBasis.CONSENT, channels=["email"], sensitive=True),
+    PurposeCreate(
+        id="newsletter",
+        title="Newsletter and offers",
+        description="We e-mail you our offers, at most twice a month.",
+        legal_basis=LegalBasis.CONSENT,
+        channels=["email", "sms", "post"],
+        expires_after_days=730,
+    ),
+    PurposeCreate(
+        id="personalisation",
+        title="Offers chosen from what you tell us",
+        description="We use the preferences you share with us to pick offers for you.",
+        legal_basis=LegalBasis.CONSENT,
+        channels=["email", "in_app", "store"],
+    ),
+    PurposeCreate(
+        id="profiling",
+        title="Suggestions from your purchases",
+        description="We look at what you bought to suggest things that go with it. "
+        "We never guess sensitive facts such as health or pregnancy.",
+        legal_basis=LegalBasis.CONSENT,
+        channels=[],
+    ),
+    PurposeCreate(
+        id="preferences",
+        title="Ask me about my preferences",
+        description="Now and then we ask you one short question, and reward answers "
+        "with loyalty points.",
+        legal_basis=LegalBasis.CONSENT,
+        channels=["web", "in_app", "store", "email"],
+    ),
+    PurposeCreate(
+        id="partner_offers",
+        title="Offers from our partners",
+        description="We pass offers from partner brands on to you. We never sell "
+        "or give your data to them.",
+        legal_basis=LegalBasis.CONSENT,
+        channels=["email", "post"],
+        expires_after_days=365,
+    ),
+    PurposeCreate(
+        id="postal_catalogue",
+        title="Seasonal catalogue by post",
+        description="We post our seasonal catalogue to loyalty members.",
+        legal_basis=LegalBasis.LEGITIMATE_INTEREST,
+        channels=["post"],
+    ),
+    PurposeCreate(
+        id="order_updates",
+        title="Order and delivery updates",
+        description="We tell you where your order is.",
+        legal_basis=LegalBasis.CONTRACT,
+        channels=["email", "sms"],
+    ),
+    PurposeCreate(
+        id="maternity",
+        title="Baby and maternity offers",
+        description="Offers for parents-to-be. Only if you tell us yourself; we never "
+        "infer it from what you buy.",
+        legal_basis=LegalBasis.CONSENT,
+        channels=["email"],
+        sensitive=True,
+    ),
 ]
 
-FIRST = ["Ann", "Bilal", "Chloe", "Dev", "Ewa", "Femi", "Grace", "Hamza", "Isla", "Jack",
-         "Kiran", "Leah", "Marek", "Nia", "Oscar", "Priya", "Quinn", "Rosa", "Sam", "Tomasz",
-         "Uma", "Vik", "Wen", "Yusuf", "Zoe"]
-LAST = ["Lee", "Khan", "Smith", "Patel", "Nowak", "Adeyemi", "Jones", "Murphy", "Chen",
-        "Taylor", "Brown", "Wilson", "Evans", "Ahmed", "Davies", "Kowalski", "Okafor", "Walsh"]
+FIRST = [
+    "Ann",
+    "Bilal",
+    "Chloe",
+    "Dev",
+    "Ewa",
+    "Femi",
+    "Grace",
+    "Hamza",
+    "Isla",
+    "Jack",
+    "Kiran",
+    "Leah",
+    "Marek",
+    "Nia",
+    "Oscar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tomasz",
+    "Uma",
+    "Vik",
+    "Wen",
+    "Yusuf",
+    "Zoe",
+]
+LAST = [
+    "Lee",
+    "Khan",
+    "Smith",
+    "Patel",
+    "Nowak",
+    "Adeyemi",
+    "Jones",
+    "Murphy",
+    "Chen",
+    "Taylor",
+    "Brown",
+    "Wilson",
+    "Evans",
+    "Ahmed",
+    "Davies",
+    "Kowalski",
+    "Okafor",
+    "Walsh",
+]
 AREAS = ["SW1A", "M1", "B5", "LS1", "G2", "CF10", "BS1", "NE1", "EH1", "L1", "NG1", "SE1"]
 STORES = ["store-01-london", "store-02-manchester", "store-03-leeds", "store-04-glasgow"]
 
@@ -85,32 +162,50 @@ def build_demo(hub: Hub, count: int, progress: Callable[[int], None]) -> str:
                     ),
                     name=f"{first} {last}",
                     postcode=f"{area} {rng.randint(1, 9)}{rng.choice('ABDEFGHJ')}"
-                             f"{rng.choice('LNPQRSTU')}",
+                    f"{rng.choice('LNPQRSTU')}",
                 )
                 cid = customers.create(hub, conn, body)["id"]
                 records += _history(hub, conn, admin, cid, rng, now)
         progress(min(batch, count - start))
     # A notice change that asks everyone to agree again: earlier partner grants turn stale.
     with hub.db.write() as conn:
-        purposes.update(hub, conn, "partner_offers", PurposeUpdate(
-            description="We pass offers from partner brands on to you, now including our "
-                        "travel partners. We never sell or give your data to them.",
-            reconsent=True))
+        purposes.update(
+            hub,
+            conn,
+            "partner_offers",
+            PurposeUpdate(
+                description="We pass offers from partner brands on to you, now including our "
+                "travel partners. We never sell or give your data to them.",
+                reconsent=True,
+            ),
+        )
     hub.sequencer.integrate_all()
     return f"{len(PURPOSES)} purposes, {count} customers, {records} evidence records"
 
 
-def _history(hub: Hub, conn, admin: Caller, cid: str, rng: random.Random, now) -> int:  # type: ignore[no-untyped-def]
+def _history(
+    hub: Hub, conn: Connection, admin: Caller, cid: str, rng: random.Random, now: datetime
+) -> int:
     """Joined some time in the last two years; consented at a till, online or on the phone;
     some changed their minds later."""
     joined = now - timedelta(days=rng.randint(1, 700), minutes=rng.randint(0, 1440))
-    source = rng.choices([Source.WEB, Source.STORE, Source.CALL_CENTRE, Source.APP],
-                         weights=[5, 4, 1, 2])[0]
-    actor = (Actor(type=ActorType.STAFF, id=f"clerk-{rng.randint(1, 40)}")
-             if source in (Source.STORE, Source.CALL_CENTRE) else Actor(type=ActorType.CUSTOMER))
+    source = rng.choices(
+        [Source.WEB, Source.STORE, Source.CALL_CENTRE, Source.APP], weights=[5, 4, 1, 2]
+    )[0]
+    actor = (
+        Actor(type=ActorType.STAFF, id=f"clerk-{rng.randint(1, 40)}")
+        if source in (Source.STORE, Source.CALL_CENTRE)
+        else Actor(type=ActorType.CUSTOMER)
+    )
     location = rng.choice(STORES) if source is Source.STORE else None
-    proof = {"method": {"web": "checkbox", "app": "toggle", "store": "tablet-signature",
-                        "call_centre": "recorded-call"}[source.value]}
+    proof = {
+        "method": {
+            "web": "checkbox",
+            "app": "toggle",
+            "store": "tablet-signature",
+            "call_centre": "recorded-call",
+        }[source.value]
+    }
     changes: list[tuple[str, str | None, Action]] = []
     if rng.random() < 0.7:
         changes.append(("newsletter", "email", Action.GRANT))
@@ -129,26 +224,74 @@ def _history(hub: Hub, conn, admin: Caller, cid: str, rng: random.Random, now) -
     written = 0
     moment = joined
     for purpose, channel, action in changes:
-        written += _record(hub, conn, admin, cid, purpose, channel, action, source, actor,
-                           location, proof, moment)
+        written += _record(
+            hub, conn, admin, cid, purpose, channel, action, source, actor, location, proof, moment
+        )
         moment += timedelta(seconds=rng.randint(2, 30))
     if changes and rng.random() < 0.15:  # later, online: changed their mind
         purpose, channel, _ = rng.choice(changes)
         later = joined + timedelta(days=rng.randint(1, max(1, (now - joined).days)))
-        written += _record(hub, conn, admin, cid, purpose, channel, Action.WITHDRAW, Source.WEB,
-                           Actor(type=ActorType.CUSTOMER), None, {"method": "preference-centre"},
-                           min(later, now))
+        written += _record(
+            hub,
+            conn,
+            admin,
+            cid,
+            purpose,
+            channel,
+            Action.WITHDRAW,
+            Source.WEB,
+            Actor(type=ActorType.CUSTOMER),
+            None,
+            {"method": "preference-centre"},
+            min(later, now),
+        )
     if rng.random() < 0.02:
-        written += _record(hub, conn, admin, cid, "postal_catalogue", None, Action.WITHDRAW,
-                           Source.CALL_CENTRE, Actor(type=ActorType.STAFF, id="agent-7"), None,
-                           {"method": "recorded-call"}, now - timedelta(days=rng.randint(1, 90)))
+        written += _record(
+            hub,
+            conn,
+            admin,
+            cid,
+            "postal_catalogue",
+            None,
+            Action.WITHDRAW,
+            Source.CALL_CENTRE,
+            Actor(type=ActorType.STAFF, id="agent-7"),
+            None,
+            {"method": "recorded-call"},
+            now - timedelta(days=rng.randint(1, 90)),
+        )
     return written
 
 
-def _record(hub: Hub, conn, admin: Caller, cid: str, purpose: str, channel: str | None,  # type: ignore[no-untyped-def]
-            action: Action, source: Source, actor: Actor, location: str | None,
-            proof: dict[str, str], moment) -> int:
-    consents.record_change(hub, conn, admin, cid, ConsentChange(
-        purpose=purpose, channel=channel, action=action, notice_version=1, source=source,
-        actor=actor, location=location, captured_at=moment, proof=proof))
+def _record(
+    hub: Hub,
+    conn: Connection,
+    admin: Caller,
+    cid: str,
+    purpose: str,
+    channel: str | None,
+    action: Action,
+    source: Source,
+    actor: Actor,
+    location: str | None,
+    proof: dict[str, str],
+    moment: datetime,
+) -> int:
+    consents.record_change(
+        hub,
+        conn,
+        admin,
+        cid,
+        ConsentChange(
+            purpose=purpose,
+            channel=channel,
+            action=action,
+            notice_version=1,
+            source=source,
+            actor=actor,
+            location=location,
+            captured_at=moment,
+            proof=proof,
+        ),
+    )
     return 1

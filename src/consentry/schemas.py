@@ -260,4 +260,3 @@ class AppPage(Page):
 
 class PurposePage(Page):
     purposes: list[PurposeOut]
-

@@ -19,8 +19,14 @@ def _counts(hub: Hub) -> tuple[int, ...]:
         )
 
 
-GOOD = {"purpose": "newsletter", "channel": "email", "action": "grant", "notice_version": 1,
-        "source": "web", "actor": {"type": "customer"}}
+GOOD = {
+    "purpose": "newsletter",
+    "channel": "email",
+    "action": "grant",
+    "notice_version": 1,
+    "source": "web",
+    "actor": {"type": "customer"},
+}
 
 
 @pytest.mark.parametrize(
@@ -59,34 +65,62 @@ def test_malformed_json_and_oversized_body(client: TestClient, hub: Hub) -> None
     make_purpose(client)
     cid = make_customer(client)
     before = _counts(hub)
-    r = client.post(f"/v1/customers/{cid}/consents", content=b'{"purpose": ',
-                    headers={"Content-Type": "application/json"})
+    r = client.post(
+        f"/v1/customers/{cid}/consents",
+        content=b'{"purpose": ',
+        headers={"Content-Type": "application/json"},
+    )
     assert r.status_code == 400 and r.json()["title"] == "Malformed JSON"
     big = b'{"purpose": "' + b"x" * (hub.settings.max_body_bytes + 1) + b'"}'
-    r = client.post(f"/v1/customers/{cid}/consents", content=big,
-                    headers={"Content-Type": "application/json"})
+    r = client.post(
+        f"/v1/customers/{cid}/consents", content=big, headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json"
     assert _counts(hub) == before
 
 
 def test_batch_of_100001_ids_is_refused(client: TestClient) -> None:
     make_purpose(client)
-    r = client.post("/v1/check/batch", json={"purpose": "newsletter", "channel": "email",
-                                             "customers": ["cus_x"] * 100_001})
+    r = client.post(
+        "/v1/check/batch",
+        json={"purpose": "newsletter", "channel": "email", "customers": ["cus_x"] * 100_001},
+    )
     assert r.status_code == 422 and "customers" in r.text
 
 
 @pytest.mark.parametrize(
     ("method", "path", "body", "status"),
     [
-        ("post", "/v1/purposes", {"id": "Bad Id", "title": "t", "description": "d",
-                                  "legal_basis": "consent"}, 422),
-        ("post", "/v1/purposes", {"id": "ok", "title": "t", "description": "d",
-                                  "legal_basis": "whim"}, 422),
-        ("post", "/v1/purposes", {"id": "ok", "title": "t", "description": "d",
-                                  "legal_basis": "consent", "channels": ["fax"]}, 422),
-        ("post", "/v1/purposes", {"id": "newsletter", "title": "t", "description": "d",
-                                  "legal_basis": "consent"}, 409),
+        (
+            "post",
+            "/v1/purposes",
+            {"id": "Bad Id", "title": "t", "description": "d", "legal_basis": "consent"},
+            422,
+        ),
+        (
+            "post",
+            "/v1/purposes",
+            {"id": "ok", "title": "t", "description": "d", "legal_basis": "whim"},
+            422,
+        ),
+        (
+            "post",
+            "/v1/purposes",
+            {
+                "id": "ok",
+                "title": "t",
+                "description": "d",
+                "legal_basis": "consent",
+                "channels": ["fax"],
+            },
+            422,
+        ),
+        (
+            "post",
+            "/v1/purposes",
+            {"id": "newsletter", "title": "t", "description": "d", "legal_basis": "consent"},
+            409,
+        ),
         ("put", "/v1/purposes/newsletter", {"reconsent": True}, 422),
         ("put", "/v1/purposes/missing", {"title": "x"}, 404),
         ("post", "/v1/customers", {"identifiers": {"email": "not-an-email"}}, 422),
@@ -96,14 +130,26 @@ def test_batch_of_100001_ids_is_refused(client: TestClient) -> None:
         ("post", "/v1/customers/lookup", {}, 422),
         ("post", "/v1/customers/lookup", {"email": "a@b.co", "phone": "+447700900123"}, 422),
         ("post", "/v1/apps", {"name": "x", "scopes": ["everything"]}, 422),
-        ("post", "/v1/apps", {"name": "x", "scopes": ["consents:read"],
-                              "purposes": ["missing"]}, 422),
+        (
+            "post",
+            "/v1/apps",
+            {"name": "x", "scopes": ["consents:read"], "purposes": ["missing"]},
+            422,
+        ),
         ("post", "/v1/check/batch", {"purpose": "nope", "customers": []}, 422),
-        ("post", "/v1/check/batch", {"purpose": "newsletter", "channel": "fax",
-                                     "customers": []}, 422),
+        (
+            "post",
+            "/v1/check/batch",
+            {"purpose": "newsletter", "channel": "fax", "customers": []},
+            422,
+        ),
         ("post", "/v1/customers/cus_missing/consents", GOOD, 404),
-        ("post", "/v1/customers/cus_missing/consents/withdraw-all",
-         {"source": "web", "actor": {"type": "customer"}}, 404),
+        (
+            "post",
+            "/v1/customers/cus_missing/consents/withdraw-all",
+            {"source": "web", "actor": {"type": "customer"}},
+            404,
+        ),
         ("get", "/v1/check?customer=cus_missing&purpose=newsletter", None, 404),
         ("get", "/v1/check?purpose=newsletter", None, 422),
         ("get", "/v1/apps?limit=5000", None, 422),
@@ -129,6 +175,5 @@ def test_check_with_unknown_purpose_or_channel(client: TestClient) -> None:
     make_purpose(client)
     cid = make_customer(client)
     assert client.get("/v1/check", params={"customer": cid, "purpose": "nope"}).status_code == 422
-    r = client.get("/v1/check", params={"customer": cid, "purpose": "newsletter",
-                                        "channel": "fax"})
+    r = client.get("/v1/check", params={"customer": cid, "purpose": "newsletter", "channel": "fax"})
     assert r.status_code == 422 and "fax" in r.json()["detail"]

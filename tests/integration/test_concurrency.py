@@ -25,9 +25,19 @@ def test_two_processes_write_at_once(client, hub: Hub, tmp_path: Path) -> None: 
     cid = make_customer(client)
     url = hub.db.url.render_as_string(hide_password=False)
     procs = [
-        subprocess.Popen([sys.executable, "-m", "tests.integration.writer", url,
-                          str(hub.settings.data_dir), cid, str(PER_PROCESS), str(n)],
-                         cwd=Path(__file__).parents[2])
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.integration.writer",
+                url,
+                str(hub.settings.data_dir),
+                cid,
+                str(PER_PROCESS),
+                str(n),
+            ],
+            cwd=Path(__file__).parents[2],
+        )
         for n in (0, 1)
     ]
     for p in procs:
@@ -44,8 +54,9 @@ def test_two_processes_write_at_once(client, hub: Hub, tmp_path: Path) -> None: 
     last_general = [r for r in records if r["channel"] is None][-1]
     last_email = [r for r in records if r["channel"] == "email"][-1]
     expected = max((last_general, last_email), key=lambda r: records.index(r))
-    state = {(c["purpose"], c["channel"]): c for c in
-             consents.list_consents(hub, ADMIN, cid)["consents"]}
+    state = {
+        (c["purpose"], c["channel"]): c for c in consents.list_consents(hub, ADMIN, cid)["consents"]
+    }
     assert state[("newsletter", "email")]["record_id"] == expected["id"]
     assert state[("newsletter", "sms")]["record_id"] == last_general["id"]
     head = evidence.head(hub)

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from fastapi.testclient import TestClient
 
+from consentry.domain.heads import head_payload
 from consentry.domain.merkle import verify_consistency, verify_inclusion
 from consentry.services.hub import Hub
 from consentry.signing import keys_from_jwks, verify_signature
-from consentry.domain.heads import head_payload
 from tests.helpers import change, check, make_customer, make_purpose, new_app
 
 
@@ -32,18 +32,19 @@ def test_apps_keys_scopes_and_revocation(client: TestClient) -> None:
     assert app_id in {a["id"] for a in listed}
     cid = make_customer(client)
     auth = {"Authorization": f"Bearer {key}"}
-    ok = client.get("/v1/check", params={"customer": cid, "purpose": "newsletter",
-                                         "channel": "email"}, headers=auth)
+    ok = client.get(
+        "/v1/check",
+        params={"customer": cid, "purpose": "newsletter", "channel": "email"},
+        headers=auth,
+    )
     assert ok.status_code == 200
-    other = client.get("/v1/check", params={"customer": cid, "purpose": "profiling"},
-                       headers=auth)
+    other = client.get("/v1/check", params={"customer": cid, "purpose": "profiling"}, headers=auth)
     assert other.status_code == 403 and other.headers["content-type"] == "application/problem+json"
     write = client.post(f"/v1/customers/{cid}/consents", headers=auth, json={})
     assert write.status_code == 403
     assert client.get("/v1/apps", headers=auth).status_code == 403
     assert client.delete(f"/v1/apps/{app_id}").status_code == 200
-    gone = client.get("/v1/check", params={"customer": cid, "purpose": "newsletter"},
-                      headers=auth)
+    gone = client.get("/v1/check", params={"customer": cid, "purpose": "newsletter"}, headers=auth)
     assert gone.status_code == 401
     assert client.get("/v1/purposes", headers={"Authorization": "Bearer nope"}).status_code == 401
     assert client.get("/v1/purposes", headers={"Authorization": ""}).status_code == 401
@@ -61,8 +62,9 @@ def test_purposes_versions_and_reconsent(client: TestClient) -> None:
     assert check(client, cid)["reason"] == "granted"  # earlier grants stay valid
     outdated = change(client, cid, version=1)
     assert outdated.status_code == 409
-    v3 = client.put("/v1/purposes/newsletter",
-                    json={"description": "Daily!", "reconsent": True}).json()
+    v3 = client.put(
+        "/v1/purposes/newsletter", json={"description": "Daily!", "reconsent": True}
+    ).json()
     assert v3["version"] == 3
     assert check(client, cid) == {**check(client, cid), "allowed": False, "reason": "stale"}
     consents = client.get(f"/v1/customers/{cid}/consents").json()["consents"]
@@ -76,25 +78,42 @@ def test_purposes_versions_and_reconsent(client: TestClient) -> None:
 
 
 def test_customers_identifiers_and_lookup(client: TestClient) -> None:
-    cid = make_customer(client, identifiers={"email": " Ann@Example.COM ",
-                                             "loyalty_card": "6001234",
-                                             "phone": "07700 900123"},
-                        name="Ann  Lee", postcode="sw1a 1aa")
+    cid = make_customer(
+        client,
+        identifiers={
+            "email": " Ann@Example.COM ",
+            "loyalty_card": "6001234",
+            "phone": "07700 900123",
+        },
+        name="Ann  Lee",
+        postcode="sw1a 1aa",
+    )
     profile = client.get(f"/v1/customers/{cid}").json()
-    assert profile["identifiers"] == {"email": "ann@example.com", "loyalty_card": "6001234",
-                                      "phone": "+447700900123"}
+    assert profile["identifiers"] == {
+        "email": "ann@example.com",
+        "loyalty_card": "6001234",
+        "phone": "+447700900123",
+    }
     assert profile["postcode"] == "SW1A1AA"
     clash = client.post("/v1/customers", json={"identifiers": {"email": "ANN@example.com"}})
     assert clash.status_code == 409 and cid in clash.json()["detail"]
-    for body in ({"email": "ann@EXAMPLE.com"}, {"loyalty_card": "6001234"},
-                 {"phone": "+44 7700 900123"}, {"name": "ann lee", "postcode": "SW1A 1AA"}):
+    for body in (
+        {"email": "ann@EXAMPLE.com"},
+        {"loyalty_card": "6001234"},
+        {"phone": "+44 7700 900123"},
+        {"name": "ann lee", "postcode": "SW1A 1AA"},
+    ):
         r = client.post("/v1/customers/lookup", json=body)
         assert r.status_code == 200 and r.json() == {"id": cid}, body
     assert client.post("/v1/customers/lookup", json={"email": "bob@example.com"}).status_code == 404
     assert client.post("/v1/customers/lookup", json={"name": "Ann Lee"}).status_code == 422
     make_customer(client, name="Ann Lee", postcode="SW1A1AA")
-    assert client.post("/v1/customers/lookup",
-                       json={"name": "Ann Lee", "postcode": "SW1A1AA"}).status_code == 409
+    assert (
+        client.post(
+            "/v1/customers/lookup", json={"name": "Ann Lee", "postcode": "SW1A1AA"}
+        ).status_code
+        == 409
+    )
     assert client.get("/v1/customers/cus_missing").status_code == 404
     assert make_customer(client).startswith("cus_")
     _, key = new_app(client, ["consents:read"], ["*"])
@@ -105,17 +124,26 @@ def test_customers_identifiers_and_lookup(client: TestClient) -> None:
 def test_grant_withdraw_channels_and_history(client: TestClient) -> None:
     make_purpose(client)
     cid = make_customer(client)
-    assert check(client, cid) == {"allowed": False, "reason": "not_set", "record_id": None,
-                                  "since": None}
-    granted = change(client, cid, channel=None, location="store-12",
-                     actor={"type": "staff", "id": "clerk-17"}, source="store",
-                     proof={"method": "tablet-signature"})
+    assert check(client, cid) == {
+        "allowed": False,
+        "reason": "not_set",
+        "record_id": None,
+        "since": None,
+    }
+    granted = change(
+        client,
+        cid,
+        channel=None,
+        location="store-12",
+        actor={"type": "staff", "id": "clerk-17"},
+        source="store",
+        proof={"method": "tablet-signature"},
+    )
     assert granted.status_code == 201
     record = granted.json()["record"]
     assert record["actor"] == {"type": "staff", "id": "clerk-17"}
     assert record["location"] == "store-12" and record["source"] == "store"
-    assert "clerk-17" not in json.dumps({k: record[k] for k in record
-                                         if k.endswith("commitment")})
+    assert "clerk-17" not in json.dumps({k: record[k] for k in record if k.endswith("commitment")})
     for channel in ("email", "sms", "post"):
         assert check(client, cid, channel=channel)["allowed"] is True
     assert change(client, cid, action="withdraw", channel="sms").status_code == 201
@@ -128,8 +156,9 @@ def test_grant_withdraw_channels_and_history(client: TestClient) -> None:
     assert check(client, cid, channel="email")["allowed"] is False
     history = client.get(f"/v1/customers/{cid}/consents/history", params={"limit": 2}).json()
     assert len(history["records"]) == 2 and history["next"]
-    rest = client.get(f"/v1/customers/{cid}/consents/history",
-                      params={"after": history["next"]}).json()
+    rest = client.get(
+        f"/v1/customers/{cid}/consents/history", params={"after": history["next"]}
+    ).json()
     assert len(rest["records"]) == 2 and rest["next"] is None
     actions = [r["action"] for r in history["records"] + rest["records"]]
     assert actions == ["grant", "withdraw", "withdraw", "grant"]
@@ -157,18 +186,29 @@ def test_withdraw_all_sensitive_and_legal_bases(client: TestClient) -> None:
     assert change(client, cid, channel="sms").status_code == 201
     assert check(client, cid, "catalogue", "post")["reason"] == "legitimate_interest"
     assert check(client, cid, "orders", "email") == {
-        "allowed": True, "reason": "contract", "record_id": None, "since": None}
-    r = client.post(f"/v1/customers/{cid}/consents/withdraw-all",
-                    json={"source": "call_centre", "actor": {"type": "staff", "id": "agent-7"}})
+        "allowed": True,
+        "reason": "contract",
+        "record_id": None,
+        "since": None,
+    }
+    r = client.post(
+        f"/v1/customers/{cid}/consents/withdraw-all",
+        json={"source": "call_centre", "actor": {"type": "staff", "id": "agent-7"}},
+    )
     assert r.status_code == 201
     withdrawn = {(x["purpose"], x["channel"]) for x in r.json()["records"]}
     assert withdrawn == {("maternity", "email"), ("newsletter", "sms"), ("catalogue", None)}
     assert check(client, cid, "maternity", "email")["reason"] == "withdrawn"
     assert check(client, cid, "catalogue", "post") == {
-        **check(client, cid, "catalogue", "post"), "allowed": False, "reason": "objected"}
+        **check(client, cid, "catalogue", "post"),
+        "allowed": False,
+        "reason": "objected",
+    }
     assert check(client, cid, "orders", "email")["allowed"] is True
-    again = client.post(f"/v1/customers/{cid}/consents/withdraw-all",
-                        json={"source": "web", "actor": {"type": "customer"}})
+    again = client.post(
+        f"/v1/customers/{cid}/consents/withdraw-all",
+        json={"source": "web", "actor": {"type": "customer"}},
+    )
     assert again.json()["records"] == []
 
 
@@ -189,8 +229,14 @@ def test_batch_check_is_a_suppression_list(client: TestClient) -> None:
     change(client, yes)
     change(client, no)
     change(client, no, action="withdraw")
-    r = client.post("/v1/check/batch", json={"purpose": "newsletter", "channel": "email",
-                                             "customers": [yes, no, fresh, "cus_unknown"]})
+    r = client.post(
+        "/v1/check/batch",
+        json={
+            "purpose": "newsletter",
+            "channel": "email",
+            "customers": [yes, no, fresh, "cus_unknown"],
+        },
+    )
     assert r.json() == {"allowed": [yes], "denied": [no, fresh], "unknown": ["cus_unknown"]}
 
 
@@ -198,42 +244,60 @@ def test_idempotency_key(client: TestClient) -> None:
     make_purpose(client)
     cid = make_customer(client)
     headers = {"Idempotency-Key": "k-1"}
-    body = {"purpose": "newsletter", "channel": "email", "action": "grant",
-            "notice_version": 1, "source": "web", "actor": {"type": "customer"}}
+    body = {
+        "purpose": "newsletter",
+        "channel": "email",
+        "action": "grant",
+        "notice_version": 1,
+        "source": "web",
+        "actor": {"type": "customer"},
+    }
     first = client.post(f"/v1/customers/{cid}/consents", json=body, headers=headers)
     again = client.post(f"/v1/customers/{cid}/consents", json=body, headers=headers)
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json() and again.headers.get("Idempotent-Replayed") == "true"
     history = client.get(f"/v1/customers/{cid}/consents/history").json()["records"]
     assert len(history) == 1
-    other = client.post(f"/v1/customers/{cid}/consents",
-                        json={**body, "action": "withdraw"}, headers=headers)
+    other = client.post(
+        f"/v1/customers/{cid}/consents", json={**body, "action": "withdraw"}, headers=headers
+    )
     assert other.status_code == 409
 
 
 def test_evidence_head_proofs_export_receipts(client: TestClient) -> None:
     make_purpose(client)
     cid = make_customer(client)
-    ids = [change(client, cid, action=a).json()["record"]["id"]
-           for a in ("grant", "withdraw", "grant", "withdraw", "grant")]
+    ids = [
+        change(client, cid, action=a).json()["record"]["id"]
+        for a in ("grant", "withdraw", "grant", "withdraw", "grant")
+    ]
     head = client.get("/v1/evidence/head").json()
     assert head["size"] == 5
     jwks = client.get("/.well-known/jwks.json").json()
     key = keys_from_jwks(jwks)[head["key_id"]]
-    assert verify_signature(key, head_payload(head["size"], head["root_hash"],
-                                              head["timestamp"]), head["signature"])
+    assert verify_signature(
+        key, head_payload(head["size"], head["root_hash"], head["timestamp"]), head["signature"]
+    )
     for seq, rid in enumerate(ids):
         proof = client.get(f"/v1/evidence/records/{rid}/proof").json()
         assert proof["leaf_index"] == seq and proof["tree_size"] == 5
-        assert verify_inclusion(seq, 5, bytes.fromhex(proof["leaf_hash"]),
-                                [bytes.fromhex(p) for p in proof["audit_path"]],
-                                bytes.fromhex(head["root_hash"]))
+        assert verify_inclusion(
+            seq,
+            5,
+            bytes.fromhex(proof["leaf_hash"]),
+            [bytes.fromhex(p) for p in proof["audit_path"]],
+            bytes.fromhex(head["root_hash"]),
+        )
     small = client.get(f"/v1/evidence/records/{ids[0]}/proof", params={"size": 3}).json()
     assert small["tree_size"] == 3
     cons = client.get("/v1/evidence/consistency", params={"from": 3, "to": 5}).json()
-    assert verify_consistency(3, 5, bytes.fromhex(small["root_hash"]),
-                              bytes.fromhex(head["root_hash"]),
-                              [bytes.fromhex(p) for p in cons["proof"]])
+    assert verify_consistency(
+        3,
+        5,
+        bytes.fromhex(small["root_hash"]),
+        bytes.fromhex(head["root_hash"]),
+        [bytes.fromhex(p) for p in cons["proof"]],
+    )
     export = client.get("/v1/evidence/export")
     lines = [json.loads(x) for x in export.text.splitlines()]
     assert [x["seq"] for x in lines] == [0, 1, 2, 3, 4]

@@ -39,8 +39,9 @@ def exported(client: TestClient, tmp_path: Path) -> tuple[list[bytes], Path, Pat
 def _verify(lines: list[bytes], head: Path, jwks: Path, tmp_path: Path) -> tuple[int, str]:
     export = tmp_path / "export.ndjson"
     export.write_bytes(b"".join(lines))
-    result = runner.invoke(app, ["evidence", "verify", str(export), "--head", str(head),
-                                 "--jwks", str(jwks)])
+    result = runner.invoke(
+        app, ["evidence", "verify", str(export), "--head", str(head), "--jwks", str(jwks)]
+    )
     return result.exit_code, result.output
 
 
@@ -50,8 +51,9 @@ def _edit(line: bytes, **changes: object) -> dict[str, object]:
     return dict(record)
 
 
-def test_an_untouched_export_verifies(exported: tuple[list[bytes], Path, Path],
-                                      tmp_path: Path) -> None:
+def test_an_untouched_export_verifies(
+    exported: tuple[list[bytes], Path, Path], tmp_path: Path
+) -> None:
     lines, head, jwks = exported
     code, output = _verify(lines, head, jwks, tmp_path)
     assert code == 0 and "OK 9 records" in output
@@ -82,16 +84,16 @@ def test_removed_record_is_found(exported: tuple[list[bytes], Path, Path], tmp_p
     assert code == 1 and "FIRST BAD RECORD line 4" in output and "missing" in output
 
 
-def test_reordered_records_are_found(exported: tuple[list[bytes], Path, Path],
-                                     tmp_path: Path) -> None:
+def test_reordered_records_are_found(
+    exported: tuple[list[bytes], Path, Path], tmp_path: Path
+) -> None:
     lines, head, jwks = exported
     lines[2], lines[6] = lines[6], lines[2]
     code, output = _verify(lines, head, jwks, tmp_path)
     assert code == 1 and "FIRST BAD RECORD line 3" in output
 
 
-def test_inserted_record_is_found(exported: tuple[list[bytes], Path, Path],
-                                  tmp_path: Path) -> None:
+def test_inserted_record_is_found(exported: tuple[list[bytes], Path, Path], tmp_path: Path) -> None:
     lines, head, jwks = exported
     forged = _edit(lines[0], id="rec_forged", seq=5)
     forged["leaf_hash"] = leaf_hash(leaf_bytes_of(forged)).hex()
@@ -126,6 +128,16 @@ def test_forged_head_is_refused(exported: tuple[list[bytes], Path, Path], tmp_pa
 
 
 def test_missing_files_are_a_clear_error(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["evidence", "verify", str(tmp_path / "x"), "--head",
-                                 str(tmp_path / "h"), "--jwks", str(tmp_path / "j")])
+    result = runner.invoke(
+        app,
+        [
+            "evidence",
+            "verify",
+            str(tmp_path / "x"),
+            "--head",
+            str(tmp_path / "h"),
+            "--jwks",
+            str(tmp_path / "j"),
+        ],
+    )
     assert result.exit_code == 2 and "no file" in result.output

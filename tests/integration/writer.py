@@ -19,9 +19,20 @@ def main(url: str, data_dir: str, customer: str, count: int, start: int) -> None
     for i in range(count):
         action = "grant" if (i + start) % 2 == 0 else "withdraw"
         with hub.db.write() as conn:
-            consents.record_change(hub, conn, caller, customer, ConsentChange(
-                purpose="newsletter", channel="email" if i % 3 else None, action=action,
-                notice_version=1, source="api", actor={"type": "app", "id": f"w{start}"}))
+            consents.record_change(
+                hub,
+                conn,
+                caller,
+                customer,
+                ConsentChange(
+                    purpose="newsletter",
+                    channel="email" if i % 3 else None,
+                    action=action,
+                    notice_version=1,
+                    source="api",
+                    actor={"type": "app", "id": f"w{start}"},
+                ),
+            )
         if i % 25 == 0:
             hub.sequencer.integrate()
     hub.close()

@@ -50,8 +50,9 @@ CustomersWrite = Annotated[Caller, Depends(needs(Scope.CUSTOMERS_WRITE))]
 ProfileRead = Annotated[
     Caller,
     Depends(
-        needs(Scope.CUSTOMERS_READ, Scope.CUSTOMERS_WRITE, Scope.CONSENTS_READ,
-              Scope.CONSENTS_WRITE)
+        needs(
+            Scope.CUSTOMERS_READ, Scope.CUSTOMERS_WRITE, Scope.CONSENTS_READ, Scope.CONSENTS_WRITE
+        )
     ),
 ]
 ConsentsRead = Annotated[Caller, Depends(needs(Scope.CONSENTS_READ))]

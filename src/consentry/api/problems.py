@@ -35,7 +35,9 @@ def problem(
     if errors:
         body["errors"] = errors
     return Response(
-        orjson.dumps(body), status_code=status, media_type="application/problem+json",
+        orjson.dumps(body),
+        status_code=status,
+        media_type="application/problem+json",
         headers=headers,
     )
 
@@ -44,9 +46,11 @@ def _validation_errors(exc: RequestValidationError) -> tuple[int, str, list[dict
     errors = []
     for err in exc.errors():
         if err.get("type") == "json_invalid":
-            return 400, "the body is not valid JSON: " + str(err.get("msg")), [
-                {"loc": list(err.get("loc", ())), "msg": str(err.get("msg"))}
-            ]
+            return (
+                400,
+                "the body is not valid JSON: " + str(err.get("msg")),
+                [{"loc": list(err.get("loc", ())), "msg": str(err.get("msg"))}],
+            )
         errors.append({"loc": list(err.get("loc", ())), "msg": str(err.get("msg"))})
     first = errors[0] if errors else {"loc": [], "msg": "invalid"}
     where = ".".join(str(p) for p in first["loc"])
@@ -63,14 +67,17 @@ def install(app: FastAPI) -> None:
     async def _invalid(_request: Request, exc: RequestValidationError) -> Response:
         status, detail, errors = _validation_errors(exc)
         title = "Malformed JSON" if status == 400 else "Invalid input"
-        return problem(status, title, detail, "malformed-json" if status == 400 else "invalid-input",
-                       errors)
+        return problem(
+            status, title, detail, "malformed-json" if status == 400 else "invalid-input", errors
+        )
 
     @app.exception_handler(HTTPException)
     async def _http(_request: Request, exc: HTTPException) -> Response:
         titles = {404: "Not found", 405: "Method not allowed", 413: "Body too large"}
         return problem(
-            exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail),
+            exc.status_code,
+            titles.get(exc.status_code, "Error"),
+            str(exc.detail),
             {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error"),
             headers=getattr(exc, "headers", None),
         )
@@ -78,11 +85,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def _integrity(_request: Request, _exc: IntegrityError) -> Response:
         # A uniqueness race lost to a concurrent writer: nothing was written; retrying is safe.
-        return problem(409, "Conflict", "a concurrent request changed the same data; retry",
-                       "conflict")
+        return problem(
+            409, "Conflict", "a concurrent request changed the same data; retry", "conflict"
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> Response:
         log.error("unexpected error: %s", type(exc).__name__, exc_info=exc)
-        return problem(500, "Internal error", "the server failed; nothing was written",
-                       "internal-error")
+        return problem(
+            500, "Internal error", "the server failed; nothing was written", "internal-error"
+        )

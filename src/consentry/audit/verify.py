@@ -30,9 +30,7 @@ class Verdict:
     first_bad_record: str | None = None
 
 
-def verify_export(
-    lines: Iterable[bytes], head: dict[str, Any], jwks: dict[str, Any]
-) -> Verdict:
+def verify_export(lines: Iterable[bytes], head: dict[str, Any], jwks: dict[str, Any]) -> Verdict:
     problems: list[str] = []
     first_line: int | None = None
     first_record: str | None = None
@@ -67,21 +65,35 @@ def verify_export(
             seq = line["seq"]
             claimed = bytes.fromhex(line["leaf_hash"])
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-            bad(line_no, None, "not an evidence record (unreadable JSON or missing id/seq/leaf_hash)")
+            bad(
+                line_no,
+                None,
+                "not an evidence record (unreadable JSON or missing id/seq/leaf_hash)",
+            )
             tree.append(leaf_hash(raw.rstrip(b"\n")))
             continue
         computed = leaf_hash(leaf_bytes_of(line))
         if seq != tree.size:
-            what = "a record is missing before it" if isinstance(seq, int) and seq > tree.size \
+            what = (
+                "a record is missing before it"
+                if isinstance(seq, int) and seq > tree.size
                 else "inserted or out of order"
-            bad(line_no, record_id, f"record {record_id} has seq {seq}, expected {tree.size}: {what}")
+            )
+            bad(
+                line_no,
+                record_id,
+                f"record {record_id} has seq {seq}, expected {tree.size}: {what}",
+            )
         if record_id in seen_ids:
             bad(line_no, record_id, f"record {record_id} appears twice")
         seen_ids.add(record_id)
         if computed != claimed:
-            bad(line_no, record_id,
+            bad(
+                line_no,
+                record_id,
                 f"record {record_id} was altered: its fields hash to {computed.hex()}, "
-                f"not to its leaf_hash {claimed.hex()}")
+                f"not to its leaf_hash {claimed.hex()}",
+            )
         tree.append(computed)
 
     root = tree.root().hex()

@@ -15,11 +15,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from consentry.domain.errors import DomainError
+from consentry.services.hub import Hub
 from consentry.settings import Settings
 
 app = typer.Typer(help="Consentry: a consent and preference hub.", no_args_is_help=True)
-evidence_app = typer.Typer(help="The evidence log: export it, read its head, verify it.",
-                           no_args_is_help=True)
+evidence_app = typer.Typer(
+    help="The evidence log: export it, read its head, verify it.", no_args_is_help=True
+)
 apps_app = typer.Typer(help="Apps (integrations) and their keys.", no_args_is_help=True)
 import_app = typer.Typer(help="Import data from another system.", no_args_is_help=True)
 app.add_typer(evidence_app, name="evidence")
@@ -35,17 +37,15 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(data_dir: Path | None = None) -> Settings:
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+        return Settings(data_dir=data_dir) if data_dir is not None else Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
         raise fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
 
 
-def open_hub(settings: Settings):  # type: ignore[no-untyped-def]
-    from consentry.services.hub import Hub
-
+def open_hub(settings: Settings) -> Hub:
     try:
         return Hub.open(settings)
     except Exception as exc:  # the database is unreachable or unreadable: say so plainly
@@ -69,7 +69,11 @@ def serve(
     import uvicorn
 
     uvicorn.run(
-        "consentry.api.asgi:app", host=host, port=port, workers=workers, log_level="warning",
+        "consentry.api.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
         access_log=False,
     )
 
@@ -98,8 +102,13 @@ def demo(
     os.environ.pop("CONSENTRY_DATABASE_URL", None)
     settings = load_settings()
     hub = open_hub(settings)
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}"),
-                  TimeElapsedColumn(), console=err) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}"),
+        TimeElapsedColumn(),
+        console=err,
+    ) as progress:
         task = progress.add_task("demo customers", total=customers)
         summary = build_demo(hub, customers, lambda n: progress.advance(task, n))
     hub.close()
@@ -111,7 +120,10 @@ def demo(
     out.print(f"  API docs        {base}/docs")
     out.print(f"  signed head     {base}/v1/evidence/head")
     out.print(f"  public keys     {base}/.well-known/jwks.json")
-    out.print(f"  try             curl -H 'Authorization: Bearer {admin_key}' {base}/v1/purposes", soft_wrap=True)
+    out.print(
+        f"  try             curl -H 'Authorization: Bearer {admin_key}' {base}/v1/purposes",
+        soft_wrap=True,
+    )
     if no_serve:
         return
     import uvicorn
@@ -142,8 +154,12 @@ def evidence_jwks(data_dir: Annotated[Path | None, typer.Option()] = None) -> No
 @evidence_app.command("export")
 def evidence_export(
     output: Annotated[Path, typer.Argument(help="Where to write the NDJSON export.")],
-    head_file: Annotated[Path | None, typer.Option("--head", help="Also write the head here.")] = None,
-    jwks_file: Annotated[Path | None, typer.Option("--jwks", help="Also write the JWKS here.")] = None,
+    head_file: Annotated[
+        Path | None, typer.Option("--head", help="Also write the head here.")
+    ] = None,
+    jwks_file: Annotated[
+        Path | None, typer.Option("--jwks", help="Also write the JWKS here.")
+    ] = None,
     data_dir: Annotated[Path | None, typer.Option()] = None,
 ) -> None:
     """Write the whole log, one leaf a line, up to a freshly signed head."""
@@ -182,12 +198,16 @@ def evidence_verify(
     with export.open("rb") as handle:
         verdict = verify_export(handle, head_doc, jwks_doc)
     if verdict.ok:
-        out.print(f"[green]OK[/] {verdict.records} records; root {verdict.root_hash} matches "
-                  "the signed head")
+        out.print(
+            f"[green]OK[/] {verdict.records} records; root {verdict.root_hash} matches "
+            "the signed head"
+        )
         return
     if verdict.first_bad_line is not None:
-        err.print(f"[bold red]FIRST BAD RECORD[/] line {verdict.first_bad_line}"
-                  + (f" ({verdict.first_bad_record})" if verdict.first_bad_record else ""))
+        err.print(
+            f"[bold red]FIRST BAD RECORD[/] line {verdict.first_bad_line}"
+            + (f" ({verdict.first_bad_record})" if verdict.first_bad_record else "")
+        )
     for problem in verdict.problems[:20]:
         err.print(f"[red]-[/] {problem}")
     if len(verdict.problems) > 20:
@@ -199,7 +219,9 @@ def evidence_verify(
 def apps_create(
     name: Annotated[str, typer.Argument()],
     scope: Annotated[list[str], typer.Option("--scope", help="A scope; repeat for more.")],
-    purpose: Annotated[list[str] | None, typer.Option("--purpose", help="A purpose, or '*'.")] = None,
+    purpose: Annotated[
+        list[str] | None, typer.Option("--purpose", help="A purpose, or '*'.")
+    ] = None,
     data_dir: Annotated[Path | None, typer.Option()] = None,
 ) -> None:
     """Create an app and print its key (shown once)."""
@@ -227,8 +249,13 @@ def apps_list(data_dir: Annotated[Path | None, typer.Option()] = None) -> None:
     while True:
         page = apps.list_page(hub, after, 1000)
         for a in page["apps"]:
-            table.add_row(a["id"], a["name"], " ".join(a["scopes"]), " ".join(a["purposes"]),
-                          a["revoked_at"] or "")
+            table.add_row(
+                a["id"],
+                a["name"],
+                " ".join(a["scopes"]),
+                " ".join(a["purposes"]),
+                a["revoked_at"] or "",
+            )
         after = page["next"]
         if after is None:
             break
@@ -266,8 +293,13 @@ def import_consents(
     if not file.is_file():
         raise fail(f"no file {file}")
     hub = open_hub(load_settings(data_dir=data_dir))
-    with Progress(TextColumn("importing"), BarColumn(), TextColumn("{task.completed} rows"),
-                  TimeElapsedColumn(), console=err) as progress:
+    with Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        TextColumn("{task.completed} rows"),
+        TimeElapsedColumn(),
+        console=err,
+    ) as progress:
         task = progress.add_task("import", total=None)
         report = run_import(hub, file, lambda n: progress.advance(task, n))
     hub.sequencer.integrate_all()
@@ -276,8 +308,10 @@ def import_consents(
         err.print(f"[red]line {line}:[/] {reason}")
     if report.bad > 50:
         err.print(f"… and {report.bad - 50} more bad rows")
-    out.print(f"imported {report.imported}, already imported {report.already_imported}, "
-              f"bad {report.bad}, customers created {report.customers_created}")
+    out.print(
+        f"imported {report.imported}, already imported {report.already_imported}, "
+        f"bad {report.bad}, customers created {report.customers_created}"
+    )
     if report.bad:
         raise typer.Exit(code=1)
 
@@ -287,4 +321,3 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
-

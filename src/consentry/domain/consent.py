@@ -1,6 +1,6 @@
 """Consent state and the check rules: which record is in force, and what it allows.
 
-State is a pure function of the evidence: for every purpose × channel scope the record in force
+State is a pure function of the evidence: for every purpose-and-channel scope the record in force
 is the latest by ``(captured_at, order)``, where ``order`` is the record's position in the write
 order. A scope is one channel or ``ALL_CHANNELS`` (a record given without a channel); for a
 channel, the later of its own record and the all-channel record is in force. So a general
@@ -70,7 +70,7 @@ class CustomerStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ConsentEntry:
-    """The record in force for one purpose × channel scope."""
+    """The record in force for one purpose-and-channel scope."""
 
     action: Action
     purpose_version: int
@@ -139,4 +139,3 @@ def decide(
             return Decision(False, Reason.OBJECTED, record_id, since)
         return Decision(True, Reason.LEGITIMATE_INTEREST, record_id, since)
     return Decision(status is Status.GRANTED, Reason(status.value), record_id, since)
-

@@ -99,8 +99,12 @@ def ensure_admin(hub: Hub, key: str) -> str:
         admin = apps.by_name(conn, "admin")
         if admin is None or Scope.ADMIN.value not in admin.scopes:
             app = AppRow(
-                new_id("app"), "admin", (Scope.ADMIN.value,), (ALL_PURPOSES,),
-                hub.now_micros(), None,
+                new_id("app"),
+                "admin",
+                (Scope.ADMIN.value,),
+                (ALL_PURPOSES,),
+                hub.now_micros(),
+                None,
             )
             apps.insert(conn, app, hash_key(key))
             return app.id

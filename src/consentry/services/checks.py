@@ -38,8 +38,11 @@ def check(
         if r.action is not None
     ]
     decision = decide(
-        purpose, in_force(*entries), hub.now_micros(),
-        erased=first.status == "erased", restricted=bool(first.restricted),
+        purpose,
+        in_force(*entries),
+        hub.now_micros(),
+        erased=first.status == "erased",
+        restricted=bool(first.restricted),
     )
     return {
         "allowed": decision.allowed,
@@ -75,9 +78,11 @@ def batch_check(
             continue
         status, restricted = state
         decision = decide(
-            purpose, in_force(*entries.get(cid, ())), now,
-            erased=status == "erased", restricted=restricted,
+            purpose,
+            in_force(*entries.get(cid, ())),
+            now,
+            erased=status == "erased",
+            restricted=restricted,
         )
         (allowed if decision.allowed else denied).append(cid)
     return {"allowed": allowed, "denied": denied, "unknown": unknown}
-

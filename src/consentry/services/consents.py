@@ -64,8 +64,9 @@ def capture_of(body: ConsentChange | WithdrawAll) -> Capture:
     )
 
 
-def record_json(row_leaf: dict[str, Any], seq: int | None, leaf_hash: bytes,
-                openings: dict[str, Any] | None) -> dict[str, Any]:
+def record_json(
+    row_leaf: dict[str, Any], seq: int | None, leaf_hash: bytes, openings: dict[str, Any] | None
+) -> dict[str, Any]:
     openings = openings or {}
 
     def clear(name: str) -> Any:
@@ -181,9 +182,16 @@ def record_change(
     notice = purposes.notice_hash_of(conn, purpose, body.notice_version)
     current = store.entries(conn, customer.id, purpose.id)
     record = append_record(
-        hub, conn, customer, purpose,
-        channel=body.channel, action=body.action, notice_version=body.notice_version,
-        notice_hash=notice, capture=capture_of(body), current=current,
+        hub,
+        conn,
+        customer,
+        purpose,
+        channel=body.channel,
+        action=body.action,
+        notice_version=body.notice_version,
+        notice_hash=notice,
+        capture=capture_of(body),
+        current=current,
     )
     return {"record": record, "state": purpose_state(purpose, current, hub.now_micros(), customer)}
 
@@ -202,7 +210,8 @@ def withdraw_all(
         if not caller.may_use(purpose.id):
             continue
         scopes: list[str] = [
-            scope for (p, scope), entry in current.items()
+            scope
+            for (p, scope), entry in current.items()
             if p == purpose.id and entry.action is Action.GRANT
         ]
         if (
@@ -213,10 +222,16 @@ def withdraw_all(
         for scope in sorted(scopes):
             records.append(
                 append_record(
-                    hub, conn, customer, purpose,
+                    hub,
+                    conn,
+                    customer,
+                    purpose,
                     channel=None if scope == ALL_CHANNELS else scope,
-                    action=Action.WITHDRAW, notice_version=purpose.version,
-                    notice_hash=purpose.notice_hash, capture=capture, current=current,
+                    action=Action.WITHDRAW,
+                    notice_version=purpose.version,
+                    notice_hash=purpose.notice_hash,
+                    capture=capture,
+                    current=current,
                 )
             )
     now = hub.now_micros()
@@ -244,8 +259,11 @@ def purpose_state(
         entry = in_force(current.get((purpose.id, channel)) if channel else None, general)
         status = status_of(purpose, entry, now)
         decision = decide(
-            purpose, entry, now,
-            erased=customer.status == "erased", restricted=customer.restricted,
+            purpose,
+            entry,
+            now,
+            erased=customer.status == "erased",
+            restricted=customer.restricted,
         )
         out.append(
             {

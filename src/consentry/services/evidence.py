@@ -99,8 +99,11 @@ def receipt(hub: Hub, caller: Caller, record_id: str) -> str:
     assert purpose is not None
     record = record_json(leaf, row.seq, bytes(row.leaf_hash), row.openings)
     entry = ConsentEntry(
-        Action(leaf["action"]), leaf["purpose_version"], leaf["id"],
-        to_micros(parse_rfc3339(leaf["captured_at"])), row.pk,
+        Action(leaf["action"]),
+        leaf["purpose_version"],
+        leaf["id"],
+        to_micros(parse_rfc3339(leaf["captured_at"])),
+        row.pk,
     )
     expired = status_of(purpose, entry, hub.now_micros()) is Status.EXPIRED
     settings = hub.settings
@@ -119,4 +122,3 @@ def receipt(hub: Hub, caller: Caller, record_id: str) -> str:
         expired=expired,
     )
     return hub.signer.sign_jws(claims)
-

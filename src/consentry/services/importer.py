@@ -141,8 +141,9 @@ class _Batch:
                 cid = str(holders.pop())
             else:
                 cid = new_id("cus")
-                created = CustomerRow(cid, None, None, CustomerStatus.ACTIVE.value, False,
-                                      self.hub.now_micros(), None)
+                created = CustomerRow(
+                    cid, None, None, CustomerStatus.ACTIVE.value, False, self.hub.now_micros(), None
+                )
                 customer_store.insert(self.conn, created, None)
                 customer_store.add_identifiers(self.conn, cid, pairs)
                 self.customers[cid] = created
@@ -201,9 +202,12 @@ def _import_chunk(
                 report.errors.append((number, _explain(exc)))
                 continue
             key = _row_key(row)
-            if key in keys_seen or conn.execute(
-                select(imported_rows.c.record_id).where(imported_rows.c.row_key == key)
-            ).first():
+            if (
+                key in keys_seen
+                or conn.execute(
+                    select(imported_rows.c.record_id).where(imported_rows.c.row_key == key)
+                ).first()
+            ):
                 report.already_imported += 1
                 continue
             try:
@@ -229,12 +233,17 @@ def _import_row(hub: Hub, batch: _Batch, row: ImportRow) -> str:
         raise InvalidInput("captured_at lies in the future")
     customer = batch.customer(row)
     record = append_record(
-        hub, batch.conn, customer, purpose,
-        channel=row.channel, action=row.action, notice_version=version,
+        hub,
+        batch.conn,
+        customer,
+        purpose,
+        channel=row.channel,
+        action=row.action,
+        notice_version=version,
         notice_hash=notice_hash_of(batch.conn, purpose, version),
-        capture=Capture(Source.IMPORT, ActorType.APP, "import", row.location, row.captured_at,
-                        None),
+        capture=Capture(
+            Source.IMPORT, ActorType.APP, "import", row.location, row.captured_at, None
+        ),
         current=batch.entries(customer.id),
     )
     return str(record["id"])
-

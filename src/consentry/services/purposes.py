@@ -61,8 +61,8 @@ def create(hub: Hub, conn: Connection, body: PurposeCreate) -> dict[str, Any]:
     )
     store.insert(conn, purpose)
     store.insert_notice(
-        conn, Notice(purpose.id, 1, purpose.title, purpose.description, purpose.notice_hash,
-                     False, now)
+        conn,
+        Notice(purpose.id, 1, purpose.title, purpose.description, purpose.notice_hash, False, now),
     )
     return purpose_json(purpose)
 
@@ -97,8 +97,10 @@ def update(hub: Hub, conn: Connection, purpose_id: str, body: PurposeUpdate) -> 
     store.replace(conn, updated)
     if new_notice:
         store.insert_notice(
-            conn, Notice(purpose_id, version, title, description, updated.notice_hash,
-                         body.reconsent, now)
+            conn,
+            Notice(
+                purpose_id, version, title, description, updated.notice_hash, body.reconsent, now
+            ),
         )
     return purpose_json(updated)
 

@@ -45,9 +45,7 @@ def by_key_hash(conn: Connection, key_hash: str) -> AppRow | None:
 
 
 def by_name(conn: Connection, name: str) -> AppRow | None:
-    row = conn.execute(
-        select(apps).where(apps.c.name == name, apps.c.revoked_at.is_(None))
-    ).first()
+    row = conn.execute(select(apps).where(apps.c.name == name, apps.c.revoked_at.is_(None))).first()
     return _row(row) if row else None
 
 

@@ -9,7 +9,10 @@ from sqlalchemy import Connection, and_, select
 from consentry.domain.consent import ALL_CHANNELS
 from consentry.store.tables import consent_state, customers, purposes
 
-def check_rows(conn: Connection, customer_id: str, purpose_id: str, channel: str | None) -> list[Any]:
+
+def check_rows(
+    conn: Connection, customer_id: str, purpose_id: str, channel: str | None
+) -> list[Any]:
     scopes = [ALL_CHANNELS] if channel is None else [channel, ALL_CHANNELS]
     query = (
         select(

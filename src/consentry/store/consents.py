@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, select, update
 
 from consentry.domain.consent import ALL_CHANNELS, Action, ConsentEntry
-from consentry.store.tables import consent_state, evidence_openings, evidence_records
-
 from consentry.store.customers import CHUNK
+from consentry.store.tables import consent_state, evidence_openings, evidence_records
 
 
 def insert_record(

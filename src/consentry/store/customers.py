@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -27,7 +27,12 @@ class CustomerRow:
 
 def _row(row: Any) -> CustomerRow:
     return CustomerRow(
-        row.id, row.name, row.postcode, row.status, bool(row.restricted), row.created_at,
+        row.id,
+        row.name,
+        row.postcode,
+        row.status,
+        bool(row.restricted),
+        row.created_at,
         row.erased_at,
     )
 

@@ -102,7 +102,9 @@ def export_rows(db: Database, size: int, chunk: int = 20_000) -> Iterator[tuple[
             rows = list(
                 conn.execute(
                     select(
-                        evidence_records.c.seq, evidence_records.c.leaf, evidence_records.c.leaf_hash
+                        evidence_records.c.seq,
+                        evidence_records.c.leaf,
+                        evidence_records.c.leaf_hash,
                     )
                     .where(
                         evidence_records.c.seq >= start,

@@ -4,8 +4,8 @@ advisory lock, on SQLite an exclusive file lock, lets exactly one of them migrat
 from __future__ import annotations
 
 import fcntl
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command

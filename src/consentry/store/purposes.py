@@ -93,7 +93,12 @@ def notice_versions(conn: Connection, purpose_id: str) -> list[Notice]:
     )
     return [
         Notice(
-            r.purpose_id, r.version, r.title, r.description, r.notice_hash, bool(r.reconsent),
+            r.purpose_id,
+            r.version,
+            r.title,
+            r.description,
+            r.notice_hash,
+            bool(r.reconsent),
             r.published_at,
         )
         for r in rows

@@ -95,7 +95,9 @@ evidence_records = Table(
     "evidence_records",
     metadata,
     # Write order: tie-breaker for equal captured_at, and the order the sequencer reads in.
-    Column("pk", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "pk", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("id", String(40), nullable=False, unique=True),
     Column("seq", BigInteger, unique=True),
     Column("customer_id", String(40), nullable=False),

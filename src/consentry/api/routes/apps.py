@@ -15,9 +15,14 @@ router = APIRouter(prefix="/v1/apps", tags=["apps"])
 def create_app(hub: HubDep, caller: Admin, body: AppCreate, request: Request) -> Response:
     """Register an integration. The key is shown once; only its hash is kept."""
     return write(
-        hub, request, caller, body, 201,
-        lambda conn: apps.create(hub, conn, body.name, [s.value for s in body.scopes],
-                                 body.purposes),
+        hub,
+        request,
+        caller,
+        body,
+        201,
+        lambda conn: apps.create(
+            hub, conn, body.name, [s.value for s in body.scopes], body.purposes
+        ),
     )
 
 

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
+import orjson
 from fastapi import APIRouter
 from starlette.responses import Response
-
-import orjson
 
 from consentry.api.deps import ConsentsRead, HubDep
 from consentry.schemas import BatchCheck, BatchCheckOut, CheckOut

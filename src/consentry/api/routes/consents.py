@@ -5,7 +5,14 @@ from starlette.responses import Response
 
 from consentry.api.deps import ConsentsRead, ConsentsWrite, HubDep
 from consentry.api.writes import write
-from consentry.schemas import ConsentChange, ConsentChanged, ConsentList, History, WithdrawAll, WithdrewAll
+from consentry.schemas import (
+    ConsentChange,
+    ConsentChanged,
+    ConsentList,
+    History,
+    WithdrawAll,
+    WithdrewAll,
+)
 from consentry.services import consents
 
 router = APIRouter(prefix="/v1/customers/{customer_id}/consents", tags=["consents"])
@@ -18,7 +25,11 @@ def record_consent(
     """Grant or withdraw one purpose (one channel, or all when ``channel`` is omitted).
     The evidence record and the new state are written together; the answer means durable."""
     return write(
-        hub, request, caller, body, 201,
+        hub,
+        request,
+        caller,
+        body,
+        201,
         lambda conn: consents.record_change(hub, conn, caller, customer_id, body),
     )
 
@@ -29,7 +40,11 @@ def withdraw_all(
 ) -> Response:
     """Opt out of everything in one step: one evidence record per withdrawal."""
     return write(
-        hub, request, caller, body, 201,
+        hub,
+        request,
+        caller,
+        body,
+        201,
         lambda conn: consents.withdraw_all(hub, conn, caller, customer_id, body),
     )
 

@@ -1,0 +1,70 @@
+"""consentry import consents: good rows kept, bad rows named by line, re-runs add nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from consentry.cli.main import app
+from consentry.services.hub import Hub
+from tests.helpers import check, make_purpose
+
+CSV = """email,purpose,channel,action,captured_at,location,external_id
+ann@example.com,newsletter,email,grant,2025-03-01T10:00:00Z,store-1,old-1
+ann@example.com,newsletter,email,withdraw,2025-06-01T10:00:00Z,,old-2
+bob@example.com,newsletter,,grant,2025-04-01T10:00:00Z,,old-3
+bob@example.com,nope,email,grant,2025-04-01T10:00:00Z,,old-4
+carol@example.com,newsletter,fax,grant,2025-04-01T10:00:00Z,,old-5
+dan@example.com,newsletter,email,maybe,2025-04-01T10:00:00Z,,old-6
+,newsletter,email,grant,2025-04-01T10:00:00Z,,old-7
+eve@example.com,newsletter,email,grant,not-a-date,,old-8
+"""
+
+
+def test_import_consents_csv_twice(
+    client: TestClient, hub: Hub, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    make_purpose(client)
+    monkeypatch.setenv("CONSENTRY_DATA_DIR", str(hub.settings.data_dir))
+    monkeypatch.setenv("CONSENTRY_DATABASE_URL", hub.db.url.render_as_string(hide_password=False))
+    path = tmp_path / "old.csv"
+    path.write_text(CSV)
+    runner = CliRunner()
+    first = runner.invoke(app, ["import", "consents", str(path)])
+    assert first.exit_code == 1
+    assert "imported 3, already imported 0, bad 5, customers created 2" in first.output
+    for line, word in (
+        (5, "nope"),
+        (6, "fax"),
+        (7, "action"),
+        (8, "name the customer"),
+        (9, "captured_at"),
+    ):
+        assert f"line {line}:" in first.output and word in first.output.split(f"line {line}:")[1]
+    again = runner.invoke(app, ["import", "consents", str(path)])
+    assert "imported 0, already imported 3" in again.output
+    ann = client.post("/v1/customers/lookup", json={"email": "ann@example.com"}).json()["id"]
+    assert check(client, ann)["reason"] == "withdrawn"
+    bob = client.post("/v1/customers/lookup", json={"email": "bob@example.com"}).json()["id"]
+    assert check(client, bob, channel="post")["reason"] == "granted"
+    history = client.get(f"/v1/customers/{ann}/consents/history").json()["records"]
+    assert [r["source"] for r in history] == ["import", "import"]
+    assert history[0]["captured_at"] == "2025-03-01T10:00:00Z"
+
+
+def test_import_ndjson_with_unreadable_lines(
+    client: TestClient, hub: Hub, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    make_purpose(client)
+    monkeypatch.setenv("CONSENTRY_DATA_DIR", str(hub.settings.data_dir))
+    monkeypatch.setenv("CONSENTRY_DATABASE_URL", hub.db.url.render_as_string(hide_password=False))
+    path = tmp_path / "old.ndjson"
+    path.write_text(
+        '{"loyalty_card": "6001", "purpose": "newsletter", "action": "grant", '
+        '"captured_at": "2025-01-01T00:00:00Z"}\n{oops\n[1]\n'
+    )
+    result = CliRunner().invoke(app, ["import", "consents", str(path)])
+    assert "imported 1" in result.output and "line 2:" in result.output
+    assert "line 3:" in result.output
