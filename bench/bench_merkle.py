@@ -9,7 +9,6 @@ import sys
 import time
 
 from _common import summary_ms, write
-
 from consentry.domain.merkle import MerkleTree, verify_inclusion
 
 
