@@ -65,7 +65,8 @@ def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
     if hub.settings.admin_key:
         app_service.ensure_admin(hub, hub.settings.admin_key)
     problems.install(app)
-    for module in (health, apps, purposes, customers, consents, checks, evidence):
+    # The check comes first: routes are matched in order, and it is the hot path.
+    for module in (checks, health, apps, purposes, customers, consents, evidence):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=hub.settings.max_body_bytes)
     return app

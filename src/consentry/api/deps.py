@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPBearer
 
 from consentry.domain.access import Caller, Scope
 from consentry.services import apps
@@ -20,7 +21,11 @@ def get_hub(request: Request) -> Hub:
 HubDep = Annotated[Hub, Depends(get_hub)]
 
 
-def _bearer(request: Request) -> str | None:
+# Declared for the OpenAPI document (the "Authorize" button); keys are checked by the services.
+bearer_scheme = HTTPBearer(auto_error=False, description="An app key: Bearer csk_…")
+
+
+def bearer(request: Request) -> str | None:
     header = request.headers.get("authorization")
     if not header:
         return None
@@ -28,14 +33,14 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" else None
 
 
-def authenticated(request: Request) -> Caller:
-    return apps.authenticate(get_hub(request), _bearer(request))
+def authenticated(request: Request, _: object = Security(bearer_scheme)) -> Caller:
+    return apps.authenticate(get_hub(request), bearer(request))
 
 
 def needs(*scopes: Scope) -> Callable[[Request], Caller]:
     """A caller holding at least one of ``scopes`` (admin holds all)."""
 
-    def dependency(request: Request) -> Caller:
+    def dependency(request: Request, _: object = Security(bearer_scheme)) -> Caller:
         caller = authenticated(request)
         if not any(caller.has(s) for s in scopes):
             caller.require(scopes[0])

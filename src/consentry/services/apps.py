@@ -88,6 +88,10 @@ def authenticate(hub: Hub, key: str | None) -> Caller:
         raise Unauthenticated("send the app's key as 'Authorization: Bearer <key>'")
     with hub.db.read() as conn:
         app = apps.by_key_hash(conn, hash_key(key))
+    return caller_of(app)
+
+
+def caller_of(app: AppRow | None) -> Caller:
     if app is None or app.revoked_at is not None:
         raise Unauthenticated("this key is unknown or was revoked")
     return Caller(app.id, app.name, frozenset(app.scopes), frozenset(app.purposes))

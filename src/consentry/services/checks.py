@@ -4,45 +4,47 @@ from __future__ import annotations
 
 from typing import Any
 
-from consentry.domain.access import Caller
+from consentry.domain.access import Caller, Scope
 from consentry.domain.clock import rfc3339_micros
-from consentry.domain.consent import Action, ConsentEntry, decide, in_force
-from consentry.domain.errors import CustomerNotFound, InvalidInput, UnknownPurpose
+from consentry.domain.consent import CustomerStatus, decide, in_force
+from consentry.domain.errors import (
+    CustomerNotFound,
+    InvalidInput,
+    Unauthenticated,
+    UnknownPurpose,
+)
 from consentry.schemas import MAX_BATCH
 from consentry.services import purposes
+from consentry.services.apps import caller_of, hash_key
 from consentry.services.hub import Hub
 from consentry.store import consents as consent_store
 from consentry.store import customers as customer_store
-from consentry.store.checks import check_rows
-from consentry.store.purposes import purpose_from_row
 
 
 def check(
-    hub: Hub, caller: Caller, customer_id: str, purpose_id: str, channel: str | None
+    hub: Hub, key: str | None, customer_id: str, purpose_id: str, channel: str | None
 ) -> dict[str, Any]:
+    """The real-time check, authentication included: one read of the committed state."""
+    if not key:
+        raise Unauthenticated("send the app's key as 'Authorization: Bearer <key>'")
+    read = hub.checks.read(hash_key(key), customer_id, purpose_id, channel)
+    caller = caller_of(read.app)
+    caller.require(Scope.CONSENTS_READ)
     caller.require_purpose(purpose_id)
-    with hub.db.read() as conn:
-        rows = check_rows(conn, customer_id, purpose_id, channel)
-    if not rows:
+    if read.customer is None:
         raise CustomerNotFound(f"no customer {customer_id!r}")
-    first = rows[0]
-    if first.id is None:
+    if read.purpose is None:
         raise UnknownPurpose(
             f"unknown purpose {purpose_id!r}", [{"loc": ["query", "purpose"], "msg": "unknown"}]
         )
-    purpose = purpose_from_row(first)
-    purpose.check_channel(channel)
-    entries = [
-        ConsentEntry(Action(r.action), r.entry_version, r.record_id, r.since, r.record_pk)
-        for r in rows
-        if r.action is not None
-    ]
+    read.purpose.check_channel(channel)
+    status, restricted = read.customer
     decision = decide(
-        purpose,
-        in_force(*entries),
+        read.purpose,
+        in_force(*read.entries),
         hub.now_micros(),
-        erased=first.status == "erased",
-        restricted=bool(first.restricted),
+        erased=status == CustomerStatus.ERASED.value,
+        restricted=restricted,
     )
     return {
         "allowed": decision.allowed,

@@ -9,6 +9,7 @@ from datetime import datetime
 from consentry.domain.clock import to_micros, utcnow
 from consentry.settings import Settings
 from consentry.signing import Signer
+from consentry.store.checks import CheckReader
 from consentry.store.database import Database
 from consentry.store.migrate import migrate
 from consentry.store.sequencer import Sequencer
@@ -23,10 +24,12 @@ class Hub:
     clock: Callable[[], datetime] = utcnow
     sequencer: Sequencer = field(init=False)
     tree: TreeCache = field(init=False)
+    checks: CheckReader = field(init=False)
 
     def __post_init__(self) -> None:
         self.sequencer = Sequencer(self.db, self.signer, self.clock)
         self.tree = TreeCache(self.db)
+        self.checks = CheckReader(self.db)
 
     @classmethod
     def open(cls, settings: Settings, *, migrate_schema: bool = True) -> Hub:
@@ -46,4 +49,5 @@ class Hub:
         return to_micros(self.clock())
 
     def close(self) -> None:
+        self.checks.close()
         self.db.dispose()

@@ -1,40 +1,117 @@
-"""The one read behind a real-time check: customer, purpose and state rows in one query."""
+"""The one read behind a real-time check: the caller's app, the customer, the purpose and the
+state rows, in a single statement on a connection reserved for checks.
+
+Why raw DBAPI here and SQLAlchemy Core everywhere else: the check is the hot path (thousands a
+second, p99 under 10 ms). One prepared statement on a dedicated autocommit connection costs
+tens of microseconds; a pooled SQLAlchemy transaction around the same query costs several
+hundred. The statement still reads the committed state every time, so a withdrawal is seen by
+the very next check in every process.
+"""
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, select
+import orjson
 
-from consentry.domain.consent import ALL_CHANNELS
-from consentry.store.tables import consent_state, customers, purposes
+from consentry.domain.consent import ALL_CHANNELS, Action, ConsentEntry
+from consentry.domain.purposes import LegalBasis, Purpose
+from consentry.store.apps import AppRow
+from consentry.store.database import Database
+
+_SQL = """
+SELECT a.id, a.name, a.scopes, a.purposes, a.revoked_at,
+       c.status, c.restricted,
+       p.id, p.version, p.title, p.description, p.notice_hash, p.legal_basis, p.channels,
+       p.sensitive, p.expires_after_days, p.stale_before_version, p.created_at, p.updated_at,
+       s.action, s.purpose_version, s.record_id, s.since, s.record_pk
+FROM (SELECT 1 AS one) AS anchor
+LEFT JOIN apps AS a ON a.key_hash = {p}
+LEFT JOIN customers AS c ON c.id = {p}
+LEFT JOIN purposes AS p ON p.id = {p}
+LEFT JOIN consent_state AS s
+       ON s.customer_id = c.id AND s.purpose = p.id AND s.channel IN ({p}, {p})
+"""
 
 
-def check_rows(
-    conn: Connection, customer_id: str, purpose_id: str, channel: str | None
-) -> list[Any]:
-    scopes = [ALL_CHANNELS] if channel is None else [channel, ALL_CHANNELS]
-    query = (
-        select(
-            customers.c.status,
-            customers.c.restricted,
-            purposes,
-            consent_state.c.action,
-            consent_state.c.purpose_version.label("entry_version"),
-            consent_state.c.record_id,
-            consent_state.c.since,
-            consent_state.c.record_pk,
+def _json(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRead:
+    app: AppRow | None
+    customer: tuple[str, bool] | None  # (status, restricted)
+    purpose: Purpose | None
+    entries: list[ConsentEntry]
+
+
+class CheckReader:
+    """One reserved connection per thread, one statement per check."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._sql = _SQL.format(p="?" if db.is_sqlite else "%s")
+        self._local = threading.local()
+        self._connections: list[Any] = []
+        self._lock = threading.Lock()
+
+    def _cursor(self) -> Any:
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            raw = self.db.engine.raw_connection()
+            driver = raw.driver_connection
+            if self.db.is_postgres:
+                driver.autocommit = True  # type: ignore[union-attr]
+            cursor = driver.cursor()  # type: ignore[union-attr]
+            self._local.cursor = cursor
+            with self._lock:
+                self._connections.append(raw)
+        return cursor
+
+    def read(
+        self, key_hash: str, customer_id: str, purpose_id: str, channel: str | None
+    ) -> CheckRead:
+        cursor = self._cursor()
+        cursor.execute(
+            self._sql, (key_hash, customer_id, purpose_id, channel or ALL_CHANNELS, ALL_CHANNELS)
         )
-        .select_from(customers)
-        .outerjoin(purposes, purposes.c.id == purpose_id)
-        .outerjoin(
-            consent_state,
-            and_(
-                consent_state.c.customer_id == customers.c.id,
-                consent_state.c.purpose == purpose_id,
-                consent_state.c.channel.in_(scopes),
-            ),
+        rows = cursor.fetchall()
+        first = rows[0]
+        app = (
+            AppRow(first[0], first[1], tuple(_json(first[2])), tuple(_json(first[3])), 0, first[4])
+            if first[0] is not None
+            else None
         )
-        .where(customers.c.id == customer_id)
-    )
-    return list(conn.execute(query))
+        customer = (first[5], bool(first[6])) if first[5] is not None else None
+        purpose = None
+        if first[7] is not None:
+            purpose = Purpose(
+                id=first[7],
+                version=first[8],
+                title=first[9],
+                description=first[10],
+                notice_hash=first[11],
+                legal_basis=LegalBasis(first[12]),
+                channels=tuple(_json(first[13])),
+                sensitive=bool(first[14]),
+                expires_after_days=first[15],
+                stale_before_version=first[16],
+                created_at=first[17],
+                updated_at=first[18],
+            )
+        entries = [
+            ConsentEntry(Action(r[19]), r[20], r[21], r[22], r[23])
+            for r in rows
+            if r[19] is not None
+        ]
+        return CheckRead(app, customer, purpose, entries)
+
+    def close(self) -> None:
+        with self._lock:
+            for raw in self._connections:
+                raw.invalidate()
+            self._connections.clear()
+        self._local = threading.local()
