@@ -49,7 +49,10 @@ def pymerkle_figures(size: int, samples: int) -> dict[str, float] | None:
 
 if __name__ == "__main__":
     size = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    write("merkle_inclusion", {
-        "consentry": ours(size, 2000),
-        "pymerkle_7_0_0": pymerkle_figures(100_000, 500),
-    })
+    write(
+        "merkle_inclusion",
+        {
+            "consentry": ours(size, 2000),
+            "pymerkle_7_0_0": pymerkle_figures(100_000, 500),
+        },
+    )

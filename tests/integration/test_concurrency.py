@@ -64,3 +64,25 @@ def test_two_processes_write_at_once(client, hub: Hub, tmp_path: Path) -> None: 
     lines = list(evidence.export_lines(hub, head.size))
     verdict = verify_export(lines, head.as_json(), hub.signer.jwks())
     assert verdict.ok, verdict.problems
+
+
+def test_concurrent_writes_in_one_process_fail_alone(client, hub: Hub) -> None:  # type: ignore[no-untyped-def]
+    """Writers that arrive together are committed together (group commit on SQLite): a bad
+    one is refused without undoing its neighbours, and every good one is durable."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.helpers import change
+
+    make_purpose(client)
+    cids = [make_customer(client) for _ in range(8)]
+
+    def write(i: int) -> int:
+        version = 1 if i % 4 else 9  # every fourth saw a notice that does not exist
+        return change(client, cids[i % 8], channel="email", version=version).status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        codes = list(pool.map(write, range(64)))
+    assert codes.count(201) == 48 and codes.count(409) == 16
+    total = sum(len(consents.history(hub, ADMIN, cid, None, 1000)["records"]) for cid in cids)
+    assert total == 48
+    assert evidence.head(hub).size == 48

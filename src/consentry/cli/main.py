@@ -65,7 +65,15 @@ def serve(
         os.environ["CONSENTRY_DATA_DIR"] = str(data_dir)
     if not settings.admin_key:
         err.print("[yellow]CONSENTRY_ADMIN_KEY is not set: no admin key will work.[/]")
-    open_hub(settings).close()  # migrate once, before any worker starts
+    hub = open_hub(settings)  # migrate once, before any worker starts
+    if settings.admin_key:
+        from consentry.services.apps import ensure_admin
+
+        try:
+            ensure_admin(hub, settings.admin_key)
+        except DomainError as exc:
+            raise fail(exc.detail) from None
+    hub.close()
     import uvicorn
 
     uvicorn.run(

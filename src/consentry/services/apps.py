@@ -7,10 +7,11 @@ import secrets
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
 from consentry.domain.access import ALL_PURPOSES, Caller, Scope, validate_scopes
 from consentry.domain.clock import rfc3339_micros
-from consentry.domain.errors import InvalidInput, NotFound, Unauthenticated
+from consentry.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from consentry.domain.ids import new_id
 from consentry.domain.purposes import validate_purpose_id
 from consentry.services.hub import Hub
@@ -98,19 +99,36 @@ def caller_of(app: AppRow | None) -> Caller:
 
 
 def ensure_admin(hub: Hub, key: str) -> str:
-    """The app named ``admin`` with scope ``admin`` answers to ``key`` (CONSENTRY_ADMIN_KEY)."""
-    with hub.db.write() as conn:
-        admin = apps.by_name(conn, "admin")
-        if admin is None or Scope.ADMIN.value not in admin.scopes:
-            app = AppRow(
-                new_id("app"),
-                "admin",
-                (Scope.ADMIN.value,),
-                (ALL_PURPOSES,),
-                hub.now_micros(),
-                None,
-            )
-            apps.insert(conn, app, hash_key(key))
-            return app.id
-        apps.set_key_hash(conn, admin.id, hash_key(key))
-        return admin.id
+    """The app named ``admin`` with scope ``admin`` answers to ``key`` (CONSENTRY_ADMIN_KEY).
+
+    Several server processes start at once and race here; the loser of the insert finds the
+    winner's row on its second attempt."""
+    for attempt in range(2):
+        try:
+            with hub.db.write() as conn:
+                holder = apps.by_key_hash(conn, hash_key(key))
+                if holder is not None and holder.revoked_at is None:
+                    if holder.name == "admin" and Scope.ADMIN.value in holder.scopes:
+                        return holder.id
+                    raise Conflict(
+                        f"CONSENTRY_ADMIN_KEY is already the key of app {holder.id} "
+                        f"({holder.name!r}); choose another admin key"
+                    )
+                admin = apps.by_name(conn, "admin")
+                if admin is not None and Scope.ADMIN.value in admin.scopes:
+                    apps.set_key_hash(conn, admin.id, hash_key(key))
+                    return admin.id
+                app = AppRow(
+                    new_id("app"),
+                    "admin",
+                    (Scope.ADMIN.value,),
+                    (ALL_PURPOSES,),
+                    hub.now_micros(),
+                    None,
+                )
+                apps.insert(conn, app, hash_key(key))
+                return app.id
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")

@@ -46,25 +46,28 @@ def run_write(
             "Idempotency-Key must have 1 to 255 characters",
             [{"loc": ["header", "Idempotency-Key"], "msg": "bad length"}],
         )
+
+    def transaction(conn: Connection) -> Answer:
+        now = hub.now_micros()
+        if key is not None:
+            seen = idempotency.find(conn, app_id, key)
+            if seen is not None and seen.created_at >= now - WINDOW_MICROS:
+                if seen.request_hash != fingerprint:
+                    raise IdempotencyConflict(
+                        "this Idempotency-Key was used with another request; "
+                        "use a new key for a new request"
+                    )
+                return Answer(seen.status_code, bytes(seen.body), replayed=True)
+            if seen is not None:
+                idempotency.forget_before(conn, now - WINDOW_MICROS)
+        body = orjson.dumps(use_case(conn))
+        if key is not None:
+            idempotency.save(conn, app_id, key, fingerprint, status, body, now)
+        return Answer(status, body)
+
     for _attempt in range(3):
         try:
-            with hub.db.write() as conn:
-                now = hub.now_micros()
-                if key is not None:
-                    seen = idempotency.find(conn, app_id, key)
-                    if seen is not None and seen.created_at >= now - WINDOW_MICROS:
-                        if seen.request_hash != fingerprint:
-                            raise IdempotencyConflict(
-                                "this Idempotency-Key was used with another request; "
-                                "use a new key for a new request"
-                            )
-                        return Answer(seen.status_code, bytes(seen.body), replayed=True)
-                    if seen is not None:
-                        idempotency.forget_before(conn, now - WINDOW_MICROS)
-                body = orjson.dumps(use_case(conn))
-                if key is not None:
-                    idempotency.save(conn, app_id, key, fingerprint, status, body, now)
-                return Answer(status, body)
+            return hub.db.run_write(transaction)
         except IntegrityError:
             # Another request with the same key committed first: read its answer.
             if key is None:

@@ -6,11 +6,27 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from consentry.domain.consent import ALL_CHANNELS, Action, ConsentEntry
 from consentry.store.customers import CHUNK
 from consentry.store.tables import consent_state, evidence_openings, evidence_records
+
+_INSERT_RECORD = (
+    evidence_records.insert()
+    .values(
+        id=bindparam("b_id"),
+        customer_id=bindparam("b_customer_id"),
+        purpose=bindparam("b_purpose"),
+        purpose_version=bindparam("b_purpose_version"),
+        channel=bindparam("b_channel"),
+        action=bindparam("b_action"),
+        captured_at=bindparam("b_captured_at"),
+        leaf=bindparam("b_leaf"),
+        leaf_hash=bindparam("b_leaf_hash"),
+    )
+    .returning(evidence_records.c.pk)
+)
 
 
 def insert_record(
@@ -27,23 +43,21 @@ def insert_record(
     leaf_hash: bytes,
 ) -> int:
     """Append a record (not yet in the tree: ``seq`` is set by the sequencer); its write order."""
-    return int(
-        conn.execute(
-            evidence_records.insert()
-            .values(
-                id=record_id,
-                customer_id=customer_id,
-                purpose=purpose,
-                purpose_version=purpose_version,
-                channel=channel,
-                action=action,
-                captured_at=captured_at,
-                leaf=leaf,
-                leaf_hash=leaf_hash,
-            )
-            .returning(evidence_records.c.pk)
-        ).scalar_one()
-    )
+    params = {
+        "b_id": record_id,
+        "b_customer_id": customer_id,
+        "b_purpose": purpose,
+        "b_purpose_version": purpose_version,
+        "b_channel": channel,
+        "b_action": action,
+        "b_captured_at": captured_at,
+        "b_leaf": leaf,
+        "b_leaf_hash": leaf_hash,
+    }
+    return int(conn.execute(_INSERT_RECORD, params).scalar_one())
+
+
+_INSERT_OPENINGS = evidence_openings.insert()
 
 
 def insert_openings(
@@ -51,9 +65,8 @@ def insert_openings(
 ) -> None:
     if openings:
         conn.execute(
-            evidence_openings.insert().values(
-                record_id=record_id, customer_id=customer_id, openings=openings
-            )
+            _INSERT_OPENINGS,
+            {"record_id": record_id, "customer_id": customer_id, "openings": openings},
         )
 
 
@@ -63,14 +76,44 @@ def _entry(row: Any) -> ConsentEntry:
     )
 
 
+_ENTRIES = select(consent_state).where(consent_state.c.customer_id == bindparam("b_customer"))
+_ENTRIES_OF_PURPOSE = _ENTRIES.where(consent_state.c.purpose == bindparam("b_purpose"))
+_UPDATE_ENTRY = (
+    update(consent_state)
+    .where(
+        consent_state.c.customer_id == bindparam("b_customer"),
+        consent_state.c.purpose == bindparam("b_purpose"),
+        consent_state.c.channel == bindparam("b_channel"),
+    )
+    .values(
+        action=bindparam("b_action"),
+        purpose_version=bindparam("b_version"),
+        record_id=bindparam("b_record"),
+        since=bindparam("b_since"),
+        record_pk=bindparam("b_pk"),
+    )
+)
+_INSERT_ENTRY = consent_state.insert().values(
+    customer_id=bindparam("b_customer"),
+    purpose=bindparam("b_purpose"),
+    channel=bindparam("b_channel"),
+    action=bindparam("b_action"),
+    purpose_version=bindparam("b_version"),
+    record_id=bindparam("b_record"),
+    since=bindparam("b_since"),
+    record_pk=bindparam("b_pk"),
+)
+
+
 def entries(
     conn: Connection, customer_id: str, purpose: str | None = None
 ) -> dict[tuple[str, str], ConsentEntry]:
     """The state rows of a customer: (purpose, channel or "*") → the record in force."""
-    query = select(consent_state).where(consent_state.c.customer_id == customer_id)
-    if purpose is not None:
-        query = query.where(consent_state.c.purpose == purpose)
-    return {(r.purpose, r.channel): _entry(r) for r in conn.execute(query)}
+    if purpose is None:
+        rows = conn.execute(_ENTRIES, {"b_customer": customer_id})
+    else:
+        rows = conn.execute(_ENTRIES_OF_PURPOSE, {"b_customer": customer_id, "b_purpose": purpose})
+    return {(r.purpose, r.channel): _entry(r) for r in rows}
 
 
 def put_entry(
@@ -81,29 +124,17 @@ def put_entry(
     entry: ConsentEntry,
     exists: bool,
 ) -> None:
-    values = {
-        "action": entry.action.value,
-        "purpose_version": entry.purpose_version,
-        "record_id": entry.record_id,
-        "since": entry.since,
-        "record_pk": entry.order,
+    params = {
+        "b_customer": customer_id,
+        "b_purpose": purpose,
+        "b_channel": channel,
+        "b_action": entry.action.value,
+        "b_version": entry.purpose_version,
+        "b_record": entry.record_id,
+        "b_since": entry.since,
+        "b_pk": entry.order,
     }
-    if exists:
-        conn.execute(
-            update(consent_state)
-            .where(
-                consent_state.c.customer_id == customer_id,
-                consent_state.c.purpose == purpose,
-                consent_state.c.channel == channel,
-            )
-            .values(**values)
-        )
-    else:
-        conn.execute(
-            consent_state.insert().values(
-                customer_id=customer_id, purpose=purpose, channel=channel, **values
-            )
-        )
+    conn.execute(_UPDATE_ENTRY if exists else _INSERT_ENTRY, params)
 
 
 def entries_for_customers(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from consentry.store.tables import customers, identifiers
 
@@ -51,13 +51,18 @@ def insert(conn: Connection, row: CustomerRow, name_key: str | None) -> None:
     )
 
 
+# Statements on the write path are built once: constructing them per call costs more than
+# executing them.
+_GET = select(customers).where(customers.c.id == bindparam("customer_id"))
+# Serialises writers of one customer on PostgreSQL, so their records are written, ordered and
+# applied one after the other (SQLite's write lock already does this).
+_GET_FOR_UPDATE = _GET.with_for_update()
+
+
 def get(conn: Connection, customer_id: str, *, for_update: bool = False) -> CustomerRow | None:
-    query = select(customers).where(customers.c.id == customer_id)
-    if for_update:
-        # Serialises writers of one customer on PostgreSQL, so their records are written,
-        # ordered and applied one after the other (SQLite's write lock already does this).
-        query = query.with_for_update()
-    row = conn.execute(query).first()
+    row = conn.execute(
+        _GET_FOR_UPDATE if for_update else _GET, {"customer_id": customer_id}
+    ).first()
     return _row(row) if row else None
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+
+T = TypeVar("T")
 
 
 class Database:
@@ -26,6 +29,7 @@ class Database:
         # fairer and faster than letting them spin in SQLite's busy handler.
         self._write_lock = threading.Lock() if self.is_sqlite else None
         self.engine = self._make_engine(pool_size)
+        self._group = GroupCommit(self) if self.is_sqlite else None
 
     def _make_engine(self, pool_size: int) -> Engine:
         if self.is_sqlite:
@@ -61,6 +65,19 @@ class Database:
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
+    def run_write(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in a write transaction and commit it; its result once durable.
+
+        On SQLite, concurrent calls are committed together by one writer thread (group commit):
+        each runs in its own savepoint, so a failing one undoes only itself, and one fsync
+        makes the whole group durable before any of them answers. PostgreSQL already groups
+        concurrent commits into one WAL flush, so there each call simply has its transaction.
+        """
+        if self._group is None:
+            with self.write() as conn:
+                return work(conn)
+        return self._group.run(work)
+
     def advisory_lock(self, conn: Connection, key: int) -> None:
         """Hold a lock for the rest of ``conn``'s transaction. On SQLite the write transaction
         (BEGIN IMMEDIATE) already excludes every other writer, so there is nothing to take."""
@@ -68,6 +85,8 @@ class Database:
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
     def dispose(self) -> None:
+        if self._group is not None:
+            self._group.stop()
         self.engine.dispose()
 
 
@@ -87,3 +106,79 @@ def _sqlite_on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     else:
         conn.exec_driver_sql("BEGIN")
+
+
+class _Job(Generic[T]):
+    __slots__ = ("done", "error", "result", "work")
+
+    def __init__(self, work: Callable[[Connection], T]) -> None:
+        self.work = work
+        self.done = threading.Event()
+        self.result: T | None = None
+        self.error: BaseException | None = None
+
+
+class GroupCommit:
+    """One writer thread that commits the queued work of many requests in one transaction."""
+
+    MAX_GROUP = 64
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._queue: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def run(self, work: Callable[[Connection], T]) -> T:
+        if self._thread is None:
+            with self._start_lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._loop, name="group-commit", daemon=True
+                    )
+                    self._thread.start()
+        job = _Job(work)
+        self._queue.put(job)
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.result  # type: ignore[return-value]
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            jobs = [first]
+            while len(jobs) < self.MAX_GROUP:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    self._queue.put(None)
+                    break
+                jobs.append(job)
+            self._commit(jobs)
+
+    def _commit(self, jobs: list[_Job[Any]]) -> None:
+        try:
+            with self.db.write() as conn:
+                for job in jobs:
+                    try:
+                        with conn.begin_nested():
+                            job.result = job.work(conn)
+                    except Exception as exc:
+                        job.error = exc
+        except Exception as exc:  # the commit itself failed: nothing of the group is durable
+            for job in jobs:
+                if job.error is None:
+                    job.error, job.result = exc, None
+        for job in jobs:
+            job.done.set()

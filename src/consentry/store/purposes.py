@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from consentry.domain.purposes import LegalBasis, Notice, Purpose
 from consentry.store.tables import notices, purposes
@@ -54,11 +54,12 @@ def replace(conn: Connection, purpose: Purpose) -> None:
     conn.execute(update(purposes).where(purposes.c.id == purpose.id).values(**values))
 
 
+_GET = select(purposes).where(purposes.c.id == bindparam("purpose_id"))
+_GET_FOR_UPDATE = _GET.with_for_update()
+
+
 def get(conn: Connection, purpose_id: str, *, for_update: bool = False) -> Purpose | None:
-    query = select(purposes).where(purposes.c.id == purpose_id)
-    if for_update:
-        query = query.with_for_update()
-    row = conn.execute(query).first()
+    row = conn.execute(_GET_FOR_UPDATE if for_update else _GET, {"purpose_id": purpose_id}).first()
     return purpose_from_row(row) if row else None
 
 

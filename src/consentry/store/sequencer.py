@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy import Connection
+
 from consentry.domain.clock import rfc3339, to_micros, utcnow
 from consentry.domain.heads import TreeHead, head_payload
 from consentry.domain.merkle import CompactRange
@@ -48,19 +50,23 @@ class Sequencer:
                 tree.append(leaf_hash)
             if pairs:
                 evidence.assign_seqs(conn, pairs)
-            evidence.put_frontier(conn, tree.size, tree.hashes, existed=state is not None)
-            now = self.clock()
-            timestamp = rfc3339(now)
-            root = tree.root().hex()
-            head = TreeHead(
-                size=tree.size,
-                root_hash=root,
-                timestamp=timestamp,
-                signature=self.signer.sign(head_payload(tree.size, root, timestamp)),
-                key_id=self.signer.key_id,
-            )
-            evidence.insert_head(conn, head, to_micros(now))
-            return head
+            return self.commit_head(conn, tree, existed=state is not None)
+
+    def commit_head(self, conn: Connection, tree: CompactRange, *, existed: bool) -> TreeHead:
+        """Store the frontier and a newly signed head for it (inside the caller's transaction)."""
+        evidence.put_frontier(conn, tree.size, tree.hashes, existed=existed)
+        now = self.clock()
+        timestamp = rfc3339(now)
+        root = tree.root().hex()
+        head = TreeHead(
+            size=tree.size,
+            root_hash=root,
+            timestamp=timestamp,
+            signature=self.signer.sign(head_payload(tree.size, root, timestamp)),
+            key_id=self.signer.key_id,
+        )
+        evidence.insert_head(conn, head, to_micros(now))
+        return head
 
     def integrate_all(self) -> TreeHead | None:
         last = None

@@ -34,7 +34,7 @@ _QUERY = [
                 "example": e,
             }
             for n, r, d, e in _QUERY
-        ]
+        ],
     },
 )
 async def check(request: Request) -> Response:

@@ -1,0 +1,42 @@
+"""Over HTTP, against a database made by make_db.py: the bare endpoint and the check at 32
+connections (wrk), then recording consent with 32 concurrent clients.
+
+    python bench/bench_http.py DATABASE_URL DATA_DIR [ENGINE_LABEL]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from _common import Server, write, wrk
+from make_db import BENCH_KEY
+
+HERE = Path(__file__).parent
+
+
+def main(url: str, data_dir: str, label: str, workers: int = 2) -> None:
+    ids = str(Path(data_dir) / "customer-ids.txt")
+    env = {"IDS": ids, "KEY": BENCH_KEY}
+    with Server(url, data_dir, BENCH_KEY, workers=workers) as server:
+        wrk(f"{server.base}/healthz", seconds=3)  # warm up
+        bare = wrk(f"{server.base}/healthz", seconds=10)
+        wrk(server.base, seconds=3, script=str(HERE / "check.lua"), env=env)
+        check = wrk(server.base, seconds=10, script=str(HERE / "check.lua"), env=env)
+        writes = wrk(server.base, seconds=10, script=str(HERE / "write.lua"), env=env)
+    write(
+        f"http_{label}",
+        {
+            "engine": label,
+            "server_workers": workers,
+            "connections": 32,
+            "bare_healthz": bare,
+            "check": check,
+            "check_share_of_bare": round(check["requests_per_s"] / bare["requests_per_s"], 3),
+            "record_consent": writes,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "sqlite")
