@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -33,15 +33,16 @@ def bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" else None
 
 
-def authenticated(request: Request, _: object = Security(bearer_scheme)) -> Caller:
+async def authenticated(request: Request, _: object = Security(bearer_scheme)) -> Caller:
     return apps.authenticate(get_hub(request), bearer(request))
 
 
-def needs(*scopes: Scope) -> Callable[[Request], Caller]:
+def needs(*scopes: Scope) -> Callable[..., Awaitable[Caller]]:
     """A caller holding at least one of ``scopes`` (admin holds all)."""
 
-    def dependency(request: Request, _: object = Security(bearer_scheme)) -> Caller:
-        caller = authenticated(request)
+    async def dependency(request: Request, _: object = Security(bearer_scheme)) -> Caller:
+        # A short indexed read on a reserved connection: cheaper on the loop than a thread hop.
+        caller = apps.authenticate(get_hub(request), bearer(request))
         if not any(caller.has(s) for s in scopes):
             caller.require(scopes[0])
         return caller

@@ -12,10 +12,10 @@ from starlette.responses import Response
 from consentry.domain.access import Caller
 from consentry.domain.canonical import canonical_json
 from consentry.services.hub import Hub
-from consentry.services.idempotency import request_hash, run_write
+from consentry.services.idempotency import request_hash, run_write_async
 
 
-def write(
+async def write(
     hub: Hub,
     request: Request,
     caller: Caller,
@@ -24,7 +24,7 @@ def write(
     use_case: Callable[[Connection], object],
 ) -> Response:
     payload = canonical_json(body.model_dump(mode="json")) if body is not None else b""
-    answer = run_write(
+    answer = await run_write_async(
         hub,
         caller.app_id,
         request.headers.get("idempotency-key"),

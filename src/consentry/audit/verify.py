@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from consentry.domain.evidence import leaf_bytes_of
+from consentry.domain.canonical import canonical_json
 from consentry.domain.heads import head_payload
 from consentry.domain.merkle import CompactRange, leaf_hash
 from consentry.signing import keys_from_jwks, verify_signature
@@ -62,9 +62,9 @@ def verify_export(lines: Iterable[bytes], head: dict[str, Any], jwks: dict[str, 
         try:
             line = orjson.loads(raw)
             record_id = str(line["id"])
-            seq = line["seq"]
-            claimed = bytes.fromhex(line["leaf_hash"])
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            seq = line.pop("seq")
+            claimed = line.pop("leaf_hash")
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
             bad(
                 line_no,
                 None,
@@ -72,7 +72,8 @@ def verify_export(lines: Iterable[bytes], head: dict[str, Any], jwks: dict[str, 
             )
             tree.append(leaf_hash(raw.rstrip(b"\n")))
             continue
-        computed = leaf_hash(leaf_bytes_of(line))
+        # What is left of the line is the leaf; hash its canonical form.
+        computed = leaf_hash(canonical_json(line))
         if seq != tree.size:
             what = (
                 "a record is missing before it"
@@ -87,12 +88,12 @@ def verify_export(lines: Iterable[bytes], head: dict[str, Any], jwks: dict[str, 
         if record_id in seen_ids:
             bad(line_no, record_id, f"record {record_id} appears twice")
         seen_ids.add(record_id)
-        if computed != claimed:
+        if computed.hex() != claimed:
             bad(
                 line_no,
                 record_id,
                 f"record {record_id} was altered: its fields hash to {computed.hex()}, "
-                f"not to its leaf_hash {claimed.hex()}",
+                f"not to its leaf_hash {claimed}",
             )
         tree.append(computed)
 

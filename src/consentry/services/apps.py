@@ -87,9 +87,7 @@ def revoke(hub: Hub, conn: Connection, app_id: str) -> dict[str, Any]:
 def authenticate(hub: Hub, key: str | None) -> Caller:
     if not key:
         raise Unauthenticated("send the app's key as 'Authorization: Bearer <key>'")
-    with hub.db.read() as conn:
-        app = apps.by_key_hash(conn, hash_key(key))
-    return caller_of(app)
+    return caller_of(hub.checks.app(hash_key(key)))
 
 
 def caller_of(app: AppRow | None) -> Caller:

@@ -6,6 +6,7 @@ either finds both or neither.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,15 +33,14 @@ def request_hash(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
 
 
-def run_write(
+def _transaction(
     hub: Hub,
     app_id: str,
     key: str | None,
     fingerprint: str,
     status: int,
     use_case: Callable[[Connection], object],
-) -> Answer:
-    """Run ``use_case`` in one write transaction; with a key, remember or replay its answer."""
+) -> Callable[[Connection], Answer]:
     if key is not None and not 1 <= len(key) <= 255:
         raise InvalidInput(
             "Idempotency-Key must have 1 to 255 characters",
@@ -65,11 +65,47 @@ def run_write(
             idempotency.save(conn, app_id, key, fingerprint, status, body, now)
         return Answer(status, body)
 
-    for _attempt in range(3):
+    return transaction
+
+
+# A request that loses a race for its Idempotency-Key (IntegrityError) runs again and then
+# finds the winner's answer; without a key, an IntegrityError is a real conflict.
+_ATTEMPTS = 3
+
+
+def run_write(
+    hub: Hub,
+    app_id: str,
+    key: str | None,
+    fingerprint: str,
+    status: int,
+    use_case: Callable[[Connection], object],
+) -> Answer:
+    """Run ``use_case`` in one write transaction; with a key, remember or replay its answer."""
+    transaction = _transaction(hub, app_id, key, fingerprint, status, use_case)
+    for attempt in range(_ATTEMPTS):
         try:
             return hub.db.run_write(transaction)
         except IntegrityError:
-            # Another request with the same key committed first: read its answer.
-            if key is None:
+            if key is None or attempt == _ATTEMPTS - 1:
                 raise
-    raise IdempotencyConflict("this Idempotency-Key is being used by a concurrent request")
+    raise AssertionError("unreachable")
+
+
+async def run_write_async(
+    hub: Hub,
+    app_id: str,
+    key: str | None,
+    fingerprint: str,
+    status: int,
+    use_case: Callable[[Connection], object],
+) -> Answer:
+    """``run_write`` for the event loop: the transaction runs on a writer thread."""
+    transaction = _transaction(hub, app_id, key, fingerprint, status, use_case)
+    for attempt in range(_ATTEMPTS):
+        try:
+            return await asyncio.wrap_future(hub.db.submit_write(transaction))
+        except IntegrityError:
+            if key is None or attempt == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")

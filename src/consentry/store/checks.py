@@ -1,5 +1,5 @@
-"""The one read behind a real-time check: the caller's app, the customer, the purpose and the
-state rows, in a single statement on a connection reserved for checks.
+"""The hot reads: the one statement behind a real-time check (the caller's app, the customer,
+the purpose and the state rows), and the app behind a key, on connections reserved for them.
 
 Why raw DBAPI here and SQLAlchemy Core everywhere else: the check is the hot path (thousands a
 second, p99 under 10 ms). One prepared statement on a dedicated autocommit connection costs
@@ -35,6 +35,8 @@ LEFT JOIN consent_state AS s
        ON s.customer_id = c.id AND s.purpose = p.id AND s.channel IN ({p}, {p})
 """
 
+_APP_SQL = "SELECT id, name, scopes, purposes, revoked_at FROM apps WHERE key_hash = {p}"
+
 
 def _json(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, str | bytes) else value
@@ -54,6 +56,7 @@ class CheckReader:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._sql = _SQL.format(p="?" if db.is_sqlite else "%s")
+        self._app_sql = _APP_SQL.format(p="?" if db.is_sqlite else "%s")
         self._local = threading.local()
         self._connections: list[Any] = []
         self._lock = threading.Lock()
@@ -108,6 +111,15 @@ class CheckReader:
             if r[19] is not None
         ]
         return CheckRead(app, customer, purpose, entries)
+
+    def app(self, key_hash: str) -> AppRow | None:
+        """The app holding this key (every authenticated request starts here)."""
+        cursor = self._cursor()
+        cursor.execute(self._app_sql, (key_hash,))
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return AppRow(row[0], row[1], tuple(_json(row[2])), tuple(_json(row[3])), 0, row[4])
 
     def close(self) -> None:
         with self._lock:

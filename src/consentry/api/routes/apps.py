@@ -12,9 +12,9 @@ router = APIRouter(prefix="/v1/apps", tags=["apps"])
 
 
 @router.post("", status_code=201, response_model=AppCreated)
-def create_app(hub: HubDep, caller: Admin, body: AppCreate, request: Request) -> Response:
+async def create_app(hub: HubDep, caller: Admin, body: AppCreate, request: Request) -> Response:
     """Register an integration. The key is shown once; only its hash is kept."""
-    return write(
+    return await write(
         hub,
         request,
         caller,
@@ -34,6 +34,6 @@ def list_apps(
 
 
 @router.delete("/{app_id}", response_model=AppOut)
-def revoke_app(hub: HubDep, caller: Admin, app_id: str, request: Request) -> Response:
+async def revoke_app(hub: HubDep, caller: Admin, app_id: str, request: Request) -> Response:
     """Revoke at once: the next request with the app's key is refused."""
-    return write(hub, request, caller, None, 200, lambda conn: apps.revoke(hub, conn, app_id))
+    return await write(hub, request, caller, None, 200, lambda conn: apps.revoke(hub, conn, app_id))

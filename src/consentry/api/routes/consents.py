@@ -19,12 +19,12 @@ router = APIRouter(prefix="/v1/customers/{customer_id}/consents", tags=["consent
 
 
 @router.post("", status_code=201, response_model=ConsentChanged)
-def record_consent(
+async def record_consent(
     hub: HubDep, caller: ConsentsWrite, customer_id: str, body: ConsentChange, request: Request
 ) -> Response:
     """Grant or withdraw one purpose (one channel, or all when ``channel`` is omitted).
     The evidence record and the new state are written together; the answer means durable."""
-    return write(
+    return await write(
         hub,
         request,
         caller,
@@ -35,11 +35,11 @@ def record_consent(
 
 
 @router.post("/withdraw-all", status_code=201, response_model=WithdrewAll)
-def withdraw_all(
+async def withdraw_all(
     hub: HubDep, caller: ConsentsWrite, customer_id: str, body: WithdrawAll, request: Request
 ) -> Response:
     """Opt out of everything in one step: one evidence record per withdrawal."""
-    return write(
+    return await write(
         hub,
         request,
         caller,

@@ -13,10 +13,12 @@ router = APIRouter(prefix="/v1/customers", tags=["customers"])
 
 
 @router.post("", status_code=201, response_model=CustomerOut)
-def create_customer(
+async def create_customer(
     hub: HubDep, caller: CustomersWrite, body: CustomerCreate, request: Request
 ) -> Response:
-    return write(hub, request, caller, body, 201, lambda conn: customers.create(hub, conn, body))
+    return await write(
+        hub, request, caller, body, 201, lambda conn: customers.create(hub, conn, body)
+    )
 
 
 @router.post("/lookup", response_model=CustomerId)

@@ -18,17 +18,21 @@ router = APIRouter(prefix="/v1/purposes", tags=["purposes"])
 
 
 @router.post("", status_code=201, response_model=PurposeOut)
-def create_purpose(hub: HubDep, caller: Admin, body: PurposeCreate, request: Request) -> Response:
-    return write(hub, request, caller, body, 201, lambda conn: purposes.create(hub, conn, body))
+async def create_purpose(
+    hub: HubDep, caller: Admin, body: PurposeCreate, request: Request
+) -> Response:
+    return await write(
+        hub, request, caller, body, 201, lambda conn: purposes.create(hub, conn, body)
+    )
 
 
 @router.put("/{purpose_id}", response_model=PurposeOut)
-def update_purpose(
+async def update_purpose(
     hub: HubDep, caller: Admin, purpose_id: str, body: PurposeUpdate, request: Request
 ) -> Response:
     """A changed title or description publishes notice version n+1; with ``reconsent`` earlier
     grants read as stale until granted again."""
-    return write(
+    return await write(
         hub, request, caller, body, 200, lambda conn: purposes.update(hub, conn, purpose_id, body)
     )
 

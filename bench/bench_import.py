@@ -1,0 +1,81 @@
+"""`consentry import consents` of a CSV of historical consents into a fresh database.
+
+python bench/bench_import.py [ROWS] [DATABASE_URL]   (default 200,000 rows, SQLite)
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import write
+from consentry.schemas import PurposeCreate
+from consentry.services import purposes
+from consentry.services.hub import Hub
+from consentry.settings import Settings
+
+
+def make_csv(path: Path, rows: int) -> None:
+    rng = random.Random(3)
+    with path.open("w") as out:
+        out.write("email,purpose,channel,action,captured_at,location,external_id\n")
+        for n in range(rows):
+            customer = n // 2
+            action = "grant" if n % 2 == 0 or rng.random() < 0.5 else "withdraw"
+            out.write(
+                f"c{customer}@example.com,newsletter,email,{action},"
+                f"2024-{1 + n % 12:02d}-{1 + n % 28:02d}T10:{n % 60:02d}:00Z,"
+                f"store-{n % 40},legacy-{n}\n"
+            )
+
+
+def main(rows: int, url: str | None) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        database = url or f"sqlite:///{folder / 'consentry.db'}"
+        hub = Hub.open(Settings(database_url=database, data_dir=folder))
+        with hub.db.write() as conn:
+            purposes.create(
+                hub,
+                conn,
+                PurposeCreate(
+                    id="newsletter",
+                    title="News",
+                    description="Offers by e-mail",
+                    legal_basis="consent",
+                    channels=["email", "sms"],
+                ),
+            )
+        hub.close()
+        csv = folder / "legacy.csv"
+        make_csv(csv, rows)
+        env = {"CONSENTRY_DATABASE_URL": database, "CONSENTRY_DATA_DIR": str(folder)}
+        t0 = time.perf_counter()
+        result = subprocess.run(
+            [sys.executable, "-m", "consentry.cli", "import", "consents", str(csv)],
+            capture_output=True,
+            text=True,
+            env={**__import__("os").environ, **env},
+        )
+        elapsed = time.perf_counter() - t0
+        assert result.returncode == 0, result.stderr[-2000:]
+    write(
+        f"import_{'postgres' if url else 'sqlite'}",
+        {
+            "rows": rows,
+            "seconds": round(elapsed, 2),
+            "records_per_s": round(rows / elapsed),
+            "output": result.stdout.strip(),
+        },
+    )
+
+
+if __name__ == "__main__":
+    main(
+        int(sys.argv[1]) if len(sys.argv) > 1 else 200_000,
+        sys.argv[2] if len(sys.argv) > 2 else None,
+    )
