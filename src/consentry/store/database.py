@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import queue
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import IO, Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -26,9 +27,11 @@ class Database:
         self.is_postgres = self.url.get_backend_name() == "postgresql"
         if not (self.is_sqlite or self.is_postgres):
             raise ValueError(f"unsupported database {self.url.get_backend_name()!r}")
-        # SQLite allows one writer at a time; queueing writers on a lock in this process is
-        # fairer and faster than letting them spin in SQLite's busy handler.
+        # SQLite allows one writer at a time. Writers queue on a lock in this process and on an
+        # flock() across processes: the kernel wakes the next writer the moment the last one
+        # finishes, where SQLite's busy handler would poll with sleeps of up to 100 ms.
         self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._lock_file: IO[str] | None = None
         self.engine = self._make_engine(pool_size)
         self._group = GroupCommit(self) if self.is_sqlite else None
         self._writers = ThreadPoolExecutor(pool_size, thread_name_prefix="writer")
@@ -57,10 +60,24 @@ class Database:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
             return
-        with self._write_lock, self.engine.connect() as conn:
+        with self._write_lock, self._process_lock(), self.engine.connect() as conn:
             conn = conn.execution_options(consentry_write=True)
             with conn.begin():
                 yield conn
+
+    @contextmanager
+    def _process_lock(self) -> Iterator[None]:
+        database = self.url.database
+        if not database or database == ":memory:":
+            yield
+            return
+        if self._lock_file is None:
+            self._lock_file = open(database + ".write-lock", "a")  # noqa: SIM115 (kept open)
+        fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -99,6 +116,9 @@ class Database:
             self._group.stop()
         self._writers.shutdown(wait=True)
         self.engine.dispose()
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
