@@ -1,7 +1,7 @@
 """Over HTTP, against a database made by make_db.py: the bare endpoint and the check at 32
 connections (wrk), then recording consent with 32 concurrent clients.
 
-    python bench/bench_http.py DATABASE_URL DATA_DIR [ENGINE_LABEL]
+    python bench/bench_http.py DATABASE_URL DATA_DIR [ENGINE_LABEL] [WORKERS]
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ def main(url: str, data_dir: str, label: str, workers: int = 2) -> None:
     with Server(url, data_dir, BENCH_KEY, workers=workers) as server:
         wrk(f"{server.base}/healthz", seconds=3)  # warm up
         bare = wrk(f"{server.base}/healthz", seconds=10)
-        wrk(server.base, seconds=3, script=str(HERE / "check.lua"), env=env)
+        # Warm the page cache over the ids the run will pick from.
+        wrk(server.base, seconds=15, script=str(HERE / "check.lua"), env=env)
         check = wrk(server.base, seconds=10, script=str(HERE / "check.lua"), env=env)
         writes = wrk(server.base, seconds=10, script=str(HERE / "write.lua"), env=env)
     write(
@@ -39,4 +40,9 @@ def main(url: str, data_dir: str, label: str, workers: int = 2) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "sqlite")
+    main(
+        sys.argv[1],
+        sys.argv[2],
+        sys.argv[3] if len(sys.argv) > 3 else "sqlite",
+        int(sys.argv[4]) if len(sys.argv) > 4 else 2,
+    )

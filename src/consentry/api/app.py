@@ -36,9 +36,13 @@ class SequencerLoop:
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
+        runs = 0
         while not self._stop.wait(self.hub.settings.sequencer_interval):
             try:
                 self.hub.sequencer.integrate_all()
+                runs += 1
+                if runs % 5 == 0:
+                    self.hub.db.checkpoint()
             except Exception as exc:  # keep integrating after a passing database error
                 log.warning("sequencer run failed (%s); retrying", type(exc).__name__)
 

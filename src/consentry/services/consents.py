@@ -27,9 +27,11 @@ from consentry.domain.consent import (
     status_of,
 )
 from consentry.domain.errors import (
+    CustomerNotFound,
     InvalidInput,
     OutdatedNotice,
     SensitivePurposeNeedsCustomer,
+    UnknownPurpose,
 )
 from consentry.domain.evidence import EvidenceRecord, Opening
 from consentry.domain.ids import new_id
@@ -158,8 +160,16 @@ def append_record(
 def record_change(
     hub: Hub, conn: Connection, caller: Caller, customer_id: str, body: ConsentChange
 ) -> dict[str, Any]:
-    customer = customers.require_active(conn, customer_id, for_update=True)
-    purpose = purposes.require(conn, body.purpose)
+    found = store.read_for_change(conn, customer_id, body.purpose)
+    if found is None:
+        raise CustomerNotFound(f"no customer {customer_id!r}")
+    customer_row, purpose_key, current = found
+    customer = customers.check_active(CustomerRow(*customer_row))
+    if purpose_key is None:
+        raise UnknownPurpose(
+            f"unknown purpose {body.purpose!r}", [{"loc": ["purpose"], "msg": "unknown purpose"}]
+        )
+    purpose = purposes.current(hub, conn, *purpose_key)
     caller.require_purpose(purpose.id)
     purpose.check_channel(body.channel)
     if body.action is Action.GRANT:
@@ -180,7 +190,6 @@ def record_change(
             [{"loc": ["notice_version"], "msg": f"at most {purpose.version}"}],
         )
     notice = purposes.notice_hash_of(conn, purpose, body.notice_version)
-    current = store.entries(conn, customer.id, purpose.id)
     record = append_record(
         hub,
         conn,

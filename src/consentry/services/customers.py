@@ -119,7 +119,10 @@ def require(conn: Connection, customer_id: str, *, for_update: bool = False) -> 
 
 
 def require_active(conn: Connection, customer_id: str, *, for_update: bool = False) -> CustomerRow:
-    row = require(conn, customer_id, for_update=for_update)
+    return check_active(require(conn, customer_id, for_update=for_update))
+
+
+def check_active(row: CustomerRow) -> CustomerRow:
     if row.status == CustomerStatus.ERASED.value:
-        raise CustomerErased(f"customer {customer_id!r} was erased")
+        raise CustomerErased(f"customer {row.id!r} was erased")
     return row

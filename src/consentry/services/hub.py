@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from consentry.domain.clock import to_micros, utcnow
+from consentry.domain.purposes import Purpose
 from consentry.settings import Settings
 from consentry.signing import Signer
 from consentry.store.checks import CheckReader
@@ -25,6 +26,8 @@ class Hub:
     sequencer: Sequencer = field(init=False)
     tree: TreeCache = field(init=False)
     checks: CheckReader = field(init=False)
+    # The last version of each purpose this process read (see services.purposes.current).
+    purposes: dict[str, Purpose] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.sequencer = Sequencer(self.db, self.signer, self.clock)

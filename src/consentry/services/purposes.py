@@ -140,6 +140,18 @@ def list_page(hub: Hub, after: str | None, limit: int) -> dict[str, Any]:
     }
 
 
+def current(hub: Hub, conn: Connection, purpose_id: str, version: int, updated_at: int) -> Purpose:
+    """The purpose as stored now. Purposes change rarely and are read on every consent change:
+    the hub keeps the last version it read and uses it only while the database still shows the
+    same version and update time, so a change made by any process is seen by the next write."""
+    known = hub.purposes.get(purpose_id)
+    if known is not None and (known.version, known.updated_at) == (version, updated_at):
+        return known
+    purpose = require(conn, purpose_id)
+    hub.purposes[purpose_id] = purpose
+    return purpose
+
+
 def require(conn: Connection, purpose_id: str) -> Purpose:
     purpose = store.get(conn, purpose_id)
     if purpose is None:

@@ -6,27 +6,61 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, select
 
 from consentry.domain.consent import ALL_CHANNELS, Action, ConsentEntry
 from consentry.store.customers import CHUNK
 from consentry.store.tables import consent_state, evidence_openings, evidence_records
 
-_INSERT_RECORD = (
-    evidence_records.insert()
-    .values(
-        id=bindparam("b_id"),
-        customer_id=bindparam("b_customer_id"),
-        purpose=bindparam("b_purpose"),
-        purpose_version=bindparam("b_purpose_version"),
-        channel=bindparam("b_channel"),
-        action=bindparam("b_action"),
-        captured_at=bindparam("b_captured_at"),
-        leaf=bindparam("b_leaf"),
-        leaf_hash=bindparam("b_leaf_hash"),
-    )
-    .returning(evidence_records.c.pk)
+# The statements of a consent change run on the transaction's own DBAPI cursor: SQLAlchemy's
+# per-statement work (about 80 microseconds) was half the cost of a change on a large database.
+# Everything else here uses SQLAlchemy Core.
+
+
+def _cursor(conn: Connection) -> tuple[Any, str]:
+    """The DBAPI cursor of ``conn``'s transaction, and the driver's placeholder."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    return driver.cursor(), "?" if conn.dialect.name == "sqlite" else "%s"
+
+
+_STATE_COLUMNS = (
+    "s.purpose, s.channel, s.action, s.purpose_version, s.record_id, s.since, s.record_pk"
 )
+
+
+def read_for_change(
+    conn: Connection, customer_id: str, purpose_id: str
+) -> (
+    tuple[tuple[Any, ...], tuple[str, int, int] | None, dict[tuple[str, str], ConsentEntry]] | None
+):
+    """The customer (locked on PostgreSQL), the purpose's (id, version, updated_at) and the
+    customer's state rows for it, in one statement; None when the customer does not exist,
+    and no purpose key when the purpose does not exist."""
+    cursor, p = _cursor(conn)
+    if conn.dialect.name == "postgresql":
+        # Lock first, then read in a new statement: under READ COMMITTED a statement that had
+        # to wait for the lock would still see the state rows of its older snapshot.
+        cursor.execute("SELECT 1 FROM customers WHERE id = %s FOR UPDATE", (customer_id,))
+    cursor.execute(
+        "SELECT c.id, c.name, c.postcode, c.status, c.restricted, c.created_at, c.erased_at, "
+        f"p.id, p.version, p.updated_at, {_STATE_COLUMNS} FROM customers AS c "
+        f"LEFT JOIN purposes AS p ON p.id = {p} "
+        "LEFT JOIN consent_state AS s ON s.customer_id = c.id AND s.purpose = p.id "
+        f"WHERE c.id = {p}",
+        (purpose_id, customer_id),
+    )
+    rows = cursor.fetchall()
+    if not rows:
+        return None
+    current = {
+        (r[10], r[11]): ConsentEntry(Action(r[12]), r[13], r[14], r[15], r[16])
+        for r in rows
+        if r[10] is not None
+    }
+    first = rows[0]
+    purpose_key = (first[7], first[8], first[9]) if first[7] is not None else None
+    return first[:7], purpose_key, current
 
 
 def insert_record(
@@ -43,18 +77,24 @@ def insert_record(
     leaf_hash: bytes,
 ) -> int:
     """Append a record (not yet in the tree: ``seq`` is set by the sequencer); its write order."""
-    params = {
-        "b_id": record_id,
-        "b_customer_id": customer_id,
-        "b_purpose": purpose,
-        "b_purpose_version": purpose_version,
-        "b_channel": channel,
-        "b_action": action,
-        "b_captured_at": captured_at,
-        "b_leaf": leaf,
-        "b_leaf_hash": leaf_hash,
-    }
-    return int(conn.execute(_INSERT_RECORD, params).scalar_one())
+    cursor, p = _cursor(conn)
+    cursor.execute(
+        "INSERT INTO evidence_records (id, customer_id, purpose, purpose_version, channel, "
+        f"action, captured_at, leaf, leaf_hash) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, "
+        f"{p}) RETURNING pk",
+        (
+            record_id,
+            customer_id,
+            purpose,
+            purpose_version,
+            channel,
+            action,
+            captured_at,
+            leaf,
+            leaf_hash,
+        ),
+    )
+    return int(cursor.fetchone()[0])
 
 
 _INSERT_OPENINGS = evidence_openings.insert()
@@ -78,31 +118,6 @@ def _entry(row: Any) -> ConsentEntry:
 
 _ENTRIES = select(consent_state).where(consent_state.c.customer_id == bindparam("b_customer"))
 _ENTRIES_OF_PURPOSE = _ENTRIES.where(consent_state.c.purpose == bindparam("b_purpose"))
-_UPDATE_ENTRY = (
-    update(consent_state)
-    .where(
-        consent_state.c.customer_id == bindparam("b_customer"),
-        consent_state.c.purpose == bindparam("b_purpose"),
-        consent_state.c.channel == bindparam("b_channel"),
-    )
-    .values(
-        action=bindparam("b_action"),
-        purpose_version=bindparam("b_version"),
-        record_id=bindparam("b_record"),
-        since=bindparam("b_since"),
-        record_pk=bindparam("b_pk"),
-    )
-)
-_INSERT_ENTRY = consent_state.insert().values(
-    customer_id=bindparam("b_customer"),
-    purpose=bindparam("b_purpose"),
-    channel=bindparam("b_channel"),
-    action=bindparam("b_action"),
-    purpose_version=bindparam("b_version"),
-    record_id=bindparam("b_record"),
-    since=bindparam("b_since"),
-    record_pk=bindparam("b_pk"),
-)
 
 
 def entries(
@@ -124,17 +139,21 @@ def put_entry(
     entry: ConsentEntry,
     exists: bool,
 ) -> None:
-    params = {
-        "b_customer": customer_id,
-        "b_purpose": purpose,
-        "b_channel": channel,
-        "b_action": entry.action.value,
-        "b_version": entry.purpose_version,
-        "b_record": entry.record_id,
-        "b_since": entry.since,
-        "b_pk": entry.order,
-    }
-    conn.execute(_UPDATE_ENTRY if exists else _INSERT_ENTRY, params)
+    cursor, p = _cursor(conn)
+    values = (entry.action.value, entry.purpose_version, entry.record_id, entry.since, entry.order)
+    if exists:
+        cursor.execute(
+            f"UPDATE consent_state SET action = {p}, purpose_version = {p}, record_id = {p}, "
+            f"since = {p}, record_pk = {p} WHERE customer_id = {p} AND purpose = {p} "
+            f"AND channel = {p}",
+            (*values, customer_id, purpose, channel),
+        )
+    else:
+        cursor.execute(
+            "INSERT INTO consent_state (action, purpose_version, record_id, since, record_pk, "
+            f"customer_id, purpose, channel) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})",
+            (*values, customer_id, purpose, channel),
+        )
 
 
 def entries_for_customers(
