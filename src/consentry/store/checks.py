@@ -66,12 +66,9 @@ class CheckReader:
         if cursor is None:
             raw = self.db.engine.raw_connection()
             driver = raw.driver_connection
-            cursor = driver.cursor()  # type: ignore[union-attr]
             if self.db.is_postgres:
                 driver.autocommit = True  # type: ignore[union-attr]
-            else:
-                # The check's working set (customers, state rows) in a 1 GiB private cache.
-                cursor.execute("PRAGMA cache_size=-1048576")
+            cursor = driver.cursor()  # type: ignore[union-attr]
             self._local.cursor = cursor
             with self._lock:
                 self._connections.append(raw)
