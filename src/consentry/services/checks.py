@@ -18,7 +18,6 @@ from consentry.services import purposes
 from consentry.services.apps import caller_of, hash_key
 from consentry.services.hub import Hub
 from consentry.store import consents as consent_store
-from consentry.store import customers as customer_store
 
 
 def check(
@@ -67,24 +66,17 @@ def batch_check(
     with hub.db.read() as conn:
         purpose = purposes.require(conn, purpose_id)
         purpose.check_channel(channel)
-        known = customer_store.states(conn, ids)
-        entries = consent_store.entries_for_customers(conn, ids, purpose_id, channel)
+        found = consent_store.batch_states(conn, ids, purpose_id, channel)
     now = hub.now_micros()
     allowed: list[str] = []
     denied: list[str] = []
     unknown: list[str] = []
     for cid in ids:
-        state = known.get(cid)
+        state = found.get(cid)
         if state is None:
             unknown.append(cid)
             continue
-        status, restricted = state
-        decision = decide(
-            purpose,
-            in_force(*entries.get(cid, ())),
-            now,
-            erased=status == "erased",
-            restricted=restricted,
-        )
+        status, restricted, entry = state
+        decision = decide(purpose, entry, now, erased=status == "erased", restricted=restricted)
         (allowed if decision.allowed else denied).append(cid)
     return {"allowed": allowed, "denied": denied, "unknown": unknown}

@@ -156,22 +156,39 @@ def put_entry(
         )
 
 
-def entries_for_customers(
+_ACTIONS = {a.value: a for a in Action}
+
+
+def batch_states(
     conn: Connection, customer_ids: Sequence[str], purpose: str, channel: str | None
-) -> dict[str, list[ConsentEntry]]:
-    scopes = [ALL_CHANNELS] if channel is None else [channel, ALL_CHANNELS]
-    found: dict[str, list[ConsentEntry]] = {}
+) -> dict[str, tuple[str, bool, ConsentEntry | None]]:
+    """For each known customer: status, restricted, and the record in force for the purpose
+    on the channel — one statement a chunk, customers and state read together."""
+    cursor, p = _cursor(conn)
+    scope = channel or ALL_CHANNELS
+    found: dict[str, tuple[str, bool, ConsentEntry | None]] = {}
     for start in range(0, len(customer_ids), CHUNK):
-        chunk = customer_ids[start : start + CHUNK]
-        rows = conn.execute(
-            select(consent_state).where(
-                consent_state.c.purpose == purpose,
-                consent_state.c.channel.in_(scopes),
-                consent_state.c.customer_id.in_(chunk),
-            )
+        chunk = list(customer_ids[start : start + CHUNK])
+        if p == "?":
+            where = f"c.id IN ({', '.join('?' * len(chunk))})"
+            params: tuple[Any, ...] = (purpose, scope, *chunk)
+        else:
+            where = "c.id = ANY(%s)"
+            params = (purpose, scope, chunk)
+        cursor.execute(
+            "SELECT c.id, c.status, c.restricted, s.action, s.purpose_version, s.record_id, "
+            "s.since, s.record_pk FROM customers AS c LEFT JOIN consent_state AS s "
+            f"ON s.customer_id = c.id AND s.purpose = {p} AND s.channel IN ({p}, '*') "
+            f"WHERE {where}",
+            params,
         )
-        for r in rows:
-            found.setdefault(r.customer_id, []).append(_entry(r))
+        for cid, status, restricted, action, version, record_id, since, pk in cursor.fetchall():
+            entry = (
+                ConsentEntry(_ACTIONS[action], version, record_id, since, pk) if action else None
+            )
+            seen = found.get(cid)
+            if seen is None or (entry is not None and entry.supersedes(seen[2])):
+                found[cid] = (status, bool(restricted), entry)
     return found
 
 
