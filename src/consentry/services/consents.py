@@ -85,21 +85,17 @@ def record_json(
     }
 
 
-def append_record(
-    hub: Hub,
-    conn: Connection,
-    customer: CustomerRow,
-    purpose: Purpose,
-    *,
+def new_record(
+    customer_id: str,
+    purpose_id: str,
     channel: str | None,
     action: Action,
     notice_version: int,
     notice_hash: str,
     capture: Capture,
-    current: dict[tuple[str, str], ConsentEntry],
-) -> dict[str, Any]:
-    """Write one evidence record and apply it to the state; the record as the API shows it."""
-    now = hub.now()
+    now: datetime,
+) -> tuple[EvidenceRecord, dict[str, Opening], datetime]:
+    """The evidence record of a change, with the openings of its commitments."""
     captured = capture.captured_at or now
     if captured > now + CLOCK_SKEW:
         raise InvalidInput(
@@ -116,8 +112,8 @@ def append_record(
     }
     record = EvidenceRecord(
         id=new_id("rec"),
-        customer_id=customer.id,
-        purpose=purpose.id,
+        customer_id=customer_id,
+        purpose=purpose_id,
         purpose_version=notice_version,
         notice_hash=notice_hash,
         channel=channel,
@@ -129,6 +125,31 @@ def append_record(
         proof_commitment=openings["proof"].commitment() if "proof" in openings else None,
         captured_at=rfc3339(captured),
         recorded_at=rfc3339(now),
+    )
+    return record, openings, captured
+
+
+def stored(openings: dict[str, Opening]) -> dict[str, Any]:
+    """Openings as they are kept beside the record."""
+    return {name: {"salt": o.salt, "value": o.value} for name, o in openings.items()}
+
+
+def append_record(
+    hub: Hub,
+    conn: Connection,
+    customer: CustomerRow,
+    purpose: Purpose,
+    *,
+    channel: str | None,
+    action: Action,
+    notice_version: int,
+    notice_hash: str,
+    capture: Capture,
+    current: dict[tuple[str, str], ConsentEntry],
+) -> dict[str, Any]:
+    """Write one evidence record and apply it to the state; the record as the API shows it."""
+    record, openings, captured = new_record(
+        customer.id, purpose.id, channel, action, notice_version, notice_hash, capture, hub.now()
     )
     leaf = record.leaf()
     leaf_bytes = record.leaf_bytes()
@@ -146,7 +167,7 @@ def append_record(
         leaf=leaf_bytes,
         leaf_hash=leaf_hash,
     )
-    stored_openings = {k: {"salt": o.salt, "value": o.value} for k, o in openings.items()}
+    stored_openings = stored(openings)
     store.insert_openings(conn, record.id, customer.id, stored_openings)
     scope = channel or ALL_CHANNELS
     entry = ConsentEntry(action, notice_version, record.id, since, order)

@@ -15,28 +15,36 @@ import csv
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from consentry.domain.canonical import canonical_json
-from consentry.domain.consent import Action, ActorType, ConsentEntry, CustomerStatus, Source
+from consentry.domain.clock import to_micros
+from consentry.domain.consent import (
+    ALL_CHANNELS,
+    Action,
+    ActorType,
+    ConsentEntry,
+    CustomerStatus,
+    Source,
+)
 from consentry.domain.errors import DomainError, InvalidInput
 from consentry.domain.identifiers import IdentifierKind
 from consentry.domain.ids import new_id
 from consentry.domain.purposes import Purpose
 from consentry.services import customers as customer_service
-from consentry.services.consents import CLOCK_SKEW, Capture, append_record
+from consentry.services.consents import CLOCK_SKEW, Capture, new_record, stored
 from consentry.services.hub import Hub
 from consentry.services.purposes import notice_hash_of
 from consentry.store import consents as consent_store
 from consentry.store import customers as customer_store
 from consentry.store import purposes as purpose_store
 from consentry.store.customers import CustomerRow
-from consentry.store.tables import imported_rows
 
 BATCH = 2_000
 
@@ -106,144 +114,188 @@ def _explain(exc: ValidationError) -> str:
     return f"{where}: {first['msg']}"
 
 
-class _Batch:
-    """Caches for one transaction: purposes, customers and their state."""
-
-    def __init__(self, hub: Hub, conn: Connection) -> None:
-        self.hub = hub
-        self.conn = conn
-        self.purposes: dict[str, Purpose | None] = {}
-        self.customers: dict[str, CustomerRow] = {}
-        self.state: dict[str, dict[tuple[str, str], ConsentEntry]] = {}
-        self.created = 0
-
-    def purpose(self, purpose_id: str) -> Purpose:
-        if purpose_id not in self.purposes:
-            self.purposes[purpose_id] = purpose_store.get(self.conn, purpose_id)
-        found = self.purposes[purpose_id]
-        if found is None:
-            raise InvalidInput(f"unknown purpose {purpose_id!r}")
-        return found
-
-    def customer(self, row: ImportRow) -> CustomerRow:
-        if row.customer_id:
-            cid = row.customer_id
-        else:
-            raw = {k.value: getattr(row, k.value) for k in IdentifierKind}
-            pairs = customer_service.normalised_identifiers(self.hub, raw)
-            if not pairs:
-                raise InvalidInput("name the customer: customer_id, email, phone or loyalty_card")
-            holders = {customer_store.by_identifier(self.conn, k, v) for k, v in pairs}
-            holders.discard(None)
-            if len(holders) > 1:
-                raise InvalidInput("the identifiers belong to different customers")
-            if holders:
-                cid = str(holders.pop())
-            else:
-                cid = new_id("cus")
-                created = CustomerRow(
-                    cid, None, None, CustomerStatus.ACTIVE.value, False, self.hub.now_micros(), None
-                )
-                customer_store.insert(self.conn, created, None)
-                customer_store.add_identifiers(self.conn, cid, pairs)
-                self.customers[cid] = created
-                self.state[cid] = {}
-                self.created += 1
-        if cid not in self.customers:
-            found = customer_store.get(self.conn, cid, for_update=True)
-            if found is None:
-                raise InvalidInput(f"no customer {cid!r}")
-            self.customers[cid] = found
-        customer = self.customers[cid]
-        if customer.status == CustomerStatus.ERASED.value:
-            raise InvalidInput(f"customer {cid!r} was erased")
-        return customer
-
-    def entries(self, customer_id: str) -> dict[tuple[str, str], ConsentEntry]:
-        if customer_id not in self.state:
-            self.state[customer_id] = consent_store.entries(self.conn, customer_id)
-        return self.state[customer_id]
-
-
 def import_consents(
     hub: Hub, path: Path, progress: Callable[[int], None] | None = None
 ) -> ImportReport:
     report = ImportReport()
     rows = read_rows(path)
-    done = False
-    while not done:
-        chunk = []
-        for item in rows:
-            chunk.append(item)
-            if len(chunk) >= BATCH:
-                break
-        else:
-            done = True
-        if chunk:
-            _import_chunk(hub, chunk, report)
-            if progress:
-                progress(len(chunk))
+    while chunk := list(islice(rows, BATCH)):
+        _import_chunk(hub, chunk, report)
+        if progress:
+            progress(len(chunk))
     return report
+
+
+@dataclass
+class _Row:
+    number: int
+    row: ImportRow
+    key: str
+    purpose: Purpose | None = None
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+    customer_id: str | None = None
 
 
 def _import_chunk(
     hub: Hub, chunk: list[tuple[int, dict[str, Any] | str]], report: ImportReport
 ) -> None:
+    """One transaction a chunk: every check first, then a few bulk statements."""
     with hub.db.write() as conn:
-        batch = _Batch(hub, conn)
-        keys_seen: set[str] = set()
-        for number, raw in chunk:
-            if isinstance(raw, str):
-                report.errors.append((number, raw))
-                continue
-            try:
-                row = ImportRow.model_validate(raw)
-            except ValidationError as exc:
-                report.errors.append((number, _explain(exc)))
-                continue
-            key = _row_key(row)
-            if (
-                key in keys_seen
-                or conn.execute(
-                    select(imported_rows.c.record_id).where(imported_rows.c.row_key == key)
-                ).first()
-            ):
-                report.already_imported += 1
-                continue
-            try:
-                with conn.begin_nested():
-                    record_id = _import_row(hub, batch, row)
-                    conn.execute(imported_rows.insert().values(row_key=key, record_id=record_id))
-            except DomainError as exc:
-                report.errors.append((number, exc.detail))
-                # The savepoint undid the row; forget what the caches learnt from it.
-                batch.customers.clear()
-                batch.state.clear()
-                continue
-            keys_seen.add(key)
-            report.imported += 1
-        report.customers_created += batch.created
+        rows = _validated(hub, conn, chunk, report)
+        _resolve_customers(hub, conn, rows, report)
+        rows = [r for r in rows if r.customer_id is not None]
+        current = consent_store.entries_of_customers(
+            conn, {r.customer_id for r in rows if r.customer_id}
+        )
+        now = hub.now()
+        written = []
+        for r in rows:
+            assert r.purpose is not None and r.customer_id is not None
+            version = r.row.notice_version or r.purpose.version
+            capture = Capture(
+                Source.IMPORT, ActorType.APP, "import", r.row.location, r.row.captured_at, None
+            )
+            record, openings, captured = new_record(
+                r.customer_id,
+                r.purpose.id,
+                r.row.channel,
+                r.row.action,
+                version,
+                notice_hash_of(conn, r.purpose, version),
+                capture,
+                now,
+            )
+            written.append((r, record, stored(openings), to_micros(captured)))
+        order = consent_store.insert_records(
+            conn,
+            [
+                (
+                    rec.id,
+                    r.customer_id,
+                    rec.purpose,
+                    rec.purpose_version,
+                    rec.channel,
+                    rec.action.value,
+                    since,
+                    rec.leaf_bytes(),
+                    rec.leaf_hash(),
+                )
+                for r, rec, _, since in written
+            ],
+        )
+        changed: dict[tuple[str, str, str], tuple[ConsentEntry, bool]] = {}
+        for r, rec, _, since in written:
+            assert r.customer_id is not None
+            scope = rec.channel or ALL_CHANNELS
+            entries = current.setdefault(r.customer_id, {})
+            entry = ConsentEntry(rec.action, rec.purpose_version, rec.id, since, order[rec.id])
+            previous = entries.get((rec.purpose, scope))
+            if entry.supersedes(previous):
+                entries[(rec.purpose, scope)] = entry
+                key = (r.customer_id, rec.purpose, scope)
+                existed = changed[key][1] if key in changed else previous is not None
+                changed[key] = (entry, existed)
+        consent_store.put_entries(
+            conn, [(c, p, s, e, existed) for (c, p, s), (e, existed) in changed.items()]
+        )
+        consent_store.insert_openings_many(
+            conn, [(rec.id, r.customer_id, o) for r, rec, o, _ in written if o]
+        )
+        consent_store.mark_imported(conn, [(r.key, rec.id) for r, rec, _, _ in written])
+        report.imported += len(written)
 
 
-def _import_row(hub: Hub, batch: _Batch, row: ImportRow) -> str:
-    purpose = batch.purpose(row.purpose)
-    purpose.check_channel(row.channel)
-    version = row.notice_version or purpose.version
-    if row.captured_at > hub.now() + CLOCK_SKEW:
-        raise InvalidInput("captured_at lies in the future")
-    customer = batch.customer(row)
-    record = append_record(
-        hub,
-        batch.conn,
-        customer,
-        purpose,
-        channel=row.channel,
-        action=row.action,
-        notice_version=version,
-        notice_hash=notice_hash_of(batch.conn, purpose, version),
-        capture=Capture(
-            Source.IMPORT, ActorType.APP, "import", row.location, row.captured_at, None
-        ),
-        current=batch.entries(customer.id),
-    )
-    return str(record["id"])
+def _validated(
+    hub: Hub, conn: Connection, chunk: list[tuple[int, dict[str, Any] | str]], report: ImportReport
+) -> list[_Row]:
+    rows: list[_Row] = []
+    keys: set[str] = set()
+    for number, raw in chunk:
+        if isinstance(raw, str):
+            report.errors.append((number, raw))
+            continue
+        try:
+            row = ImportRow.model_validate(raw)
+        except ValidationError as exc:
+            report.errors.append((number, _explain(exc)))
+            continue
+        key = _row_key(row)
+        if key in keys:
+            report.already_imported += 1
+            continue
+        keys.add(key)
+        rows.append(_Row(number, row, key))
+    seen = consent_store.imported_keys(conn, [r.key for r in rows])
+    report.already_imported += sum(1 for r in rows if r.key in seen)
+    rows = [r for r in rows if r.key not in seen]
+    purposes: dict[str, Purpose | None] = {}
+    good = []
+    for r in rows:
+        try:
+            if r.row.purpose not in purposes:
+                purposes[r.row.purpose] = purpose_store.get(conn, r.row.purpose)
+            purpose = purposes[r.row.purpose]
+            if purpose is None:
+                raise InvalidInput(f"unknown purpose {r.row.purpose!r}")
+            purpose.check_channel(r.row.channel)
+            version = r.row.notice_version or purpose.version
+            notice_hash_of(conn, purpose, version)
+            if r.row.captured_at > hub.now() + CLOCK_SKEW:
+                raise InvalidInput("captured_at lies in the future")
+            raw_ids = {k.value: getattr(r.row, k.value) for k in IdentifierKind}
+            r.pairs = customer_service.normalised_identifiers(hub, raw_ids)
+            if not r.row.customer_id and not r.pairs:
+                raise InvalidInput("name the customer: customer_id, email, phone or loyalty_card")
+        except DomainError as exc:
+            report.errors.append((r.number, exc.detail))
+            continue
+        r.purpose = purpose
+        good.append(r)
+    return good
+
+
+def _resolve_customers(hub: Hub, conn: Connection, rows: list[_Row], report: ImportReport) -> None:
+    """Find each row's customer by id or identifiers; create those no identifier names yet."""
+    by_id = customer_store.states(conn, [r.row.customer_id for r in rows if r.row.customer_id])
+    holders = customer_store.holders_many(conn, [p for r in rows for p in r.pairs])
+    new_customers: list[CustomerRow] = []
+    new_pairs: list[tuple[str, str, str]] = []
+    for r in rows:
+        try:
+            if r.row.customer_id:
+                state = by_id.get(r.row.customer_id)
+                if state is None:
+                    raise InvalidInput(f"no customer {r.row.customer_id!r}")
+                if state[0] == CustomerStatus.ERASED.value:
+                    raise InvalidInput(f"customer {r.row.customer_id!r} was erased")
+                r.customer_id = r.row.customer_id
+                continue
+            found = {holders[p] for p in r.pairs if p in holders}
+            if len(found) > 1:
+                raise InvalidInput("the identifiers belong to different customers")
+            if found:
+                r.customer_id = found.pop()
+                for pair in r.pairs:
+                    if pair not in holders:
+                        holders[pair] = r.customer_id
+                        new_pairs.append((*pair, r.customer_id))
+                continue
+            customer = CustomerRow(
+                new_id("cus"),
+                None,
+                None,
+                CustomerStatus.ACTIVE.value,
+                False,
+                hub.now_micros(),
+                None,
+            )
+            new_customers.append(customer)
+            r.customer_id = customer.id
+            for pair in r.pairs:
+                holders[pair] = customer.id
+                new_pairs.append((*pair, customer.id))
+        except DomainError as exc:
+            report.errors.append((r.number, exc.detail))
+    customer_store.insert_many(conn, new_customers)
+    customer_store.add_identifiers_many(conn, new_pairs)
+    report.customers_created += len(new_customers)

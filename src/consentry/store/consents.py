@@ -10,20 +10,17 @@ from sqlalchemy import Connection, bindparam, select
 
 from consentry.domain.consent import ALL_CHANNELS, Action, ConsentEntry
 from consentry.store.customers import CHUNK
-from consentry.store.tables import consent_state, evidence_openings, evidence_records
+from consentry.store.database import dbapi_cursor
+from consentry.store.tables import (
+    consent_state,
+    evidence_openings,
+    evidence_records,
+    imported_rows,
+)
 
 # The statements of a consent change run on the transaction's own DBAPI cursor: SQLAlchemy's
 # per-statement work (about 80 microseconds) was half the cost of a change on a large database.
 # Everything else here uses SQLAlchemy Core.
-
-
-def _cursor(conn: Connection) -> tuple[Any, str]:
-    """The DBAPI cursor of ``conn``'s transaction, and the driver's placeholder."""
-    driver = conn.connection.driver_connection
-    assert driver is not None
-    return driver.cursor(), "?" if conn.dialect.name == "sqlite" else "%s"
-
-
 _STATE_COLUMNS = (
     "s.purpose, s.channel, s.action, s.purpose_version, s.record_id, s.since, s.record_pk"
 )
@@ -37,7 +34,7 @@ def read_for_change(
     """The customer (locked on PostgreSQL), the purpose's (id, version, updated_at) and the
     customer's state rows for it, in one statement; None when the customer does not exist,
     and no purpose key when the purpose does not exist."""
-    cursor, p = _cursor(conn)
+    cursor, p = dbapi_cursor(conn)
     if conn.dialect.name == "postgresql":
         # Lock first, then read in a new statement: under READ COMMITTED a statement that had
         # to wait for the lock would still see the state rows of its older snapshot.
@@ -77,7 +74,7 @@ def insert_record(
     leaf_hash: bytes,
 ) -> int:
     """Append a record (not yet in the tree: ``seq`` is set by the sequencer); its write order."""
-    cursor, p = _cursor(conn)
+    cursor, p = dbapi_cursor(conn)
     cursor.execute(
         "INSERT INTO evidence_records (id, customer_id, purpose, purpose_version, channel, "
         f"action, captured_at, leaf, leaf_hash) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, "
@@ -139,7 +136,7 @@ def put_entry(
     entry: ConsentEntry,
     exists: bool,
 ) -> None:
-    cursor, p = _cursor(conn)
+    cursor, p = dbapi_cursor(conn)
     values = (entry.action.value, entry.purpose_version, entry.record_id, entry.since, entry.order)
     if exists:
         cursor.execute(
@@ -164,7 +161,7 @@ def batch_states(
 ) -> dict[str, tuple[str, bool, ConsentEntry | None]]:
     """For each known customer: status, restricted, and the record in force for the purpose
     on the channel — one statement a chunk, customers and state read together."""
-    cursor, p = _cursor(conn)
+    cursor, p = dbapi_cursor(conn)
     scope = channel or ALL_CHANNELS
     found: dict[str, tuple[str, bool, ConsentEntry | None]] = {}
     for start in range(0, len(customer_ids), CHUNK):
@@ -237,3 +234,101 @@ def record_by_id(conn: Connection, record_id: str) -> Any | None:
 def leaf_of(row: Any) -> dict[str, Any]:
     leaf: dict[str, Any] = orjson.loads(row.leaf)
     return leaf
+
+
+# Bulk forms for the importer: one executemany a table per chunk of rows.
+
+
+def insert_records(conn: Connection, rows: list[tuple[Any, ...]]) -> dict[str, int]:
+    """Append records given as (id, customer_id, purpose, purpose_version, channel, action,
+    captured_at, leaf, leaf_hash); their write order, by record id."""
+    if not rows:
+        return {}
+    cursor, p = dbapi_cursor(conn)
+    cursor.executemany(
+        "INSERT INTO evidence_records (id, customer_id, purpose, purpose_version, channel, "
+        f"action, captured_at, leaf, leaf_hash) VALUES ({', '.join([p] * 9)})",
+        rows,
+    )
+    ids = [row[0] for row in rows]
+    order: dict[str, int] = {}
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        found = conn.execute(
+            select(evidence_records.c.id, evidence_records.c.pk).where(
+                evidence_records.c.id.in_(chunk)
+            )
+        )
+        order.update({r.id: r.pk for r in found})
+    return order
+
+
+def put_entries(conn: Connection, entries: list[tuple[str, str, str, ConsentEntry, bool]]) -> None:
+    """(customer, purpose, channel or "*", entry, whether a row exists) for each change."""
+    cursor, p = dbapi_cursor(conn)
+    updates = [e for e in entries if e[4]]
+    inserts = [e for e in entries if not e[4]]
+    for rows, sql in (
+        (
+            updates,
+            f"UPDATE consent_state SET action = {p}, purpose_version = {p}, record_id = {p}, "
+            f"since = {p}, record_pk = {p} WHERE customer_id = {p} AND purpose = {p} "
+            f"AND channel = {p}",
+        ),
+        (
+            inserts,
+            "INSERT INTO consent_state (action, purpose_version, record_id, since, record_pk, "
+            f"customer_id, purpose, channel) VALUES ({', '.join([p] * 8)})",
+        ),
+    ):
+        if rows:
+            cursor.executemany(
+                sql,
+                [
+                    (e.action.value, e.purpose_version, e.record_id, e.since, e.order, c, pu, ch)
+                    for c, pu, ch, e, _ in rows
+                ],
+            )
+
+
+def insert_openings_many(conn: Connection, rows: list[tuple[str, str | None, Any]]) -> None:
+    if rows:
+        conn.execute(
+            _INSERT_OPENINGS,
+            [{"record_id": r, "customer_id": c, "openings": o} for r, c, o in rows],
+        )
+
+
+def entries_of_customers(
+    conn: Connection, customer_ids: set[str]
+) -> dict[str, dict[tuple[str, str], ConsentEntry]]:
+    ids = sorted(customer_ids)
+    found: dict[str, dict[tuple[str, str], ConsentEntry]] = {}
+    for start in range(0, len(ids), CHUNK):
+        rows = conn.execute(
+            select(consent_state).where(consent_state.c.customer_id.in_(ids[start : start + CHUNK]))
+        )
+        for r in rows:
+            found.setdefault(r.customer_id, {})[(r.purpose, r.channel)] = _entry(r)
+    return found
+
+
+def imported_keys(conn: Connection, keys: list[str]) -> set[str]:
+    seen: set[str] = set()
+    for start in range(0, len(keys), CHUNK):
+        rows = conn.execute(
+            select(imported_rows.c.row_key).where(
+                imported_rows.c.row_key.in_(keys[start : start + CHUNK])
+            )
+        )
+        seen.update(r.row_key for r in rows)
+    return seen
+
+
+def mark_imported(conn: Connection, rows: list[tuple[str, str]]) -> None:
+    """(row key, record id) of rows imported from another system."""
+    if rows:
+        cursor, p = dbapi_cursor(conn)
+        cursor.executemany(
+            f"INSERT INTO imported_rows (row_key, record_id) VALUES ({p}, {p})", rows
+        )

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
 
+from consentry.store.database import dbapi_cursor
 from consentry.store.tables import customers, identifiers
 
 # PostgreSQL takes at most 65,535 bound parameters a statement, SQLite 32,766.
@@ -129,4 +130,41 @@ def states(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[str, bool]]:
         )
         for r in rows:
             found[r.id] = (r.status, bool(r.restricted))
+    return found
+
+
+def insert_many(conn: Connection, rows: list[CustomerRow]) -> None:
+    if rows:
+        cursor, p = dbapi_cursor(conn)
+        cursor.executemany(
+            "INSERT INTO customers (id, name, postcode, status, restricted, created_at) "
+            f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
+            [(r.id, r.name, r.postcode, r.status, r.restricted, r.created_at) for r in rows],
+        )
+
+
+def add_identifiers_many(conn: Connection, rows: list[tuple[str, str, str]]) -> None:
+    """(kind, value, customer_id) rows."""
+    if rows:
+        cursor, p = dbapi_cursor(conn)
+        cursor.executemany(
+            f"INSERT INTO identifiers (kind, value, customer_id) VALUES ({p}, {p}, {p})", rows
+        )
+
+
+def holders_many(conn: Connection, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Which customer holds each (kind, value) identifier, for many at once."""
+    found: dict[tuple[str, str], str] = {}
+    by_kind: dict[str, list[str]] = {}
+    for kind, value in set(pairs):
+        by_kind.setdefault(kind, []).append(value)
+    for kind, values in by_kind.items():
+        for start in range(0, len(values), CHUNK):
+            rows = conn.execute(
+                select(identifiers.c.value, identifiers.c.customer_id).where(
+                    identifiers.c.kind == kind,
+                    identifiers.c.value.in_(values[start : start + CHUNK]),
+                )
+            )
+            found.update({(kind, r.value): r.customer_id for r in rows})
     return found

@@ -129,6 +129,16 @@ class Database:
             self._lock_file = None
 
 
+def dbapi_cursor(conn: Connection) -> tuple[Any, str]:
+    """A DBAPI cursor inside ``conn``'s transaction, and the driver's placeholder.
+
+    For the few statements where SQLAlchemy's own per-statement and per-row work costs more
+    than the database does (the consent change, the importer's bulk inserts)."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    return driver.cursor(), "?" if conn.dialect.name == "sqlite" else "%s"
+
+
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     # Take transaction control from the driver so BEGIN IMMEDIATE can be issued for writes.
     dbapi_connection.isolation_level = None
