@@ -1,6 +1,7 @@
 """`consentry import consents` of a CSV of historical consents into a fresh database.
 
-python bench/bench_import.py [ROWS] [DATABASE_URL]   (default 200,000 rows, SQLite)
+python bench/bench_import.py [ROWS] [POSTGRES_SERVER_URL]   (default 200,000 rows, SQLite;
+    with a PostgreSQL URL, a scratch database is created on that server)
 """
 
 from __future__ import annotations
@@ -33,10 +34,33 @@ def make_csv(path: Path, rows: int) -> None:
             )
 
 
+def scratch_postgres(server_url: str) -> str:
+    """A new, empty database on the PostgreSQL server of ``server_url``."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"consentry_import_{random.randrange(1 << 30)}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres(server_url: str, database_url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{make_url(database_url).database}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def main(rows: int, url: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        database = url or f"sqlite:///{folder / 'consentry.db'}"
+        database = scratch_postgres(url) if url else f"sqlite:///{folder / 'consentry.db'}"
         hub = Hub.open(Settings(database_url=database, data_dir=folder))
         with hub.db.write() as conn:
             purposes.create(
@@ -62,6 +86,8 @@ def main(rows: int, url: str | None) -> None:
             env={**__import__("os").environ, **env},
         )
         elapsed = time.perf_counter() - t0
+        if url:
+            drop_postgres(url, database)
         assert result.returncode == 0, result.stderr[-2000:]
     write(
         f"import_{'postgres' if url else 'sqlite'}",

@@ -46,7 +46,9 @@ from consentry.store import customers as customer_store
 from consentry.store import purposes as purpose_store
 from consentry.store.customers import CustomerRow
 
-BATCH = 2_000
+# Rows a transaction: large enough that commits and look-ups are amortised, small enough to
+# keep a progress bar moving and a crash's loss (nothing of the chunk is kept) small.
+BATCH = 10_000
 
 
 class ImportRow(BaseModel):
