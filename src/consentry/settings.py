@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     # How often the sequencer integrates new evidence into the tree (seconds).
     sequencer_interval: float = Field(default=0.2, gt=0, le=1.0)
     max_body_bytes: int = 16 * 1024 * 1024
+    # SQLite: the private page cache of each process's check connection, filled at start-up
+    # with the customers and consent-state tables, so that checks never wait for the disk.
+    check_cache_mb: int = Field(default=1024, ge=0)
 
     @field_validator("admin_key")
     @classmethod

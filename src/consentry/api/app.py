@@ -50,6 +50,7 @@ class SequencerLoop:
 def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        hub.checks.warm()
         loop = SequencerLoop(hub) if run_sequencer else None
         if loop:
             loop.start()

@@ -32,7 +32,7 @@ class Hub:
     def __post_init__(self) -> None:
         self.sequencer = Sequencer(self.db, self.signer, self.clock)
         self.tree = TreeCache(self.db)
-        self.checks = CheckReader(self.db)
+        self.checks = CheckReader(self.db, self.settings.check_cache_mb)
 
     @classmethod
     def open(cls, settings: Settings, *, migrate_schema: bool = True) -> Hub:
