@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -50,6 +51,10 @@ class SequencerLoop:
 def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # The writer thread gives up the GIL on every database call; with the default 5 ms
+        # switch interval it then waits behind the busy event loop for up to 5 ms each time.
+        sys.setswitchinterval(0.0002)
+        hub.db.start_writer()
         hub.checks.warm()
         loop = SequencerLoop(hub) if run_sequencer else None
         if loop:

@@ -56,15 +56,22 @@ class Database:
         )
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
+    def write(self, connection: Connection | None = None) -> Iterator[Connection]:
+        """A write transaction, on ``connection`` if given (the group committer keeps its own,
+        with a warm page cache), else on a pooled one."""
         if self._write_lock is None:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
             return
-        with self._write_lock, self._process_lock(), self.engine.connect() as conn:
-            conn = conn.execution_options(consentry_write=True)
-            with conn.begin():
-                yield conn
+        with self._write_lock, self._process_lock():
+            if connection is not None:
+                with connection.begin():
+                    yield connection
+                return
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(consentry_write=True)
+                with conn.begin():
+                    yield conn
 
     @contextmanager
     def _process_lock(self) -> Iterator[None]:
@@ -98,6 +105,11 @@ class Database:
         if self._group is not None:
             return self._group.submit(work)
         return self._writers.submit(self._in_transaction, work)
+
+    def start_writer(self) -> None:
+        """Start (and warm) the SQLite group committer now rather than on the first write."""
+        if self._group is not None:
+            self._group.start()
 
     def run_write(self, work: Callable[[Connection], T]) -> T:
         return self.submit_write(work).result()
@@ -147,11 +159,10 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     # FULL: a commit is on disk (fsync of the WAL) before the API answers.
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    # Read pages through a memory map, with a larger private cache for written pages (the pool
-    # is LIFO, so the warm connections are the ones reused): a point read on a database of
-    # millions of customers then costs memory look-ups, not a read() system call per page.
-    cursor.execute("PRAGMA mmap_size=17179869184")
-    cursor.execute("PRAGMA cache_size=-65536")
+    # A private page cache per connection, no memory map: the operating system may reclaim its
+    # file cache (and mapped pages with it) at any time, this cache it cannot. The pool is LIFO,
+    # so the connections reused are the warm ones.
+    cursor.execute("PRAGMA cache_size=-262144")
     # Checkpoints are run by the sequencer's loop (see checkpoint()); a writer only checkpoints
     # itself if the WAL grows past this many pages despite that.
     cursor.execute("PRAGMA wal_autocheckpoint=20000")
@@ -185,8 +196,9 @@ class GroupCommit:
         self._queue: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._connection: Connection
 
-    def submit(self, work: Callable[[Connection], T]) -> Future[T]:
+    def start(self) -> None:
         if self._thread is None:
             with self._start_lock:
                 if self._thread is None:
@@ -194,6 +206,9 @@ class GroupCommit:
                         target=self._loop, name="group-commit", daemon=True
                     )
                     self._thread.start()
+
+    def submit(self, work: Callable[[Connection], T]) -> Future[T]:
+        self.start()
         job = _Job(work)
         self._queue.put(job)
         return job.future
@@ -205,6 +220,26 @@ class GroupCommit:
             self._thread = None
 
     def _loop(self) -> None:
+        with self.db.engine.connect() as conn:
+            self._connection = conn.execution_options(consentry_write=True)
+            self._warm()
+            self._serve()
+
+    def _warm(self) -> None:
+        """Read what a consent change touches once (the customers, their state rows and the
+        history index), so the writer's private page cache starts warm."""
+        driver = self._connection.connection.driver_connection
+        assert driver is not None
+        cursor = driver.cursor()
+        cursor.execute("SELECT sum(length(status)) FROM customers")
+        cursor.execute("SELECT sum(record_pk) FROM consent_state")
+        cursor.execute(
+            "SELECT count(*) FROM evidence_records INDEXED BY ix_evidence_records_customer_id_pk"
+        )
+        cursor.fetchall()
+        cursor.close()
+
+    def _serve(self) -> None:
         while True:
             first = self._queue.get()
             if first is None:
@@ -223,7 +258,7 @@ class GroupCommit:
 
     def _commit(self, jobs: list[_Job[Any]]) -> None:
         try:
-            with self.db.write() as conn:
+            with self.db.write(self._connection) as conn:
                 for job in jobs:
                     try:
                         with conn.begin_nested():
