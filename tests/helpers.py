@@ -17,6 +17,17 @@ NEWSLETTER = {
 }
 
 
+# A valid consent change: the newsletter by e-mail, granted by the customer on the web.
+GRANT = {
+    "purpose": "newsletter",
+    "channel": "email",
+    "action": "grant",
+    "notice_version": 1,
+    "source": "web",
+    "actor": {"type": "customer"},
+}
+
+
 def make_purpose(client: TestClient, **overrides: Any) -> dict[str, Any]:
     body = {**NEWSLETTER, **overrides}
     r = client.post("/v1/purposes", json=body)

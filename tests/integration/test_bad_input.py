@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from consentry.services.hub import Hub
 from consentry.store.tables import consent_state, customers, evidence_records, purposes
-from tests.helpers import make_customer, make_purpose
+from tests.helpers import GRANT, make_customer, make_purpose
 
 
 def _counts(hub: Hub) -> tuple[int, ...]:
@@ -19,14 +19,7 @@ def _counts(hub: Hub) -> tuple[int, ...]:
         )
 
 
-GOOD = {
-    "purpose": "newsletter",
-    "channel": "email",
-    "action": "grant",
-    "notice_version": 1,
-    "source": "web",
-    "actor": {"type": "customer"},
-}
+GOOD = GRANT
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from consentry.domain.heads import head_payload
 from consentry.domain.merkle import verify_consistency, verify_inclusion
 from consentry.services.hub import Hub
 from consentry.signing import keys_from_jwks, verify_signature
-from tests.helpers import change, check, make_customer, make_purpose, new_app
+from tests.helpers import GRANT, change, check, make_customer, make_purpose, new_app
 
 
 def test_health_and_openapi(client: TestClient) -> None:
@@ -244,14 +244,7 @@ def test_idempotency_key(client: TestClient) -> None:
     make_purpose(client)
     cid = make_customer(client)
     headers = {"Idempotency-Key": "k-1"}
-    body = {
-        "purpose": "newsletter",
-        "channel": "email",
-        "action": "grant",
-        "notice_version": 1,
-        "source": "web",
-        "actor": {"type": "customer"},
-    }
+    body = GRANT
     first = client.post(f"/v1/customers/{cid}/consents", json=body, headers=headers)
     again = client.post(f"/v1/customers/{cid}/consents", json=body, headers=headers)
     assert first.status_code == again.status_code == 201

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -23,12 +24,17 @@ eve@example.com,newsletter,email,grant,not-a-date,,old-8
 """
 
 
-def test_import_consents_csv_twice(
-    client: TestClient, hub: Hub, tmp_path: Path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
-    make_purpose(client)
+def point_cli_at(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the CLI open the test's database."""
     monkeypatch.setenv("CONSENTRY_DATA_DIR", str(hub.settings.data_dir))
     monkeypatch.setenv("CONSENTRY_DATABASE_URL", hub.db.url.render_as_string(hide_password=False))
+
+
+def test_import_consents_csv_twice(
+    client: TestClient, hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_purpose(client)
+    point_cli_at(hub, monkeypatch)
     path = tmp_path / "old.csv"
     path.write_text(CSV)
     runner = CliRunner()
@@ -55,11 +61,10 @@ def test_import_consents_csv_twice(
 
 
 def test_import_ndjson_with_unreadable_lines(
-    client: TestClient, hub: Hub, tmp_path: Path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient, hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     make_purpose(client)
-    monkeypatch.setenv("CONSENTRY_DATA_DIR", str(hub.settings.data_dir))
-    monkeypatch.setenv("CONSENTRY_DATABASE_URL", hub.db.url.render_as_string(hide_password=False))
+    point_cli_at(hub, monkeypatch)
     path = tmp_path / "old.ndjson"
     path.write_text(
         '{"loyalty_card": "6001", "purpose": "newsletter", "action": "grant", '

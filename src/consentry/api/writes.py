@@ -12,7 +12,7 @@ from starlette.responses import Response
 from consentry.domain.access import Caller
 from consentry.domain.canonical import canonical_json
 from consentry.services.hub import Hub
-from consentry.services.idempotency import request_hash, run_write_async
+from consentry.services.idempotency import request_hash, run_write
 
 
 async def write(
@@ -24,7 +24,7 @@ async def write(
     use_case: Callable[[Connection], object],
 ) -> Response:
     payload = canonical_json(body.model_dump(mode="json")) if body is not None else b""
-    answer = await run_write_async(
+    answer = await run_write(
         hub,
         caller.app_id,
         request.headers.get("idempotency-key"),

@@ -73,7 +73,7 @@ def _transaction(
 _ATTEMPTS = 3
 
 
-def run_write(
+async def run_write(
     hub: Hub,
     app_id: str,
     key: str | None,
@@ -81,26 +81,8 @@ def run_write(
     status: int,
     use_case: Callable[[Connection], object],
 ) -> Answer:
-    """Run ``use_case`` in one write transaction; with a key, remember or replay its answer."""
-    transaction = _transaction(hub, app_id, key, fingerprint, status, use_case)
-    for attempt in range(_ATTEMPTS):
-        try:
-            return hub.db.run_write(transaction)
-        except IntegrityError:
-            if key is None or attempt == _ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
-
-
-async def run_write_async(
-    hub: Hub,
-    app_id: str,
-    key: str | None,
-    fingerprint: str,
-    status: int,
-    use_case: Callable[[Connection], object],
-) -> Answer:
-    """``run_write`` for the event loop: the transaction runs on a writer thread."""
+    """Run ``use_case`` in one write transaction on a writer thread (the event loop waits,
+    it does not block); with a key, remember the answer or replay it."""
     transaction = _transaction(hub, app_id, key, fingerprint, status, use_case)
     for attempt in range(_ATTEMPTS):
         try:
