@@ -111,9 +111,6 @@ class Database:
         if self._group is not None:
             self._group.start()
 
-    def run_write(self, work: Callable[[Connection], T]) -> T:
-        return self.submit_write(work).result()
-
     def _in_transaction(self, work: Callable[[Connection], T]) -> T:
         with self.write() as conn:
             return work(conn)
