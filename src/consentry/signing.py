@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -92,7 +91,3 @@ def verify_signature(public_key: Ed25519PublicKey, payload: bytes, signature_b64
     except (InvalidSignature, ValueError):
         return False
     return True
-
-
-def load_jwks_file(path: Path) -> dict[str, Ed25519PublicKey]:
-    return keys_from_jwks(json.loads(path.read_text()))

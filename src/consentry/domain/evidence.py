@@ -18,24 +18,6 @@ from consentry.domain.consent import Action, ActorType, Source
 from consentry.domain.merkle import leaf_hash
 
 LEAF_VERSION = 1
-# The fields of a leaf, in the order a reader meets them; the leaf itself sorts them.
-LEAF_FIELDS = (
-    "v",
-    "id",
-    "customer_id",
-    "purpose",
-    "purpose_version",
-    "notice_hash",
-    "channel",
-    "action",
-    "source",
-    "actor_type",
-    "actor_commitment",
-    "location_commitment",
-    "proof_commitment",
-    "captured_at",
-    "recorded_at",
-)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, bindparam, select
 
 from consentry.domain.consent import ALL_CHANNELS, Action, ConsentEntry
@@ -229,11 +228,6 @@ def record_by_id(conn: Connection, record_id: str) -> Any | None:
         .where(evidence_records.c.id == record_id)
     )
     return conn.execute(query).first()
-
-
-def leaf_of(row: Any) -> dict[str, Any]:
-    leaf: dict[str, Any] = orjson.loads(row.leaf)
-    return leaf
 
 
 # Bulk forms for the importer: one executemany a table per chunk of rows.

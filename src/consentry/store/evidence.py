@@ -71,11 +71,6 @@ def latest_head(conn: Connection) -> TreeHead | None:
     return _head(row) if row else None
 
 
-def head_of_size(conn: Connection, size: int) -> TreeHead | None:
-    row = conn.execute(select(tree_heads).where(tree_heads.c.size == size)).first()
-    return _head(row) if row else None
-
-
 def leaf_hashes(conn: Connection, start: int, limit: int) -> list[bytes]:
     rows = conn.execute(
         select(evidence_records.c.leaf_hash)

@@ -6,7 +6,6 @@ import base64
 
 from consentry.domain.errors import InvalidInput
 
-DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
 
