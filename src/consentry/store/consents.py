@@ -296,8 +296,17 @@ def insert_openings_many(conn: Connection, rows: list[tuple[str, str | None, Any
 def entries_of_customers(
     conn: Connection, customer_ids: set[str]
 ) -> dict[str, dict[tuple[str, str], ConsentEntry]]:
+    """The state rows of many customers, whose rows are locked first on PostgreSQL (in id
+    order, so two importers cannot deadlock) as a single change does."""
     ids = sorted(customer_ids)
     found: dict[str, dict[tuple[str, str], ConsentEntry]] = {}
+    if conn.dialect.name == "postgresql":
+        cursor, _ = dbapi_cursor(conn)
+        for start in range(0, len(ids), CHUNK):
+            cursor.execute(
+                "SELECT id FROM customers WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+                (ids[start : start + CHUNK],),
+            )
     for start in range(0, len(ids), CHUNK):
         rows = conn.execute(
             select(consent_state).where(consent_state.c.customer_id.in_(ids[start : start + CHUNK]))
