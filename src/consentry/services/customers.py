@@ -60,7 +60,7 @@ def create(hub: Hub, conn: Connection, body: CustomerCreate) -> dict[str, Any]:
         erased_at=None,
     )
     store.insert(conn, row, name_key(name) if name else None)
-    store.add_identifiers(conn, row.id, pairs)
+    store.add_identifiers(conn, [(kind, value, row.id) for kind, value in pairs])
     return profile_json(row, dict(pairs), full=True)
 
 

@@ -33,14 +33,21 @@ def request_hash(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
 
 
-def _transaction(
+# A request that loses a race for its Idempotency-Key (IntegrityError) runs again and then
+# finds the winner's answer; without a key, an IntegrityError is a real conflict.
+_ATTEMPTS = 3
+
+
+async def run_write(
     hub: Hub,
     app_id: str,
     key: str | None,
     fingerprint: str,
     status: int,
     use_case: Callable[[Connection], object],
-) -> Callable[[Connection], Answer]:
+) -> Answer:
+    """Run ``use_case`` in one write transaction on a writer thread (the event loop waits,
+    it does not block); with a key, remember the answer or replay it."""
     if key is not None and not 1 <= len(key) <= 255:
         raise InvalidInput(
             "Idempotency-Key must have 1 to 255 characters",
@@ -65,25 +72,6 @@ def _transaction(
             idempotency.save(conn, app_id, key, fingerprint, status, body, now)
         return Answer(status, body)
 
-    return transaction
-
-
-# A request that loses a race for its Idempotency-Key (IntegrityError) runs again and then
-# finds the winner's answer; without a key, an IntegrityError is a real conflict.
-_ATTEMPTS = 3
-
-
-async def run_write(
-    hub: Hub,
-    app_id: str,
-    key: str | None,
-    fingerprint: str,
-    status: int,
-    use_case: Callable[[Connection], object],
-) -> Answer:
-    """Run ``use_case`` in one write transaction on a writer thread (the event loop waits,
-    it does not block); with a key, remember the answer or replay it."""
-    transaction = _transaction(hub, app_id, key, fingerprint, status, use_case)
     for attempt in range(_ATTEMPTS):
         try:
             return await asyncio.wrap_future(hub.db.submit_write(transaction))

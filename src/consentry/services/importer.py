@@ -259,7 +259,7 @@ def _validated(
 def _resolve_customers(hub: Hub, conn: Connection, rows: list[_Row], report: ImportReport) -> None:
     """Find each row's customer by id or identifiers; create those no identifier names yet."""
     by_id = customer_store.states(conn, [r.row.customer_id for r in rows if r.row.customer_id])
-    holders = customer_store.holders_many(conn, [p for r in rows for p in r.pairs])
+    holders = customer_store.holders(conn, [p for r in rows for p in r.pairs])
     new_customers: list[CustomerRow] = []
     new_pairs: list[tuple[str, str, str]] = []
     for r in rows:
@@ -299,5 +299,5 @@ def _resolve_customers(hub: Hub, conn: Connection, rows: list[_Row], report: Imp
         except DomainError as exc:
             report.errors.append((r.number, exc.detail))
     customer_store.insert_many(conn, new_customers)
-    customer_store.add_identifiers_many(conn, new_pairs)
+    customer_store.add_identifiers(conn, new_pairs)
     report.customers_created += len(new_customers)

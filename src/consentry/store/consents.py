@@ -188,21 +188,23 @@ def batch_states(
     return found
 
 
+# A record with the openings of its commitments (gone after erasure, hence the outer join).
+_WITH_OPENINGS = select(
+    evidence_records.c.pk,
+    evidence_records.c.seq,
+    evidence_records.c.leaf,
+    evidence_records.c.leaf_hash,
+    evidence_openings.c.openings,
+).select_from(
+    evidence_records.outerjoin(
+        evidence_openings, evidence_openings.c.record_id == evidence_records.c.id
+    )
+)
+
+
 def history_rows(conn: Connection, customer_id: str, after_pk: int | None, limit: int) -> list[Any]:
     query = (
-        select(
-            evidence_records.c.pk,
-            evidence_records.c.seq,
-            evidence_records.c.leaf,
-            evidence_records.c.leaf_hash,
-            evidence_openings.c.openings,
-        )
-        .select_from(
-            evidence_records.outerjoin(
-                evidence_openings, evidence_openings.c.record_id == evidence_records.c.id
-            )
-        )
-        .where(evidence_records.c.customer_id == customer_id)
+        _WITH_OPENINGS.where(evidence_records.c.customer_id == customer_id)
         .order_by(evidence_records.c.pk)
         .limit(limit)
     )
@@ -212,22 +214,7 @@ def history_rows(conn: Connection, customer_id: str, after_pk: int | None, limit
 
 
 def record_by_id(conn: Connection, record_id: str) -> Any | None:
-    query = (
-        select(
-            evidence_records.c.pk,
-            evidence_records.c.seq,
-            evidence_records.c.leaf,
-            evidence_records.c.leaf_hash,
-            evidence_openings.c.openings,
-        )
-        .select_from(
-            evidence_records.outerjoin(
-                evidence_openings, evidence_openings.c.record_id == evidence_records.c.id
-            )
-        )
-        .where(evidence_records.c.id == record_id)
-    )
-    return conn.execute(query).first()
+    return conn.execute(_WITH_OPENINGS.where(evidence_records.c.id == record_id)).first()
 
 
 # Bulk forms for the importer: one executemany a table per chunk of rows.

@@ -67,28 +67,6 @@ def get(conn: Connection, customer_id: str, *, for_update: bool = False) -> Cust
     return _row(row) if row else None
 
 
-def holders(conn: Connection, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
-    """Which customer already holds each (kind, value) identifier."""
-    found: dict[tuple[str, str], str] = {}
-    for kind, value in pairs:
-        holder = conn.execute(
-            select(identifiers.c.customer_id).where(
-                identifiers.c.kind == kind, identifiers.c.value == value
-            )
-        ).scalar()
-        if holder is not None:
-            found[(kind, value)] = holder
-    return found
-
-
-def add_identifiers(conn: Connection, customer_id: str, pairs: list[tuple[str, str]]) -> None:
-    if pairs:
-        conn.execute(
-            identifiers.insert(),
-            [{"kind": k, "value": v, "customer_id": customer_id} for k, v in pairs],
-        )
-
-
 def identifiers_of(conn: Connection, customer_id: str) -> dict[str, str]:
     rows = conn.execute(
         select(identifiers.c.kind, identifiers.c.value).where(
@@ -143,7 +121,7 @@ def insert_many(conn: Connection, rows: list[CustomerRow]) -> None:
         )
 
 
-def add_identifiers_many(conn: Connection, rows: list[tuple[str, str, str]]) -> None:
+def add_identifiers(conn: Connection, rows: list[tuple[str, str, str]]) -> None:
     """(kind, value, customer_id) rows."""
     if rows:
         cursor, p = dbapi_cursor(conn)
@@ -152,8 +130,8 @@ def add_identifiers_many(conn: Connection, rows: list[tuple[str, str, str]]) -> 
         )
 
 
-def holders_many(conn: Connection, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
-    """Which customer holds each (kind, value) identifier, for many at once."""
+def holders(conn: Connection, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Which customer already holds each (kind, value) identifier."""
     found: dict[tuple[str, str], str] = {}
     by_kind: dict[str, list[str]] = {}
     for kind, value in set(pairs):
