@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from consentry.domain.canonical import canonical_json
+from consentry.domain.evidence import leaf_bytes_of
 from consentry.domain.heads import head_payload
 from consentry.domain.merkle import CompactRange, leaf_hash
 from consentry.signing import keys_from_jwks, verify_signature
@@ -62,8 +62,8 @@ def verify_export(lines: Iterable[bytes], head: dict[str, Any], jwks: dict[str, 
         try:
             line = orjson.loads(raw)
             record_id = str(line["id"])
-            seq = line.pop("seq")
-            claimed = line.pop("leaf_hash")
+            seq = line["seq"]
+            claimed = line["leaf_hash"]
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
             bad(
                 line_no,
@@ -72,8 +72,7 @@ def verify_export(lines: Iterable[bytes], head: dict[str, Any], jwks: dict[str, 
             )
             tree.append(leaf_hash(raw.rstrip(b"\n")))
             continue
-        # What is left of the line is the leaf; hash its canonical form.
-        computed = leaf_hash(canonical_json(line))
+        computed = leaf_hash(leaf_bytes_of(line))
         if seq != tree.size:
             what = (
                 "a record is missing before it"
