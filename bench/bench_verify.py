@@ -46,7 +46,7 @@ def make_export(folder: Path, count: int) -> None:
                 captured_at=stamp,
                 recorded_at=stamp,
             )
-            leaf_hash = record.leaf_hash()
+            leaf_hash = record.leaf_hash
             tree.append(leaf_hash)
             out.write(
                 canonical_json({**record.leaf(), "seq": seq, "leaf_hash": leaf_hash.hex()}) + b"\n"

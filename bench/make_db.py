@@ -106,7 +106,7 @@ def main(url: str, data_dir: Path, count: int) -> None:
                         captured_at=stamp,
                         recorded_at=stamp,
                     )
-                    leaf_hash = record.leaf_hash()
+                    leaf_hash = record.leaf_hash
                     seq = tree.size
                     tree.append(leaf_hash)
                     records.append(
@@ -120,7 +120,7 @@ def main(url: str, data_dir: Path, count: int) -> None:
                             None,
                             action.value,
                             captured,
-                            record.leaf_bytes(),
+                            record.leaf_bytes,
                             leaf_hash,
                         )
                     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -22,6 +23,8 @@ def from_micros(micros: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC).replace(microsecond=rest)
 
 
+# Cached: a batch stamps thousands of records with the same instant, and strftime is slow.
+@lru_cache(maxsize=1024)
 def rfc3339(moment: datetime) -> str:
     moment = moment.astimezone(UTC)
     if moment.microsecond:

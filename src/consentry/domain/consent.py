@@ -10,8 +10,8 @@ than what is already known never overrides it (it is kept as evidence all the sa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from consentry.domain.purposes import LegalBasis, Purpose
 
@@ -68,9 +68,11 @@ class CustomerStatus(StrEnum):
     ERASED = "erased"
 
 
-@dataclass(frozen=True, slots=True)
-class ConsentEntry:
-    """The record in force for one purpose-and-channel scope."""
+class ConsentEntry(NamedTuple):
+    """The record in force for one purpose-and-channel scope.
+
+    A named tuple, not a dataclass: a batch check builds 100,000 of them, and a frozen
+    dataclass costs five times as much to construct."""
 
     action: Action
     purpose_version: int
@@ -105,8 +107,7 @@ def status_of(purpose: Purpose, entry: ConsentEntry | None, now: int) -> Status:
     return Status.GRANTED
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     allowed: bool
     reason: Reason
     record_id: str | None
@@ -138,4 +139,7 @@ def decide(
         if status is Status.WITHDRAWN:
             return Decision(False, Reason.OBJECTED, record_id, since)
         return Decision(True, Reason.LEGITIMATE_INTEREST, record_id, since)
-    return Decision(status is Status.GRANTED, Reason(status.value), record_id, since)
+    return Decision(status is Status.GRANTED, _REASON_OF[status], record_id, since)
+
+
+_REASON_OF = {status: Reason(status.value) for status in Status}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from consentry.domain.canonical import canonical_json
@@ -65,9 +66,10 @@ class EvidenceRecord:
             "purpose_version": self.purpose_version,
             "notice_hash": self.notice_hash,
             "channel": self.channel,
-            "action": self.action.value,
-            "source": self.source.value,
-            "actor_type": self.actor_type.value,
+            # The members themselves: they are strs, and orjson writes their values.
+            "action": self.action,
+            "source": self.source,
+            "actor_type": self.actor_type,
             "actor_commitment": self.actor_commitment,
             "location_commitment": self.location_commitment,
             "proof_commitment": self.proof_commitment,
@@ -75,11 +77,14 @@ class EvidenceRecord:
             "recorded_at": self.recorded_at,
         }
 
+    # Computed once: a write needs the bytes (stored), the hash (stored) and the dict (answered).
+    @cached_property
     def leaf_bytes(self) -> bytes:
         return canonical_json(self.leaf())
 
+    @cached_property
     def leaf_hash(self) -> bytes:
-        return leaf_hash(self.leaf_bytes())
+        return leaf_hash(self.leaf_bytes)
 
 
 def leaf_bytes_of(line: dict[str, Any]) -> bytes:

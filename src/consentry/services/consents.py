@@ -152,8 +152,8 @@ def append_record(
         customer.id, purpose.id, channel, action, notice_version, notice_hash, capture, hub.now()
     )
     leaf = record.leaf()
-    leaf_bytes = record.leaf_bytes()
-    leaf_hash = record.leaf_hash()
+    leaf_bytes = record.leaf_bytes
+    leaf_hash = record.leaf_hash
     since = to_micros(captured)
     order = store.insert_record(
         conn,

@@ -29,13 +29,15 @@ from consentry.services.hub import Hub
 from consentry.store import customers as store
 from consentry.store.customers import CustomerRow
 
+_KINDS = tuple((kind, kind.value) for kind in IdentifierKind)
+
 
 def normalised_identifiers(hub: Hub, raw: dict[str, str | None]) -> list[tuple[str, str]]:
     region = hub.settings.default_region
     return [
-        (kind.value, normalise_identifier(kind, value, region))
-        for kind in IdentifierKind
-        if (value := raw.get(kind.value)) is not None
+        (name, normalise_identifier(kind, value, region))
+        for kind, name in _KINDS
+        if (value := raw.get(name)) is not None
     ]
 
 

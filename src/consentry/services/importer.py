@@ -34,7 +34,6 @@ from consentry.domain.consent import (
     Source,
 )
 from consentry.domain.errors import DomainError, InvalidInput
-from consentry.domain.identifiers import IdentifierKind
 from consentry.domain.ids import new_id
 from consentry.domain.purposes import Purpose
 from consentry.services import customers as customer_service
@@ -179,8 +178,8 @@ def _import_chunk(
                     rec.channel,
                     rec.action.value,
                     since,
-                    rec.leaf_bytes(),
-                    rec.leaf_hash(),
+                    rec.leaf_bytes,
+                    rec.leaf_hash,
                 )
                 for r, rec, _, since in written
             ],
@@ -244,7 +243,8 @@ def _validated(
             notice_hash_of(conn, purpose, version)
             if r.row.captured_at > hub.now() + CLOCK_SKEW:
                 raise InvalidInput("captured_at lies in the future")
-            raw_ids = {k.value: getattr(r.row, k.value) for k in IdentifierKind}
+            row = r.row
+            raw_ids = {"email": row.email, "phone": row.phone, "loyalty_card": row.loyalty_card}
             r.pairs = customer_service.normalised_identifiers(hub, raw_ids)
             if not r.row.customer_id and not r.pairs:
                 raise InvalidInput("name the customer: customer_id, email, phone or loyalty_card")
