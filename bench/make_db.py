@@ -69,7 +69,7 @@ def main(url: str, data_dir: Path, count: int) -> None:
                 hub.now_micros(),
                 None,
             ),
-            hash_key(BENCH_KEY),
+            hash_key(hub, BENCH_KEY),
         )
         notice = {pid: purposes.require(conn, pid).notice_hash for pid, _ in PURPOSES}
     rng = random.Random(1)
@@ -80,12 +80,17 @@ def main(url: str, data_dir: Path, count: int) -> None:
     with ids_file.open("w") as ids_out:
         for start in range(0, count, CHUNK):
             customers, identifiers, records, state = [], [], [], []
-            for n in range(start, min(count, start + CHUNK)):
-                cid = new_id("cus")
+            chunk_ids = [new_id("cus") for _ in range(start, min(count, start + CHUNK))]
+            vault = hub.vault
+            vault.new_keys(chunk_ids, to_micros(now))
+            keys = vault.keys(chunk_ids)
+            for n, cid in zip(range(start, min(count, start + CHUNK)), chunk_ids, strict=True):
                 ids_out.write(cid + "\n")
                 created = to_micros(now) - rng.randint(10**9, 6 * 10**13)
                 customers.append((cid, None, None, None, "active", False, created))
-                identifiers.append(("email", f"customer{n}@example.com", cid))
+                email = f"customer{n}@example.com"
+                sealed = vault.seal_with(keys[cid], cid, "email", email)
+                identifiers.append(("email", vault.blind("email", email), cid, sealed))
                 for pid, _ in PURPOSES:
                     action = Action.GRANT if rng.random() < 0.8 else Action.WITHDRAW
                     captured = created + rng.randint(0, 10**12)
@@ -159,12 +164,13 @@ def _write(hub: Hub, customers: list, identifiers: list, records: list, state: l
         if hub.db.is_sqlite:
             cur.execute("BEGIN IMMEDIATE")
             cur.executemany(
-                "INSERT INTO customers (id, name, name_key, postcode, status, "
+                "INSERT INTO customers (id, name_sealed, postcode_sealed, pair_blind, status, "
                 "restricted, created_at) VALUES (?,?,?,?,?,?,?)",
                 customers,
             )
             cur.executemany(
-                "INSERT INTO identifiers (kind, value, customer_id) VALUES (?,?,?)", identifiers
+                "INSERT INTO identifiers (kind, blind, customer_id, value_sealed) VALUES (?,?,?,?)",
+                identifiers,
             )
             cur.executemany(
                 "INSERT INTO evidence_records (pk, id, seq, customer_id, purpose, "
@@ -183,10 +189,10 @@ def _write(hub: Hub, customers: list, identifiers: list, records: list, state: l
             for table, columns, rows in (
                 (
                     "customers",
-                    "id, name, name_key, postcode, status, restricted, created_at",
+                    "id, name_sealed, postcode_sealed, pair_blind, status, restricted, created_at",
                     customers,
                 ),
-                ("identifiers", "kind, value, customer_id", identifiers),
+                ("identifiers", "kind, blind, customer_id, value_sealed", identifiers),
                 (
                     "evidence_records",
                     "pk, id, seq, customer_id, purpose, purpose_version, "

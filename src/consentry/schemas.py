@@ -260,3 +260,80 @@ class AppPage(Page):
 
 class PurposePage(Page):
     purposes: list[PurposeOut]
+
+
+class Restriction(BaseModel):
+    id: str
+    status: str
+    restricted: bool
+
+
+class Erasure(BaseModel):
+    id: str
+    status: Literal["erased"]
+    erased_at: str
+
+
+# -- the data export (GET /v1/customers/{id}/export); its JSON Schema is docs/export.schema.json
+
+
+class ExportCustomer(BaseModel):
+    id: str
+    status: str
+    restricted: bool
+    created_at: str
+
+
+class ExportProfile(BaseModel):
+    name: str | None
+    postcode: str | None
+    identifiers: dict[str, str] = Field(
+        description="E-mail, phone, loyalty card: as normalised when they were given."
+    )
+
+
+class ExportAccess(BaseModel):
+    at: str
+    app_id: str
+    app_name: str
+    purposes: list[str] = Field(description="The purposes the app is bound to ('*': all).")
+    action: str = Field(description="lookup, profile or export.")
+    fields: list[str]
+
+
+class ExportStoredAnswer(BaseModel):
+    app_id: str
+    created_at: str
+    status_code: int
+    body: dict[str, Any] = Field(
+        description="The answer an app's write got, kept 24 h to replay it on a retry."
+    )
+
+
+class ExportReceipt(BaseModel):
+    record_id: str
+    receipt: str = Field(description="A JWS consent receipt, verifiable with /v1/evidence/jwks.")
+
+
+class ExportDocument(BaseModel):
+    """Everything Consentry holds about one customer, with where it came from."""
+
+    format: Literal["consentry-export/1"]
+    generated_at: str
+    controller: dict[str, str]
+    customer: ExportCustomer
+    profile: ExportProfile
+    consents: list[dict[str, Any]] = Field(
+        description="The state of every purpose, as checks see it."
+    )
+    history: list[dict[str, Any]] = Field(
+        description="Every evidence record about the customer, with the openings of its "
+        "commitments (who captured it, where, with what proof)."
+    )
+    receipts: list[ExportReceipt]
+    answers: list[dict[str, Any]] = Field(description="What the customer told us.")
+    events: list[dict[str, Any]] = Field(description="Purchases, visits and other events.")
+    points: dict[str, Any] = Field(description="Loyalty points earned for answers.")
+    decisions: list[dict[str, Any]] = Field(description="Offers chosen for the customer, and why.")
+    access_log: list[ExportAccess] = Field(description="Which apps read the customer's data.")
+    stored_answers: list[ExportStoredAnswer]

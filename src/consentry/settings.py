@@ -15,6 +15,10 @@ class Settings(BaseSettings):
     database_url: str | None = None
     admin_key: str | None = None
     signing_key_file: Path | None = None
+    # The vault: the master key file (created on first start) and the key store holding the
+    # customers' wrapped data keys — a database of its own, never backed up with the data.
+    master_key_file: Path | None = None
+    keystore_url: str | None = None
     # Phone numbers written without a country code are read in this region.
     default_region: str = "GB"
     controller_name: str = "Consentry demo retailer"
@@ -27,6 +31,11 @@ class Settings(BaseSettings):
     # SQLite: the private page cache of each process's check connection, filled at start-up
     # with the customers and consent-state tables, so that checks never wait for the disk.
     check_cache_mb: int = Field(default=1024, ge=0)
+    # Retention: what is deleted once it is this old (see services/retention.py).
+    retention_access_log_days: int = Field(default=730, ge=1)
+    retention_inactive_customer_days: int = Field(default=1095, ge=30)
+    # How often the server runs the retention policies (seconds).
+    retention_interval: float = Field(default=3600.0, gt=0)
 
     @field_validator("admin_key")
     @classmethod
@@ -40,6 +49,16 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'consentry.db').resolve()}"
+
+    @property
+    def resolved_master_key_file(self) -> Path:
+        return self.master_key_file or self.data_dir / "master.key"
+
+    @property
+    def resolved_keystore_url(self) -> str:
+        if self.keystore_url:
+            return self.keystore_url
+        return f"sqlite:///{(self.data_dir / 'keys.db').resolve()}"
 
     @property
     def resolved_signing_key_file(self) -> Path:

@@ -313,9 +313,3 @@ def test_proof_of_a_pending_record_says_retry(client: TestClient) -> None:
     rid = change(client, cid).json()["record"]["id"]
     pending = client.get(f"/v1/evidence/records/{rid}/proof")
     assert pending.status_code == 409 and pending.headers["Retry-After"] == "1"
-
-
-def test_erasure_and_export_wait_for_the_vault(client: TestClient) -> None:
-    cid = make_customer(client)
-    assert client.delete(f"/v1/customers/{cid}").status_code == 501
-    assert client.get(f"/v1/customers/{cid}/export").status_code == 501

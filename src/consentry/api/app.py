@@ -41,6 +41,7 @@ class SequencerLoop:
         while not self._stop.wait(self.hub.settings.sequencer_interval):
             try:
                 self.hub.sequencer.integrate_all()
+                self.hub.access.flush()
                 runs += 1
                 if runs % 5 == 0:
                     self.hub.db.checkpoint()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import Request
 from pydantic import BaseModel
@@ -22,15 +23,20 @@ async def write(
     body: BaseModel | None,
     status: int,
     use_case: Callable[[Connection], object],
+    *,
+    customer_id: str | Callable[[Any], str] | None = None,
 ) -> Response:
+    """``customer_id``: whom the answer is about (or how to find it in the answer), so that a
+    stored answer is sealed under that customer's key and dies with it."""
     payload = canonical_json(body.model_dump(mode="json")) if body is not None else b""
     answer = await run_write(
         hub,
         caller.app_id,
         request.headers.get("idempotency-key"),
-        request_hash(request.method, request.url.path, payload),
+        request_hash(hub, request.method, request.url.path, payload),
         status,
         use_case,
+        customer_id,
     )
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
     return Response(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from typing import Any
 
@@ -23,10 +22,12 @@ from consentry.store.pagination import check_limit, decode_cursor, encode_cursor
 KEY_PREFIX = "csk_"
 
 
-def hash_key(key: str) -> str:
-    """SHA-256 of the key. Keys are 256 random bits, so a slow KDF would add no safety, only
-    latency on every request (the check must stay in single-digit milliseconds)."""
-    return hashlib.sha256(key.encode()).hexdigest()
+def hash_key(hub: Hub, key: str) -> str:
+    """HMAC-SHA-256 of the key under a server pepper from the master key file. Keys are 256
+    random bits (the admin key at least 32 characters), so a slow KDF would add no safety, only
+    latency on every request (the check must stay in single-digit milliseconds); the pepper
+    means a copy of the database alone cannot even test a guess."""
+    return hub.vault.key_hash(key)
 
 
 def app_json(app: AppRow) -> dict[str, Any]:
@@ -57,7 +58,7 @@ def create(
     app = AppRow(
         new_id("app"), name, checked_scopes, tuple(dict.fromkeys(purposes)), hub.now_micros(), None
     )
-    apps.insert(conn, app, hash_key(key))
+    apps.insert(conn, app, hash_key(hub, key))
     return {**app_json(app), "key": key}
 
 
@@ -87,7 +88,7 @@ def revoke(hub: Hub, conn: Connection, app_id: str) -> dict[str, Any]:
 def authenticate(hub: Hub, key: str | None) -> Caller:
     if not key:
         raise Unauthenticated("send the app's key as 'Authorization: Bearer <key>'")
-    return caller_of(hub.checks.app(hash_key(key)))
+    return caller_of(hub.checks.app(hash_key(hub, key)))
 
 
 def caller_of(app: AppRow | None) -> Caller:
@@ -104,7 +105,7 @@ def ensure_admin(hub: Hub, key: str) -> str:
     for attempt in range(2):
         try:
             with hub.db.write() as conn:
-                holder = apps.by_key_hash(conn, hash_key(key))
+                holder = apps.by_key_hash(conn, hash_key(hub, key))
                 if holder is not None and holder.revoked_at is None:
                     if holder.name == "admin" and Scope.ADMIN.value in holder.scopes:
                         return holder.id
@@ -114,7 +115,7 @@ def ensure_admin(hub: Hub, key: str) -> str:
                     )
                 admin = apps.by_name(conn, "admin")
                 if admin is not None and Scope.ADMIN.value in admin.scopes:
-                    apps.set_key_hash(conn, admin.id, hash_key(key))
+                    apps.set_key_hash(conn, admin.id, hash_key(hub, key))
                     return admin.id
                 app = AppRow(
                     new_id("app"),
@@ -124,7 +125,7 @@ def ensure_admin(hub: Hub, key: str) -> str:
                     hub.now_micros(),
                     None,
                 )
-                apps.insert(conn, app, hash_key(key))
+                apps.insert(conn, app, hash_key(hub, key))
                 return app.id
         except IntegrityError:
             if attempt:

@@ -26,7 +26,7 @@ def check(
     """The real-time check, authentication included: one read of the committed state."""
     if not key:
         raise Unauthenticated("send the app's key as 'Authorization: Bearer <key>'")
-    read = hub.checks.read(hash_key(key), customer_id, purpose_id, channel)
+    read = hub.checks.read(hash_key(hub, key), customer_id, purpose_id, channel)
     caller = caller_of(read.app)
     caller.require(Scope.CONSENTS_READ)
     caller.require_purpose(purpose_id)

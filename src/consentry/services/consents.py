@@ -41,8 +41,9 @@ from consentry.services import customers, purposes
 from consentry.services.hub import Hub
 from consentry.store import consents as store
 from consentry.store import purposes as purpose_store
-from consentry.store.customers import CustomerRow
+from consentry.store.customers import CustomerRow, row_of
 from consentry.store.pagination import check_limit, decode_cursor, encode_cursor
+from consentry.vault.errors import KeyGone
 
 # A till's clock may run a little fast; a capture further in the future is an error.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -130,8 +131,22 @@ def new_record(
 
 
 def stored(openings: dict[str, Opening]) -> dict[str, Any]:
-    """Openings as they are kept beside the record."""
+    """Openings as they are kept beside the record (sealed by the vault)."""
     return {name: {"salt": o.salt, "value": o.value} for name, o in openings.items()}
+
+
+# The vault's field name for a record's openings.
+OPENINGS = "openings"
+
+
+def opened(hub: Hub, customer_id: str, sealed: bytes | None) -> dict[str, Any] | None:
+    """The openings of a record, or None when there are none or the customer was erased."""
+    if sealed is None:
+        return None
+    try:
+        return dict(hub.vault.unseal_json(customer_id, OPENINGS, sealed))
+    except KeyGone:
+        return None
 
 
 def append_record(
@@ -168,7 +183,9 @@ def append_record(
         leaf_hash=leaf_hash,
     )
     stored_openings = stored(openings)
-    store.insert_openings(conn, record.id, customer.id, stored_openings)
+    if stored_openings:
+        sealed = hub.vault.seal_json(customer.id, OPENINGS, stored_openings)
+        store.insert_openings(conn, record.id, customer.id, sealed)
     scope = channel or ALL_CHANNELS
     entry = ConsentEntry(action, notice_version, record.id, since, order)
     previous = current.get((purpose.id, scope))
@@ -185,7 +202,7 @@ def record_change(
     if found is None:
         raise CustomerNotFound(f"no customer {customer_id!r}")
     customer_row, purpose_key, current = found
-    customer = customers.check_active(CustomerRow(*customer_row))
+    customer = customers.check_active(row_of(customer_row))
     if purpose_key is None:
         raise UnknownPurpose(
             f"unknown purpose {body.purpose!r}", [{"loc": ["purpose"], "msg": "unknown purpose"}]
@@ -341,5 +358,6 @@ def history(
     for row in rows:
         leaf = orjson.loads(row.leaf)
         if caller.may_use(leaf["purpose"]):
-            records.append(record_json(leaf, row.seq, bytes(row.leaf_hash), row.openings))
+            openings = opened(hub, customer_id, row.sealed)
+            records.append(record_json(leaf, row.seq, bytes(row.leaf_hash), openings))
     return {"records": records, "next": encode_cursor(rows[-1].pk) if more else None}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Connection
 
 from consentry.domain.access import Caller, Scope
@@ -30,6 +31,7 @@ from consentry.store import customers as store
 from consentry.store.customers import CustomerRow
 
 _KINDS = tuple((kind, kind.value) for kind in IdentifierKind)
+NAME, POSTCODE = "name", "postcode"
 
 
 def normalised_identifiers(hub: Hub, raw: dict[str, str | None]) -> list[tuple[str, str]]:
@@ -41,32 +43,69 @@ def normalised_identifiers(hub: Hub, raw: dict[str, str | None]) -> list[tuple[s
     ]
 
 
+def pair_blind(hub: Hub, name: str, postcode: str) -> str:
+    """The blind index of the card-less look-up pair (name as compared, postcode normalised)."""
+    return hub.vault.blind("name+postcode", name_key(name) + "\x00" + normalise_postcode(postcode))
+
+
+def identifier_rows(
+    hub: Hub, key: AESGCM, customer_id: str, pairs: list[tuple[str, str]]
+) -> list[tuple[str, str, str, bytes]]:
+    """(kind, blind index, customer, sealed value) rows for the identifiers table."""
+    vault = hub.vault
+    return [
+        (
+            kind,
+            vault.blind(kind, value),
+            customer_id,
+            vault.seal_with(key, customer_id, kind, value),
+        )
+        for kind, value in pairs
+    ]
+
+
 def create(hub: Hub, conn: Connection, body: CustomerCreate) -> dict[str, Any]:
     pairs = normalised_identifiers(hub, body.identifiers.model_dump())
     postcode = normalise_postcode(body.postcode) if body.postcode is not None else None
     name = " ".join(body.name.split()) if body.name is not None else None
-    taken = store.holders(conn, pairs)
+    blinds = [(kind, hub.vault.blind(kind, value)) for kind, value in pairs]
+    taken = store.holders(conn, blinds)
     if taken:
-        (kind, _value), holder = next(iter(taken.items()))
+        (kind, _blind), holder = next(iter(taken.items()))
         raise IdentifierTaken(
             f"{holder}: this {kind} is already held by customer {holder}",
             [{"loc": ["identifiers", kind], "msg": f"held by {holder}"}],
         )
+    customer_id = new_id("cus")
+    now = hub.now_micros()
+    # The key is stored (committed to the key store) before the sealed data it opens.
+    hub.vault.new_keys([customer_id], now)
+    key = hub.vault.key(customer_id)
     row = CustomerRow(
-        id=new_id("cus"),
-        name=name,
-        postcode=postcode,
+        id=customer_id,
+        name_sealed=hub.vault.seal_with(key, customer_id, NAME, name) if name else None,
+        postcode_sealed=(
+            hub.vault.seal_with(key, customer_id, POSTCODE, postcode) if postcode else None
+        ),
         status=CustomerStatus.ACTIVE.value,
         restricted=False,
-        created_at=hub.now_micros(),
+        created_at=now,
         erased_at=None,
+        pair_blind=pair_blind(hub, name, postcode) if name and postcode else None,
     )
-    store.insert(conn, row, name_key(name) if name else None)
-    store.add_identifiers(conn, [(kind, value, row.id) for kind, value in pairs])
-    return profile_json(row, dict(pairs), full=True)
+    store.insert_many(conn, [row])
+    store.add_identifiers(conn, identifier_rows(hub, key, customer_id, pairs))
+    return profile_json(row, dict(pairs), name, postcode, full=True)
 
 
-def profile_json(row: CustomerRow, identifiers: dict[str, str], *, full: bool) -> dict[str, Any]:
+def profile_json(
+    row: CustomerRow,
+    identifiers: dict[str, str],
+    name: str | None,
+    postcode: str | None,
+    *,
+    full: bool,
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": row.id,
         "created_at": rfc3339_micros(row.created_at),
@@ -74,11 +113,29 @@ def profile_json(row: CustomerRow, identifiers: dict[str, str], *, full: bool) -
         "restricted": row.restricted,
     }
     if full:
-        out.update(identifiers=identifiers, name=row.name, postcode=row.postcode)
+        out.update(identifiers=identifiers, name=name, postcode=postcode)
     return out
 
 
-def lookup(hub: Hub, body: CustomerLookup) -> dict[str, str]:
+def opened_profile(hub: Hub, conn: Connection, row: CustomerRow) -> dict[str, Any]:
+    """The customer's personal fields in clear: identifiers, name, postcode."""
+    key = hub.vault.key(row.id)
+    vault = hub.vault
+    return {
+        "identifiers": {
+            kind: vault.unseal(row.id, kind, sealed, key)
+            for kind, sealed in store.identifiers_of(conn, row.id)
+        },
+        NAME: vault.unseal(row.id, NAME, row.name_sealed, key) if row.name_sealed else None,
+        POSTCODE: (
+            vault.unseal(row.id, POSTCODE, row.postcode_sealed, key)
+            if row.postcode_sealed
+            else None
+        ),
+    }
+
+
+def lookup(hub: Hub, caller: Caller, body: CustomerLookup) -> dict[str, str]:
     given = body.model_dump(exclude_none=True)
     by_identifier = [k for k in given if k in {kind.value for kind in IdentifierKind}]
     by_pair = {"name", "postcode"} & given.keys()
@@ -90,18 +147,17 @@ def lookup(hub: Hub, body: CustomerLookup) -> dict[str, str]:
     with hub.db.read() as conn:
         if by_identifier:
             kind, value = normalised_identifiers(hub, given)[0]
-            found = store.by_identifier(conn, kind, value)
+            found = store.by_identifier(conn, kind, hub.vault.blind(kind, value))
             matches = [found] if found else []
         else:
-            matches = store.by_name_and_postcode(
-                conn, name_key(given["name"]), normalise_postcode(given["postcode"])
-            )
+            matches = store.by_pair(conn, pair_blind(hub, given["name"], given["postcode"]))
     if not matches:
         raise NotFound("no customer matches")
     if len(matches) > 1:
         raise AmbiguousMatch(
             "more than one customer has this name and postcode: ask for an e-mail, phone or card"
         )
+    hub.access.record(matches[0], caller, "lookup", sorted(given))
     return {"id": matches[0]}
 
 
@@ -109,8 +165,39 @@ def get_profile(hub: Hub, caller: Caller, customer_id: str) -> dict[str, Any]:
     with hub.db.read() as conn:
         row = require_active(conn, customer_id)
         full = caller.has(Scope.CUSTOMERS_READ)
-        identifiers = store.identifiers_of(conn, customer_id) if full else {}
-    return profile_json(row, identifiers, full=full)
+        clear = opened_profile(hub, conn, row) if full else {}
+    if full:
+        hub.access.record(customer_id, caller, "profile", ["identifiers", NAME, POSTCODE])
+    return profile_json(
+        row, clear.get("identifiers", {}), clear.get(NAME), clear.get(POSTCODE), full=full
+    )
+
+
+def set_restricted(conn: Connection, customer_id: str, restricted: bool) -> dict[str, Any]:
+    """GDPR art. 18: while restricted, every check answers "restricted"."""
+    row = require_active(conn, customer_id, for_update=True)
+    store.set_restricted(conn, customer_id, restricted)
+    return {"id": row.id, "status": row.status, "restricted": restricted}
+
+
+def erase(hub: Hub, customer_id: str) -> dict[str, Any]:
+    """Crypto-shred, then delete: the data key first (committed), so that if the rest fails
+    midway nothing left can be read, and running it again completes it."""
+    with hub.db.read() as conn:
+        row = require(conn, customer_id)
+    if row.status == CustomerStatus.ERASED.value:
+        raise CustomerErased(f"customer {customer_id!r} was erased")
+    hub.vault.shred([customer_id])
+    now = hub.now_micros()
+    with hub.db.write() as conn:
+        require(conn, customer_id, for_update=True)
+        store.erase(conn, customer_id, now)
+    hub.access.forget(customer_id)
+    return {
+        "id": customer_id,
+        "status": CustomerStatus.ERASED.value,
+        "erased_at": rfc3339_micros(now),
+    }
 
 
 def require(conn: Connection, customer_id: str, *, for_update: bool = False) -> CustomerRow:

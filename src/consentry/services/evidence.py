@@ -14,7 +14,7 @@ from consentry.domain.consent import Action, ConsentEntry, Status, status_of
 from consentry.domain.errors import InvalidInput, NotFound, NotYetIntegrated
 from consentry.domain.heads import TreeHead
 from consentry.domain.receipts import receipt_payload
-from consentry.services.consents import record_json
+from consentry.services.consents import opened, record_json
 from consentry.services.hub import Hub
 from consentry.store import consents as consent_store
 from consentry.store import evidence as store
@@ -97,7 +97,9 @@ def receipt(hub: Hub, caller: Caller, record_id: str) -> str:
         caller.require_purpose(leaf["purpose"])
         purpose = purpose_store.get(conn, leaf["purpose"])
     assert purpose is not None
-    record = record_json(leaf, row.seq, bytes(row.leaf_hash), row.openings)
+    record = record_json(
+        leaf, row.seq, bytes(row.leaf_hash), opened(hub, leaf["customer_id"], row.sealed)
+    )
     entry = ConsentEntry(
         Action(leaf["action"]),
         leaf["purpose_version"],

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from consentry.domain.clock import to_micros, utcnow
 from consentry.domain.purposes import Purpose
+from consentry.services.access import AccessLog
 from consentry.settings import Settings
 from consentry.signing import Signer
 from consentry.store.checks import CheckReader
@@ -15,6 +16,8 @@ from consentry.store.database import Database
 from consentry.store.migrate import migrate
 from consentry.store.sequencer import Sequencer
 from consentry.store.tree_cache import TreeCache
+from consentry.store.vault_meta import open_vault
+from consentry.vault.vault import Vault
 
 
 @dataclass
@@ -22,10 +25,12 @@ class Hub:
     settings: Settings
     db: Database
     signer: Signer
+    vault: Vault
     clock: Callable[[], datetime] = utcnow
     sequencer: Sequencer = field(init=False)
     tree: TreeCache = field(init=False)
     checks: CheckReader = field(init=False)
+    access: AccessLog = field(init=False)
     # The last version of each purpose this process read (see services.purposes.current).
     purposes: dict[str, Purpose] = field(default_factory=dict)
 
@@ -33,6 +38,7 @@ class Hub:
         self.sequencer = Sequencer(self.db, self.signer, self.clock)
         self.tree = TreeCache(self.db)
         self.checks = CheckReader(self.db, self.settings.check_cache_mb)
+        self.access = AccessLog(self.db, self.now_micros)
 
     @classmethod
     def open(cls, settings: Settings, *, migrate_schema: bool = True) -> Hub:
@@ -41,7 +47,8 @@ class Hub:
         if migrate_schema:
             migrate(db)
         signer = Signer.load_or_create(settings.resolved_signing_key_file)
-        hub = cls(settings, db, signer)
+        vault = open_vault(db, settings.resolved_master_key_file, settings.resolved_keystore_url)
+        hub = cls(settings, db, signer, vault)
         hub.sequencer.integrate()  # signs the empty head of a new log
         return hub
 
@@ -52,5 +59,7 @@ class Hub:
         return to_micros(self.clock())
 
     def close(self) -> None:
+        self.access.flush()
         self.checks.close()
+        self.vault.close()
         self.db.dispose()

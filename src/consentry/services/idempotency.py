@@ -7,9 +7,9 @@ either finds both or neither.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection
@@ -29,8 +29,13 @@ class Answer:
     replayed: bool = False
 
 
-def request_hash(method: str, path: str, body: bytes) -> str:
-    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+def request_hash(hub: Hub, method: str, path: str, body: bytes) -> str:
+    """Keyed (a blind index): the body may hold personal data."""
+    return hub.vault.blind("idempotent-request", f"{method} {path}\n" + body.decode())
+
+
+# The vault's field name for a stored answer.
+ANSWER = "idempotent-answer"
 
 
 # A request that loses a race for its Idempotency-Key (IntegrityError) runs again and then
@@ -45,6 +50,7 @@ async def run_write(
     fingerprint: str,
     status: int,
     use_case: Callable[[Connection], object],
+    customer_id: str | Callable[[Any], str] | None = None,
 ) -> Answer:
     """Run ``use_case`` in one write transaction on a writer thread (the event loop waits,
     it does not block); with a key, remember the answer or replay it."""
@@ -64,12 +70,18 @@ async def run_write(
                         "this Idempotency-Key was used with another request; "
                         "use a new key for a new request"
                     )
-                return Answer(seen.status_code, bytes(seen.body), replayed=True)
+                body = bytes(seen.body)
+                if seen.customer_id is not None:
+                    body = hub.vault.unseal(seen.customer_id, ANSWER, body).encode()
+                return Answer(seen.status_code, body, replayed=True)
             if seen is not None:
                 idempotency.forget_before(conn, now - WINDOW_MICROS)
-        body = orjson.dumps(use_case(conn))
+        result = use_case(conn)
+        body = orjson.dumps(result)
         if key is not None:
-            idempotency.save(conn, app_id, key, fingerprint, status, body, now)
+            subject = customer_id(result) if callable(customer_id) else customer_id
+            kept = hub.vault.seal(subject, ANSWER, body.decode()) if subject else body
+            idempotency.save(conn, app_id, key, fingerprint, status, kept, now, subject)
         return Answer(status, body)
 
     for attempt in range(_ATTEMPTS):

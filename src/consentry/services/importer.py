@@ -12,7 +12,6 @@ where it stopped when run again.
 from __future__ import annotations
 
 import csv
-import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -37,7 +36,7 @@ from consentry.domain.errors import DomainError, InvalidInput
 from consentry.domain.ids import new_id
 from consentry.domain.purposes import Purpose
 from consentry.services import customers as customer_service
-from consentry.services.consents import CLOCK_SKEW, Capture, new_record, stored
+from consentry.services.consents import CLOCK_SKEW, OPENINGS, Capture, new_record, stored
 from consentry.services.hub import Hub
 from consentry.services.purposes import notice_hash_of
 from consentry.store import consents as consent_store
@@ -102,11 +101,12 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
             yield reader.line_num, clean
 
 
-def _row_key(row: ImportRow) -> str:
+def _row_key(hub: Hub, row: ImportRow) -> str:
+    """A keyed hash (blind index) of the row: it may hold personal data, so no plain hash."""
     if row.external_id:
-        return "x:" + hashlib.sha256(row.external_id.encode()).hexdigest()[:60]
+        return "x:" + hub.vault.blind("import-external-id", row.external_id)[:60]
     content = canonical_json(row.model_dump(mode="json", exclude_none=True))
-    return "h:" + hashlib.sha256(content).hexdigest()[:60]
+    return "h:" + hub.vault.blind("import-row", content.decode())[:60]
 
 
 def _explain(exc: ValidationError) -> str:
@@ -134,6 +134,7 @@ class _Row:
     key: str
     purpose: Purpose | None = None
     pairs: list[tuple[str, str]] = field(default_factory=list)
+    blinds: list[tuple[str, str]] = field(default_factory=list)
     customer_id: str | None = None
 
 
@@ -199,8 +200,15 @@ def _import_chunk(
         consent_store.put_entries(
             conn, [(c, p, s, e, existed) for (c, p, s), (e, existed) in changed.items()]
         )
+        with_openings = [(rec.id, r.customer_id, o) for r, rec, o, _ in written if o]
+        keys = hub.vault.keys(sorted({cid for _, cid, _ in with_openings if cid}))
         consent_store.insert_openings_many(
-            conn, [(rec.id, r.customer_id, o) for r, rec, o, _ in written if o]
+            conn,
+            [
+                (rid, cid, hub.vault.seal_json(cid, OPENINGS, o, keys[cid]))
+                for rid, cid, o in with_openings
+                if cid
+            ],
         )
         consent_store.mark_imported(conn, [(r.key, rec.id) for r, rec, _, _ in written])
         report.imported += len(written)
@@ -220,7 +228,7 @@ def _validated(
         except ValidationError as exc:
             report.errors.append((number, _explain(exc)))
             continue
-        key = _row_key(row)
+        key = _row_key(hub, row)
         if key in keys:
             report.already_imported += 1
             continue
@@ -259,9 +267,12 @@ def _validated(
 def _resolve_customers(hub: Hub, conn: Connection, rows: list[_Row], report: ImportReport) -> None:
     """Find each row's customer by id or identifiers; create those no identifier names yet."""
     by_id = customer_store.states(conn, [r.row.customer_id for r in rows if r.row.customer_id])
-    holders = customer_store.holders(conn, [p for r in rows for p in r.pairs])
+    blind = hub.vault.blind
+    for r in rows:
+        r.blinds = [(kind, blind(kind, value)) for kind, value in r.pairs]
+    holders = customer_store.holders(conn, [b for r in rows for b in r.blinds])
     new_customers: list[CustomerRow] = []
-    new_pairs: list[tuple[str, str, str]] = []
+    new_pairs: list[tuple[str, str, str]] = []  # (kind, value, customer)
     for r in rows:
         try:
             if r.row.customer_id:
@@ -272,14 +283,14 @@ def _resolve_customers(hub: Hub, conn: Connection, rows: list[_Row], report: Imp
                     raise InvalidInput(f"customer {r.row.customer_id!r} was erased")
                 r.customer_id = r.row.customer_id
                 continue
-            found = {holders[p] for p in r.pairs if p in holders}
+            found = {holders[b] for b in r.blinds if b in holders}
             if len(found) > 1:
                 raise InvalidInput("the identifiers belong to different customers")
             if found:
                 r.customer_id = found.pop()
-                for pair in r.pairs:
-                    if pair not in holders:
-                        holders[pair] = r.customer_id
+                for pair, b in zip(r.pairs, r.blinds, strict=True):
+                    if b not in holders:
+                        holders[b] = r.customer_id
                         new_pairs.append((*pair, r.customer_id))
                 continue
             customer = CustomerRow(
@@ -293,11 +304,21 @@ def _resolve_customers(hub: Hub, conn: Connection, rows: list[_Row], report: Imp
             )
             new_customers.append(customer)
             r.customer_id = customer.id
-            for pair in r.pairs:
-                holders[pair] = customer.id
+            for pair, b in zip(r.pairs, r.blinds, strict=True):
+                holders[b] = customer.id
                 new_pairs.append((*pair, customer.id))
         except DomainError as exc:
             report.errors.append((r.number, exc.detail))
+    # Keys first (committed to the key store), then the sealed data they open.
+    hub.vault.new_keys([c.id for c in new_customers], hub.now_micros())
+    keys = hub.vault.keys(sorted({cid for _, _, cid in new_pairs}))
+    vault = hub.vault
     customer_store.insert_many(conn, new_customers)
-    customer_store.add_identifiers(conn, new_pairs)
+    customer_store.add_identifiers(
+        conn,
+        [
+            (kind, blind(kind, value), cid, vault.seal_with(keys[cid], cid, kind, value))
+            for kind, value, cid in new_pairs
+        ],
+    )
     report.customers_created += len(new_customers)

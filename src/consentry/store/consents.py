@@ -40,7 +40,8 @@ def read_for_change(
         # to wait for the lock would still see the state rows of its older snapshot.
         cursor.execute("SELECT 1 FROM customers WHERE id = %s FOR UPDATE", (customer_id,))
     cursor.execute(
-        "SELECT c.id, c.name, c.postcode, c.status, c.restricted, c.created_at, c.erased_at, "
+        "SELECT c.id, c.name_sealed, c.postcode_sealed, c.status, c.restricted, c.created_at, "
+        "c.erased_at, c.pair_blind, "
         f"p.id, p.version, p.updated_at, {_STATE_COLUMNS} FROM customers AS c "
         f"LEFT JOIN purposes AS p ON p.id = {p} "
         "LEFT JOIN consent_state AS s ON s.customer_id = c.id AND s.purpose = p.id "
@@ -51,13 +52,13 @@ def read_for_change(
     if not rows:
         return None
     current = {
-        (r[10], r[11]): ConsentEntry(Action(r[12]), r[13], r[14], r[15], r[16])
+        (r[11], r[12]): ConsentEntry(Action(r[13]), r[14], r[15], r[16], r[17])
         for r in rows
-        if r[10] is not None
+        if r[11] is not None
     }
     first = rows[0]
-    purpose_key = (first[7], first[8], first[9]) if first[7] is not None else None
-    return first[:7], purpose_key, current
+    purpose_key = (first[8], first[9], first[10]) if first[8] is not None else None
+    return first[:8], purpose_key, current
 
 
 def insert_record(
@@ -97,14 +98,11 @@ def insert_record(
 _INSERT_OPENINGS = evidence_openings.insert()
 
 
-def insert_openings(
-    conn: Connection, record_id: str, customer_id: str, openings: dict[str, Any]
-) -> None:
-    if openings:
-        conn.execute(
-            _INSERT_OPENINGS,
-            {"record_id": record_id, "customer_id": customer_id, "openings": openings},
-        )
+def insert_openings(conn: Connection, record_id: str, customer_id: str, sealed: bytes) -> None:
+    """The openings of a record's commitments, sealed by the vault."""
+    conn.execute(
+        _INSERT_OPENINGS, {"record_id": record_id, "customer_id": customer_id, "sealed": sealed}
+    )
 
 
 def _entry(row: Any) -> ConsentEntry:
@@ -197,7 +195,7 @@ _WITH_OPENINGS = select(
     evidence_records.c.seq,
     evidence_records.c.leaf,
     evidence_records.c.leaf_hash,
-    evidence_openings.c.openings,
+    evidence_openings.c.sealed,
 ).select_from(
     evidence_records.outerjoin(
         evidence_openings, evidence_openings.c.record_id == evidence_records.c.id
@@ -275,11 +273,14 @@ def put_entries(conn: Connection, entries: list[tuple[str, str, str, ConsentEntr
             )
 
 
-def insert_openings_many(conn: Connection, rows: list[tuple[str, str | None, Any]]) -> None:
+def insert_openings_many(conn: Connection, rows: list[tuple[str, str, bytes]]) -> None:
+    """(record_id, customer_id, sealed openings) rows."""
     if rows:
-        conn.execute(
-            _INSERT_OPENINGS,
-            [{"record_id": r, "customer_id": c, "openings": o} for r, c, o in rows],
+        cursor, p = dbapi_cursor(conn)
+        cursor.executemany(
+            "INSERT INTO evidence_openings (record_id, customer_id, sealed) "
+            f"VALUES ({p}, {p}, {p})",
+            rows,
         )
 
 

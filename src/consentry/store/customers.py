@@ -1,4 +1,4 @@
-"""Customers and their identifiers."""
+"""Customers and their identifiers, as stored: sealed fields and blind indexes only."""
 
 from __future__ import annotations
 
@@ -6,10 +6,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, delete, select, update
 
 from consentry.store.database import dbapi_cursor
-from consentry.store.tables import customers, identifiers
+from consentry.store.tables import (
+    access_log,
+    consent_state,
+    customers,
+    evidence_openings,
+    idempotency_keys,
+    identifiers,
+)
 
 # PostgreSQL takes at most 65,535 bound parameters a statement, SQLite 32,766.
 CHUNK = 30_000
@@ -18,43 +25,43 @@ CHUNK = 30_000
 @dataclass(frozen=True)
 class CustomerRow:
     id: str
-    name: str | None
-    postcode: str | None
+    name_sealed: bytes | None
+    postcode_sealed: bytes | None
     status: str
     restricted: bool
     created_at: int
     erased_at: int | None
+    pair_blind: str | None = None
 
 
-def _row(row: Any) -> CustomerRow:
+# The columns every read of a customer row takes, in CustomerRow's order.
+COLUMNS = "id, name_sealed, postcode_sealed, status, restricted, created_at, erased_at, pair_blind"
+
+
+def row_of(values: Sequence[Any]) -> CustomerRow:
+    cid, name, postcode, status, restricted, created, erased, pair = values
     return CustomerRow(
-        row.id,
-        row.name,
-        row.postcode,
-        row.status,
-        bool(row.restricted),
-        row.created_at,
-        row.erased_at,
+        cid,
+        bytes(name) if name is not None else None,
+        bytes(postcode) if postcode is not None else None,
+        status,
+        bool(restricted),
+        created,
+        erased,
+        pair,
     )
 
 
-def insert(conn: Connection, row: CustomerRow, name_key: str | None) -> None:
-    conn.execute(
-        customers.insert().values(
-            id=row.id,
-            name=row.name,
-            name_key=name_key,
-            postcode=row.postcode,
-            status=row.status,
-            restricted=row.restricted,
-            created_at=row.created_at,
-        )
-    )
-
-
-# Statements on the write path are built once: constructing them per call costs more than
-# executing them.
-_GET = select(customers).where(customers.c.id == bindparam("customer_id"))
+_GET = select(
+    customers.c.id,
+    customers.c.name_sealed,
+    customers.c.postcode_sealed,
+    customers.c.status,
+    customers.c.restricted,
+    customers.c.created_at,
+    customers.c.erased_at,
+    customers.c.pair_blind,
+).where(customers.c.id == bindparam("customer_id"))
 # Serialises writers of one customer on PostgreSQL, so their records are written, ordered and
 # applied one after the other (SQLite's write lock already does this).
 _GET_FOR_UPDATE = _GET.with_for_update()
@@ -64,34 +71,52 @@ def get(conn: Connection, customer_id: str, *, for_update: bool = False) -> Cust
     row = conn.execute(
         _GET_FOR_UPDATE if for_update else _GET, {"customer_id": customer_id}
     ).first()
-    return _row(row) if row else None
+    return row_of(row) if row else None
 
 
-def identifiers_of(conn: Connection, customer_id: str) -> dict[str, str]:
-    rows = conn.execute(
-        select(identifiers.c.kind, identifiers.c.value).where(
-            identifiers.c.customer_id == customer_id
+def insert_many(conn: Connection, rows: Sequence[CustomerRow]) -> None:
+    if rows:
+        cursor, p = dbapi_cursor(conn)
+        cursor.executemany(
+            f"INSERT INTO customers ({COLUMNS}) VALUES ({', '.join([p] * 8)})",
+            [
+                (
+                    r.id,
+                    r.name_sealed,
+                    r.postcode_sealed,
+                    r.status,
+                    r.restricted,
+                    r.created_at,
+                    r.erased_at,
+                    r.pair_blind,
+                )
+                for r in rows
+            ],
         )
+
+
+def identifiers_of(conn: Connection, customer_id: str) -> list[tuple[str, bytes]]:
+    """(kind, sealed value) of each identifier the customer holds."""
+    rows = conn.execute(
+        select(identifiers.c.kind, identifiers.c.value_sealed)
+        .where(identifiers.c.customer_id == customer_id)
+        .order_by(identifiers.c.kind)
     )
-    return {r.kind: r.value for r in rows}
+    return [(r.kind, bytes(r.value_sealed)) for r in rows]
 
 
-def by_identifier(conn: Connection, kind: str, value: str) -> str | None:
+def by_identifier(conn: Connection, kind: str, blind: str) -> str | None:
     return conn.execute(
         select(identifiers.c.customer_id).where(
-            identifiers.c.kind == kind, identifiers.c.value == value
+            identifiers.c.kind == kind, identifiers.c.blind == blind
         )
     ).scalar()
 
 
-def by_name_and_postcode(conn: Connection, name_key: str, postcode: str) -> list[str]:
+def by_pair(conn: Connection, pair_blind: str) -> list[str]:
     rows = conn.execute(
         select(customers.c.id)
-        .where(
-            customers.c.name_key == name_key,
-            customers.c.postcode == postcode,
-            customers.c.status == "active",
-        )
+        .where(customers.c.pair_blind == pair_blind, customers.c.status == "active")
         .limit(2)
     )
     return [r.id for r in rows]
@@ -111,38 +136,55 @@ def states(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[str, bool]]:
     return found
 
 
-def insert_many(conn: Connection, rows: list[CustomerRow]) -> None:
+def add_identifiers(conn: Connection, rows: list[tuple[str, str, str, bytes]]) -> None:
+    """(kind, blind index, customer_id, sealed value) rows."""
     if rows:
         cursor, p = dbapi_cursor(conn)
         cursor.executemany(
-            "INSERT INTO customers (id, name, postcode, status, restricted, created_at) "
-            f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
-            [(r.id, r.name, r.postcode, r.status, r.restricted, r.created_at) for r in rows],
-        )
-
-
-def add_identifiers(conn: Connection, rows: list[tuple[str, str, str]]) -> None:
-    """(kind, value, customer_id) rows."""
-    if rows:
-        cursor, p = dbapi_cursor(conn)
-        cursor.executemany(
-            f"INSERT INTO identifiers (kind, value, customer_id) VALUES ({p}, {p}, {p})", rows
+            "INSERT INTO identifiers (kind, blind, customer_id, value_sealed) "
+            f"VALUES ({p}, {p}, {p}, {p})",
+            rows,
         )
 
 
 def holders(conn: Connection, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
-    """Which customer already holds each (kind, value) identifier."""
+    """Which customer already holds each (kind, blind index) identifier."""
     found: dict[tuple[str, str], str] = {}
     by_kind: dict[str, list[str]] = {}
-    for kind, value in set(pairs):
-        by_kind.setdefault(kind, []).append(value)
-    for kind, values in by_kind.items():
-        for start in range(0, len(values), CHUNK):
+    for kind, blind in set(pairs):
+        by_kind.setdefault(kind, []).append(blind)
+    for kind, blinds in by_kind.items():
+        for start in range(0, len(blinds), CHUNK):
             rows = conn.execute(
-                select(identifiers.c.value, identifiers.c.customer_id).where(
+                select(identifiers.c.blind, identifiers.c.customer_id).where(
                     identifiers.c.kind == kind,
-                    identifiers.c.value.in_(values[start : start + CHUNK]),
+                    identifiers.c.blind.in_(blinds[start : start + CHUNK]),
                 )
             )
-            found.update({(kind, r.value): r.customer_id for r in rows})
+            found.update({(kind, r.blind): r.customer_id for r in rows})
     return found
+
+
+def set_restricted(conn: Connection, customer_id: str, restricted: bool) -> None:
+    conn.execute(
+        update(customers).where(customers.c.id == customer_id).values(restricted=restricted)
+    )
+
+
+def erase(conn: Connection, customer_id: str, now: int) -> None:
+    """Delete every row of personal data; keep the customer's id as a pseudonym, marked erased,
+    so checks answer "erased" and the evidence records still name someone."""
+    for table in (identifiers, evidence_openings, idempotency_keys, access_log, consent_state):
+        conn.execute(delete(table).where(table.c.customer_id == customer_id))
+    conn.execute(
+        update(customers)
+        .where(customers.c.id == customer_id)
+        .values(
+            name_sealed=None,
+            postcode_sealed=None,
+            pair_blind=None,
+            restricted=False,
+            status="erased",
+            erased_at=now,
+        )
+    )

@@ -156,6 +156,8 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     # FULL: a commit is on disk (fsync of the WAL) before the API answers.
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows are overwritten, not left in free pages (erasure; blind indexes).
+    cursor.execute("PRAGMA secure_delete=ON")
     # A private page cache per connection, no memory map: the operating system may reclaim its
     # file cache (and mapped pages with it) at any time, this cache it cannot. The pool is LIFO,
     # so the connections reused are the warm ones.

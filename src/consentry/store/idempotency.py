@@ -18,7 +18,14 @@ def find(conn: Connection, app_id: str, key: str) -> Any | None:
 
 
 def save(
-    conn: Connection, app_id: str, key: str, request_hash: str, status: int, body: bytes, now: int
+    conn: Connection,
+    app_id: str,
+    key: str,
+    request_hash: str,
+    status: int,
+    body: bytes,
+    now: int,
+    customer_id: str | None,
 ) -> None:
     conn.execute(
         idempotency_keys.insert().values(
@@ -27,6 +34,7 @@ def save(
             request_hash=request_hash,
             status_code=status,
             body=body,
+            customer_id=customer_id,
             created_at=now,
         )
     )

@@ -69,18 +69,21 @@ notices = Table(
     Column("published_at", BigInteger, nullable=False),
 )
 
+# Personal fields are sealed by the vault (``*_sealed``: AES-GCM under the customer's data key);
+# look-ups go through blind indexes (``*_blind``: HMAC-SHA-256), never through plaintext.
 customers = Table(
     "customers",
     metadata,
     Column("id", String(40), primary_key=True),
-    Column("name", Text),
-    Column("name_key", Text),
-    Column("postcode", String(16)),
+    Column("name_sealed", LargeBinary),
+    Column("postcode_sealed", LargeBinary),
+    # The card-less look-up: the blind index of the normalised name and postcode together.
+    Column("pair_blind", String(64)),
     Column("status", String(16), nullable=False),
     Column("restricted", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", BigInteger, nullable=False),
     Column("erased_at", BigInteger),
-    Index(None, "name_key", "postcode"),
+    Index(None, "pair_blind"),
     # Clustered on the key on SQLite: one B-tree search per point read, not two.
     sqlite_with_rowid=False,
 )
@@ -89,8 +92,9 @@ identifiers = Table(
     "identifiers",
     metadata,
     Column("kind", String(16), primary_key=True),
-    Column("value", String(320), primary_key=True),
+    Column("blind", String(64), primary_key=True),
     Column("customer_id", String(40), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("value_sealed", LargeBinary, nullable=False),
     sqlite_with_rowid=False,
 )
 
@@ -127,7 +131,7 @@ evidence_openings = Table(
     metadata,
     Column("record_id", String(40), primary_key=True),
     Column("customer_id", String(40), nullable=False, index=True),
-    Column("openings", JSON, nullable=False),
+    Column("sealed", LargeBinary, nullable=False),
 )
 
 consent_state = Table(
@@ -170,6 +174,8 @@ idempotency_keys = Table(
     Column("key", String(255), primary_key=True),
     Column("request_hash", String(64), nullable=False),
     Column("status_code", Integer, nullable=False),
+    # An answer about a customer is sealed under the customer's data key, so it dies with it.
+    Column("customer_id", String(40), index=True),
     Column("body", LargeBinary, nullable=False),
     Column("created_at", BigInteger, nullable=False, index=True),
 )
@@ -180,4 +186,29 @@ imported_rows = Table(
     metadata,
     Column("row_key", String(64), primary_key=True),
     Column("record_id", String(40), nullable=False),
+)
+
+# Which master key wrote this database (an HMAC under it), so a wrong key file is refused.
+vault_meta = Table(
+    "vault_meta",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# Every read of a customer's personal data by an app: who looked at my data.
+access_log = Table(
+    "access_log",
+    metadata,
+    Column(
+        "pk", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("customer_id", String(40), nullable=False),
+    Column("app_id", String(40), nullable=False),
+    Column("app_name", String(200), nullable=False),
+    Column("purposes", JSON, nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("fields", JSON, nullable=False),
+    Column("at", BigInteger, nullable=False, index=True),
+    Index(None, "customer_id", "pk"),
 )

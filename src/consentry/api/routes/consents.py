@@ -31,6 +31,7 @@ async def record_consent(
         body,
         201,
         lambda conn: consents.record_change(hub, conn, caller, customer_id, body),
+        customer_id=customer_id,
     )
 
 
@@ -46,6 +47,7 @@ async def withdraw_all(
         body,
         201,
         lambda conn: consents.withdraw_all(hub, conn, caller, customer_id, body),
+        customer_id=customer_id,
     )
 
 

@@ -1,15 +1,29 @@
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from consentry.api.deps import CustomersRead, CustomersWrite, HubDep, ProfileRead, SubjectsManage
+from consentry.api.pages import render
 from consentry.api.writes import write
-from consentry.domain.errors import NotImplementedYet
-from consentry.schemas import CustomerCreate, CustomerId, CustomerLookup, CustomerOut
-from consentry.services import customers
+from consentry.schemas import (
+    CustomerCreate,
+    CustomerId,
+    CustomerLookup,
+    CustomerOut,
+    Erasure,
+    ExportDocument,
+    Restriction,
+)
+from consentry.services import customers, export
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
+
+
+def _customer_of(answer: Any) -> str:
+    return str(answer["id"])
 
 
 @router.post("", status_code=201, response_model=CustomerOut)
@@ -17,15 +31,21 @@ async def create_customer(
     hub: HubDep, caller: CustomersWrite, body: CustomerCreate, request: Request
 ) -> Response:
     return await write(
-        hub, request, caller, body, 201, lambda conn: customers.create(hub, conn, body)
+        hub,
+        request,
+        caller,
+        body,
+        201,
+        lambda conn: customers.create(hub, conn, body),
+        customer_id=_customer_of,
     )
 
 
 @router.post("/lookup", response_model=CustomerId)
-def lookup_customer(hub: HubDep, _caller: CustomersRead, body: CustomerLookup) -> object:
+def lookup_customer(hub: HubDep, caller: CustomersRead, body: CustomerLookup) -> object:
     """Find a customer by e-mail, loyalty card, phone, or the card-less pair name + postcode
-    (a POST: personal data never travels in URLs)."""
-    return customers.lookup(hub, body)
+    (a POST: personal data never travels in URLs). Recorded in the customer's access log."""
+    return customers.lookup(hub, caller, body)
 
 
 @router.get("/{customer_id}", response_model=CustomerOut)
@@ -34,11 +54,56 @@ def get_customer(hub: HubDep, caller: ProfileRead, customer_id: str) -> object:
     return customers.get_profile(hub, caller, customer_id)
 
 
-@router.delete("/{customer_id}", status_code=202)
-def erase_customer(_caller: SubjectsManage, customer_id: str) -> object:
-    raise NotImplementedYet("erasure comes with the personal-data vault")
+@router.delete("/{customer_id}", status_code=202, response_model=Erasure)
+def erase_customer(hub: HubDep, _caller: SubjectsManage, customer_id: str) -> object:
+    """Erase the customer: the data key is destroyed (crypto-shredding) and the personal data
+    deleted; evidence records stay, pointing only to the pseudonymous id."""
+    return customers.erase(hub, customer_id)
 
 
-@router.get("/{customer_id}/export")
-def export_customer(_caller: SubjectsManage, customer_id: str) -> object:
-    raise NotImplementedYet("the data export comes with the personal-data vault")
+@router.post("/{customer_id}/restrict", response_model=Restriction)
+async def restrict_customer(
+    hub: HubDep, caller: SubjectsManage, customer_id: str, request: Request
+) -> Response:
+    """Restrict processing (GDPR art. 18): every check answers ``restricted`` until lifted."""
+    return await write(
+        hub,
+        request,
+        caller,
+        None,
+        200,
+        lambda conn: customers.set_restricted(conn, customer_id, True),
+        customer_id=customer_id,
+    )
+
+
+@router.post("/{customer_id}/unrestrict", response_model=Restriction)
+async def unrestrict_customer(
+    hub: HubDep, caller: SubjectsManage, customer_id: str, request: Request
+) -> Response:
+    """Lift a restriction of processing."""
+    return await write(
+        hub,
+        request,
+        caller,
+        None,
+        200,
+        lambda conn: customers.set_restricted(conn, customer_id, False),
+        customer_id=customer_id,
+    )
+
+
+@router.get(
+    "/{customer_id}/export",
+    response_model=ExportDocument,
+    responses={200: {"content": {"text/html": {}}}},
+)
+def export_customer(
+    hub: HubDep, caller: SubjectsManage, customer_id: str, request: Request
+) -> object:
+    """Everything held about the customer as one JSON document (schema: docs/export.schema.json);
+    with ``Accept: text/html``, the same as a readable page."""
+    document = export.export(hub, caller, customer_id)
+    if "text/html" in request.headers.get("accept", ""):
+        return HTMLResponse(render("export.html", doc=document))
+    return document
