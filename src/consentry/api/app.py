@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,6 +16,7 @@ from consentry.api import problems
 from consentry.api.limits import BodySizeLimit
 from consentry.api.routes import apps, checks, consents, customers, evidence, health, purposes
 from consentry.services import apps as app_service
+from consentry.services import retention
 from consentry.services.hub import Hub
 
 log = logging.getLogger("consentry.sequencer")
@@ -22,7 +24,8 @@ log = logging.getLogger("consentry.sequencer")
 
 class SequencerLoop:
     """Integrates new evidence into the tree in the background, so that every acknowledged
-    record has its ``seq`` within one second."""
+    record has its ``seq`` within one second; also writes the buffered access log, and runs
+    the retention policies every ``retention_interval`` seconds."""
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
@@ -38,6 +41,7 @@ class SequencerLoop:
 
     def _run(self) -> None:
         runs = 0
+        retention_due = time.monotonic() + 60.0
         while not self._stop.wait(self.hub.settings.sequencer_interval):
             try:
                 self.hub.sequencer.integrate_all()
@@ -45,8 +49,11 @@ class SequencerLoop:
                 runs += 1
                 if runs % 5 == 0:
                     self.hub.db.checkpoint()
+                if time.monotonic() >= retention_due:
+                    retention_due = time.monotonic() + self.hub.settings.retention_interval
+                    retention.run(self.hub)
             except Exception as exc:  # keep integrating after a passing database error
-                log.warning("sequencer run failed (%s); retrying", type(exc).__name__)
+                log.warning("background run failed (%s); retrying", type(exc).__name__)
 
 
 def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:

@@ -17,6 +17,7 @@ from rich.table import Table
 from consentry.domain.errors import DomainError
 from consentry.services.hub import Hub
 from consentry.settings import Settings
+from consentry.vault.errors import VaultError
 
 app = typer.Typer(help="Consentry: a consent and preference hub.", no_args_is_help=True)
 evidence_app = typer.Typer(
@@ -24,7 +25,11 @@ evidence_app = typer.Typer(
 )
 apps_app = typer.Typer(help="Apps (integrations) and their keys.", no_args_is_help=True)
 import_app = typer.Typer(help="Import data from another system.", no_args_is_help=True)
+keys_app = typer.Typer(help="The vault's keys.", no_args_is_help=True)
+retention_app = typer.Typer(help="Retention: delete what is past its time.", no_args_is_help=True)
 app.add_typer(evidence_app, name="evidence")
+app.add_typer(keys_app, name="keys")
+app.add_typer(retention_app, name="retention")
 app.add_typer(apps_app, name="apps")
 app.add_typer(import_app, name="import")
 
@@ -48,6 +53,8 @@ def load_settings(data_dir: Path | None = None) -> Settings:
 def open_hub(settings: Settings) -> Hub:
     try:
         return Hub.open(settings)
+    except VaultError as exc:
+        raise fail(f"the vault cannot be opened: {exc}") from None
     except Exception as exc:  # the database is unreachable or unreadable: say so plainly
         raise fail(f"cannot open the database {settings.resolved_database_url!r}: {exc}") from None
 
@@ -58,6 +65,9 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     data_dir: Annotated[Path | None, typer.Option(help="Overrides CONSENTRY_DATA_DIR.")] = None,
     workers: Annotated[int, typer.Option(help="Server processes.")] = 1,
+    log_level: Annotated[
+        str, typer.Option(help="debug, info (one line a request), warning, error.")
+    ] = "warning",
 ) -> None:
     """Run the server; it creates or migrates the schema on start."""
     settings = load_settings(data_dir=data_dir)
@@ -81,8 +91,10 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        log_level="warning",
-        access_log=False,
+        log_level=log_level,
+        # Request lines carry paths and query strings only: personal data never travels in
+        # URLs (look-ups are POSTs), so they are safe to log.
+        access_log=log_level in ("debug", "info"),
     )
 
 
@@ -322,6 +334,49 @@ def import_consents(
     )
     if report.bad:
         raise typer.Exit(code=1)
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+    batch: Annotated[int, typer.Option(min=1, help="Data keys re-wrapped per transaction.")] = 5000,
+) -> None:
+    """Make a new key-encryption key and re-wrap every data key with it (the data itself is
+    not re-encrypted). Servers keep running; an interrupted rotation resumes when run again."""
+    hub = open_hub(load_settings(data_dir=data_dir))
+    with Progress(
+        TextColumn("re-wrapping data keys"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+    ) as progress:
+        task = progress.add_task("rotate", total=None)
+        done, retired = hub.vault.rotate(
+            batch=batch, progress=lambda n, total: progress.update(task, completed=n, total=total)
+        )
+    current = hub.vault.master.current
+    hub.close()
+    out.print(f"re-wrapped {done} data keys under {current}")
+    if retired:
+        out.print(f"retired {', '.join(retired)}")
+
+
+@retention_app.command("run")
+def retention_run(data_dir: Annotated[Path | None, typer.Option()] = None) -> None:
+    """Apply the retention policies once (the server also does it every hour); safe to stop
+    and run again."""
+    from consentry.services import retention
+
+    hub = open_hub(load_settings(data_dir=data_dir))
+    report = retention.run(hub)
+    hub.close()
+    out.print(
+        f"deleted {report.access_entries} access-log entries, {report.stored_answers} stored "
+        f"answers, {report.orphan_keys} orphan keys; erased {report.customers_erased} inactive "
+        "customers",
+        soft_wrap=True,
+    )
 
 
 def main() -> None:

@@ -146,14 +146,15 @@ class KeyStore:
             [{"cid": c, "old": o, "new": n, "wrapped": w} for c, o, n, w in rows],
         )
 
-    def all_ids(self) -> Iterator[list[str]]:
+    def all_ids(self, older_than: int) -> Iterator[list[str]]:
+        """Batches of the customers whose keys were made before ``older_than``."""
         after = ""
         while True:
             with self.engine.connect() as conn:
                 ids = list(
                     conn.execute(
                         select(data_keys.c.customer_id)
-                        .where(data_keys.c.customer_id > after)
+                        .where(data_keys.c.customer_id > after, data_keys.c.created_at < older_than)
                         .order_by(data_keys.c.customer_id)
                         .limit(CHUNK)
                     ).scalars()

@@ -1,0 +1,106 @@
+"""Retention: what is deleted once it is old enough (settings ``retention_*``).
+
+- The access log: entries older than ``retention_access_log_days``.
+- Stored answers to idempotent writes: after their 24-hour window.
+- Inactive customers: no consent granted in force, and no evidence captured, for
+  ``retention_inactive_customer_days`` — they are erased like any erasure (key shredded).
+- Orphan data keys: keys in the key store for a customer the database never committed (a
+  creation that failed after its key was stored), an hour after they were made.
+(Answers, declined questions and purchase events get their policies with those features.)
+
+Each policy works in small committed batches, so ``consentry retention run`` can be
+interrupted at any point and run again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, exists, select
+
+from consentry.domain.consent import CustomerStatus
+from consentry.domain.errors import CustomerErased, CustomerNotFound
+from consentry.services import customers
+from consentry.services.hub import Hub
+from consentry.services.idempotency import WINDOW_MICROS
+from consentry.store import access_log
+from consentry.store.customers import states
+from consentry.store.tables import consent_state, evidence_records, idempotency_keys
+from consentry.store.tables import customers as customer_table
+
+DAY = 86_400_000_000
+BATCH = 5_000
+ORPHAN_AGE = 3_600_000_000
+
+
+@dataclass
+class RetentionReport:
+    access_entries: int = 0
+    stored_answers: int = 0
+    customers_erased: int = 0
+    orphan_keys: int = 0
+
+
+def run(hub: Hub) -> RetentionReport:
+    report = RetentionReport()
+    now = hub.now_micros()
+    settings = hub.settings
+    while True:
+        with hub.db.write() as conn:
+            n = access_log.forget_before(
+                conn, now - settings.retention_access_log_days * DAY, BATCH
+            )
+        report.access_entries += n
+        if n < BATCH:
+            break
+    with hub.db.write() as conn:
+        report.stored_answers = conn.execute(
+            delete(idempotency_keys).where(idempotency_keys.c.created_at < now - WINDOW_MICROS)
+        ).rowcount
+    cutoff = now - settings.retention_inactive_customer_days * DAY
+    while True:
+        with hub.db.read() as conn:
+            stale = list(conn.execute(_inactive(cutoff)).scalars())
+        for customer_id in stale:
+            try:
+                customers.erase(hub, customer_id)
+                report.customers_erased += 1
+            except (CustomerErased, CustomerNotFound):
+                continue  # another process got there first
+        if len(stale) < BATCH:
+            break
+    report.orphan_keys = _orphan_keys(hub, now)
+    return report
+
+
+def _inactive(cutoff: int) -> Select[Any]:
+    c = customer_table
+    return (
+        select(c.c.id)
+        .where(
+            c.c.status == CustomerStatus.ACTIVE.value,
+            c.c.created_at < cutoff,
+            ~exists().where(
+                and_(consent_state.c.customer_id == c.c.id, consent_state.c.action == "grant")
+            ),
+            ~exists().where(
+                and_(
+                    evidence_records.c.customer_id == c.c.id,
+                    evidence_records.c.captured_at >= cutoff,
+                )
+            ),
+        )
+        .limit(BATCH)
+    )
+
+
+def _orphan_keys(hub: Hub, now: int) -> int:
+    deleted = 0
+    for ids in hub.vault.keystore.all_ids(older_than=now - ORPHAN_AGE):
+        with hub.db.read() as conn:
+            known = states(conn, ids)
+        orphans = [cid for cid in ids if cid not in known]
+        if orphans:
+            deleted += hub.vault.shred(orphans)
+    return deleted
