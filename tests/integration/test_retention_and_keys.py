@@ -89,3 +89,22 @@ def test_cli_refuses_a_missing_master_key_with_a_clear_message(
     assert result.exit_code == 2
     assert "the vault cannot be opened" in result.output and "does not exist" in result.output
     assert "Traceback" not in result.output
+
+
+def test_an_interrupted_rotation_resumes(hub: Hub, client: TestClient) -> None:
+    ids = [client.post("/v1/customers", json={"name": f"N{n}"}).json()["id"] for n in range(20)]
+    first = hub.vault.master.current
+
+    def crash(done: int, _total: int) -> None:
+        if done >= 5:
+            raise KeyboardInterrupt  # the operator's ^C, or a crash, after the first batch
+
+    with pytest.raises(KeyboardInterrupt):
+        hub.vault.rotate(batch=5, progress=crash)
+    halfway = hub.vault.keystore.kek_ids()
+    assert halfway[first] == 15 and sum(halfway.values()) == 20  # both KEKs in use meanwhile
+    assert all(client.get(f"/v1/customers/{cid}").status_code == 200 for cid in ids)
+    done, retired = hub.vault.rotate(batch=5)
+    assert done == 15 and retired == [first]
+    assert set(hub.vault.keystore.kek_ids()) == {hub.vault.master.current}
+    assert client.get(f"/v1/customers/{ids[-1]}").json()["name"] == "N19"
