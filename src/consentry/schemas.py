@@ -46,6 +46,11 @@ class PurposeCreate(Strict):
     legal_basis: LegalBasis = Field(examples=["consent"])
     channels: list[str] = Field(default_factory=list, examples=[["email", "sms", "post"]])
     sensitive: bool = False
+    gpc: bool = Field(
+        default=False,
+        description="A Global Privacy Control signal (Sec-GPC: 1) opts out of this purpose: "
+        "mark purposes that sell or share customers' data.",
+    )
     expires_after_days: int | None = Field(default=None, ge=1, le=36500, examples=[730])
 
 
@@ -55,6 +60,7 @@ class PurposeUpdate(Strict):
     legal_basis: LegalBasis | None = None
     channels: list[str] | None = None
     sensitive: bool | None = None
+    gpc: bool | None = None
     expires_after_days: int | None = Field(default=None, ge=1, le=36500)
     reconsent: bool = Field(
         default=False,
@@ -71,6 +77,7 @@ class PurposeOut(BaseModel):
     legal_basis: str
     channels: list[str]
     sensitive: bool
+    gpc: bool
     expires_after_days: int | None
     stale_before_version: int
     created_at: str
@@ -315,6 +322,22 @@ class ExportReceipt(BaseModel):
     receipt: str = Field(description="A JWS consent receipt, verifiable with /v1/evidence/jwks.")
 
 
+class ExportLink(BaseModel):
+    created_at: str
+    expires_at: str
+    used_at: str | None
+
+
+class ExportSession(BaseModel):
+    created_at: str
+    expires_at: str
+
+
+class ExportPreferenceCentre(BaseModel):
+    links: list[ExportLink]
+    sessions: list[ExportSession]
+
+
 class ExportDocument(BaseModel):
     """Everything Consentry holds about one customer, with where it came from."""
 
@@ -337,3 +360,6 @@ class ExportDocument(BaseModel):
     decisions: list[dict[str, Any]] = Field(description="Offers chosen for the customer, and why.")
     access_log: list[ExportAccess] = Field(description="Which apps read the customer's data.")
     stored_answers: list[ExportStoredAnswer]
+    preference_centre: ExportPreferenceCentre = Field(
+        description="Links to the preference centre sent to the customer, and its sessions."
+    )

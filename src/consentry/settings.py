@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,6 +37,21 @@ class Settings(BaseSettings):
     retention_inactive_customer_days: int = Field(default=1095, ge=30)
     # How often the server runs the retention policies (seconds).
     retention_interval: float = Field(default=3600.0, gt=0)
+    # The preference centre: where its links point, how long they live, how mail is sent
+    # ("outbox": .eml files in <data dir>/outbox; "smtp": the smtp_* settings).
+    public_url: str = "http://127.0.0.1:8000"
+    link_days: int = Field(default=7, ge=1, le=90)
+    session_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    mail_backend: Literal["outbox", "smtp"] = "outbox"
+    mail_from: str = "privacy@example.com"
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    # Requests for a link: at most this many an hour per address, and per IP address.
+    link_requests_per_hour: int = Field(default=3, ge=1)
+    link_requests_per_ip_per_hour: int = Field(default=20, ge=1)
 
     @field_validator("admin_key")
     @classmethod

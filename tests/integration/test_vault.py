@@ -205,6 +205,9 @@ def _customer_tables() -> dict[str, list[str]]:
 
 def test_export_covers_every_table_that_holds_customer_data(hub: Hub, client: TestClient) -> None:
     cid = _ann_with_history(client)
+    # Her personal link, used: a preference link and a web session.
+    url = client.post(f"/v1/customers/{cid}/preference-link").json()["url"]
+    assert TestClient(client.app).get("/p/" + url.rsplit("/p/", 1)[1]).status_code == 200
     # Every table about a customer names the part of the export that shows it.
     assert set(_customer_tables()) == set(COVERAGE)
     export = client.get(f"/v1/customers/{cid}/export")

@@ -10,11 +10,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
 
 from consentry import __version__
 from consentry.api import problems
 from consentry.api.limits import BodySizeLimit
-from consentry.api.routes import apps, checks, consents, customers, evidence, health, purposes
+from consentry.api.routes import (
+    apps,
+    centre,
+    checks,
+    consents,
+    customers,
+    evidence,
+    health,
+    purposes,
+)
 from consentry.services import apps as app_service
 from consentry.services import retention
 from consentry.services.hub import Hub
@@ -84,7 +94,9 @@ def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
         app_service.ensure_admin(hub, hub.settings.admin_key)
     problems.install(app)
     # The check comes first: routes are matched in order, and it is the hot path.
-    for module in (checks, health, apps, purposes, customers, consents, evidence):
+    for module in (checks, health, apps, purposes, customers, consents, evidence, centre):
         app.include_router(module.router)
+    # The pages' own script (htmx) and style sheet, served by the app itself: no CDN.
+    app.mount("/static", StaticFiles(packages=[("consentry.api", "static")]), name="static")
     app.add_middleware(BodySizeLimit, max_bytes=hub.settings.max_body_bytes)
     return app

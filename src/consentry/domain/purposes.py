@@ -80,6 +80,9 @@ class Purpose:
     stale_before_version: int
     created_at: int
     updated_at: int
+    # A Global Privacy Control signal (Sec-GPC: 1) opts the customer out of this purpose
+    # (sale or sharing of their data).
+    gpc: bool = False
 
     def check_channel(self, channel: str | None) -> None:
         if channel is None:

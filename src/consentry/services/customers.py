@@ -136,6 +136,16 @@ def opened_profile(hub: Hub, conn: Connection, row: CustomerRow) -> dict[str, An
 
 
 def lookup(hub: Hub, caller: Caller, body: CustomerLookup) -> dict[str, str]:
+    """An app's look-up: recorded in the customer's access log."""
+    found = find(hub, body)
+    if found is None:
+        raise NotFound("no customer matches")
+    hub.access.record(found, caller, "lookup", sorted(body.model_dump(exclude_none=True)))
+    return {"id": found}
+
+
+def find(hub: Hub, body: CustomerLookup) -> str | None:
+    """The one customer the look-up names, None if none; AmbiguousMatch if several."""
     given = body.model_dump(exclude_none=True)
     by_identifier = [k for k in given if k in {kind.value for kind in IdentifierKind}]
     by_pair = {"name", "postcode"} & given.keys()
@@ -152,13 +162,12 @@ def lookup(hub: Hub, caller: Caller, body: CustomerLookup) -> dict[str, str]:
         else:
             matches = store.by_pair(conn, pair_blind(hub, given["name"], given["postcode"]))
     if not matches:
-        raise NotFound("no customer matches")
+        return None
     if len(matches) > 1:
         raise AmbiguousMatch(
             "more than one customer has this name and postcode: ask for an e-mail, phone or card"
         )
-    hub.access.record(matches[0], caller, "lookup", sorted(given))
-    return {"id": matches[0]}
+    return matches[0]
 
 
 def get_profile(hub: Hub, caller: Caller, customer_id: str) -> dict[str, Any]:

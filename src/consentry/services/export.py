@@ -18,6 +18,7 @@ from consentry.services.hub import Hub
 from consentry.store import access_log as access_store
 from consentry.store import consents as consent_store
 from consentry.store import purposes as purpose_store
+from consentry.store import web as web_store
 from consentry.store.tables import idempotency_keys
 from consentry.vault.errors import KeyGone
 
@@ -29,13 +30,18 @@ COVERAGE = {
     "evidence_openings": ["history"],
     "access_log": ["access_log"],
     "idempotency_keys": ["stored_answers"],
+    "preference_links": ["preference_centre"],
+    "web_sessions": ["preference_centre"],
 }
 
 # What is read by an export, for the access log.
 _FIELDS = ["profile", "identifiers", "consents", "history", "access_log"]
 
 
-def export(hub: Hub, caller: Caller, customer_id: str) -> dict[str, Any]:
+def export(
+    hub: Hub, caller: Caller, customer_id: str, *, by_customer: bool = False
+) -> dict[str, Any]:
+    """The export; a read by an app is recorded in the access log, the customer's own is not."""
     hub.access.flush()  # the export shows the reads up to this moment
     with hub.db.read() as conn:
         row = customers.require_active(conn, customer_id)
@@ -44,6 +50,8 @@ def export(hub: Hub, caller: Caller, customer_id: str) -> dict[str, Any]:
         all_purposes = purpose_store.all_purposes(conn)
         records = consent_store.history_rows(conn, customer_id, None, 1_000_000)
         accesses = access_store.of_customer(conn, customer_id)
+        links = web_store.links_of(conn, customer_id)
+        sessions = web_store.sessions_of(conn, customer_id)
         stored = list(
             conn.execute(
                 idempotency_keys.select().where(idempotency_keys.c.customer_id == customer_id)
@@ -98,8 +106,26 @@ def export(hub: Hub, caller: Caller, customer_id: str) -> dict[str, Any]:
             for a in accesses
         ],
         "stored_answers": [_stored_answer(hub, customer_id, s) for s in stored],
+        "preference_centre": {
+            "links": [
+                {
+                    "created_at": rfc3339_micros(link.created_at),
+                    "expires_at": rfc3339_micros(link.expires_at),
+                    "used_at": rfc3339_micros(link.used_at) if link.used_at else None,
+                }
+                for link in links
+            ],
+            "sessions": [
+                {
+                    "created_at": rfc3339_micros(s.created_at),
+                    "expires_at": rfc3339_micros(s.expires_at),
+                }
+                for s in sessions
+            ],
+        },
     }
-    hub.access.record(customer_id, caller, "export", _FIELDS)
+    if not by_customer:
+        hub.access.record(customer_id, caller, "export", _FIELDS)
     return ExportDocument.model_validate(document).model_dump(mode="json")
 
 

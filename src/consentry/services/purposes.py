@@ -32,6 +32,7 @@ def purpose_json(p: Purpose) -> dict[str, Any]:
         "legal_basis": p.legal_basis.value,
         "channels": list(p.channels),
         "sensitive": p.sensitive,
+        "gpc": p.gpc,
         "expires_after_days": p.expires_after_days,
         "stale_before_version": p.stale_before_version,
         "created_at": rfc3339_micros(p.created_at),
@@ -58,6 +59,7 @@ def create(hub: Hub, conn: Connection, body: PurposeCreate) -> dict[str, Any]:
         stale_before_version=1,
         created_at=now,
         updated_at=now,
+        gpc=body.gpc,
     )
     store.insert(conn, purpose)
     store.insert_notice(

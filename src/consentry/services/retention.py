@@ -24,7 +24,7 @@ from consentry.domain.errors import CustomerErased, CustomerNotFound
 from consentry.services import customers
 from consentry.services.hub import Hub
 from consentry.services.idempotency import WINDOW_MICROS
-from consentry.store import access_log
+from consentry.store import access_log, web
 from consentry.store.customers import states
 from consentry.store.tables import consent_state, evidence_records, idempotency_keys
 from consentry.store.tables import customers as customer_table
@@ -40,6 +40,7 @@ class RetentionReport:
     stored_answers: int = 0
     customers_erased: int = 0
     orphan_keys: int = 0
+    expired_web: int = 0  # preference links, web sessions, rate-limit counters
 
 
 def run(hub: Hub) -> RetentionReport:
@@ -71,6 +72,8 @@ def run(hub: Hub) -> RetentionReport:
         if len(stale) < BATCH:
             break
     report.orphan_keys = _orphan_keys(hub, now)
+    with hub.db.write() as conn:
+        report.expired_web = web.forget_expired(conn, now, rate_window=DAY)
     return report
 
 

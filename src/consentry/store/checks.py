@@ -25,7 +25,7 @@ _SQL = """
 SELECT a.id, a.name, a.scopes, a.purposes, a.revoked_at,
        c.status, c.restricted,
        p.id, p.version, p.title, p.description, p.notice_hash, p.legal_basis, p.channels,
-       p.sensitive, p.expires_after_days, p.stale_before_version, p.created_at, p.updated_at,
+       p.sensitive, p.expires_after_days, p.stale_before_version, p.created_at, p.updated_at, p.gpc,
        s.action, s.purpose_version, s.record_id, s.since, s.record_pk
 FROM (SELECT 1 AS one) AS anchor
 LEFT JOIN apps AS a ON a.key_hash = {p}
@@ -110,11 +110,12 @@ class CheckReader:
                 stale_before_version=first[16],
                 created_at=first[17],
                 updated_at=first[18],
+                gpc=bool(first[19]),
             )
         entries = [
-            ConsentEntry(Action(r[19]), r[20], r[21], r[22], r[23])
+            ConsentEntry(Action(r[20]), r[21], r[22], r[23], r[24])
             for r in rows
-            if r[19] is not None
+            if r[20] is not None
         ]
         return CheckRead(app, customer, purpose, entries)
 

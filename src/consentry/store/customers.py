@@ -16,6 +16,8 @@ from consentry.store.tables import (
     evidence_openings,
     idempotency_keys,
     identifiers,
+    preference_links,
+    web_sessions,
 )
 
 # PostgreSQL takes at most 65,535 bound parameters a statement, SQLite 32,766.
@@ -174,7 +176,15 @@ def set_restricted(conn: Connection, customer_id: str, restricted: bool) -> None
 def erase(conn: Connection, customer_id: str, now: int) -> None:
     """Delete every row of personal data; keep the customer's id as a pseudonym, marked erased,
     so checks answer "erased" and the evidence records still name someone."""
-    for table in (identifiers, evidence_openings, idempotency_keys, access_log, consent_state):
+    for table in (
+        identifiers,
+        evidence_openings,
+        idempotency_keys,
+        access_log,
+        consent_state,
+        preference_links,
+        web_sessions,
+    ):
         conn.execute(delete(table).where(table.c.customer_id == customer_id))
     conn.execute(
         update(customers)

@@ -24,6 +24,7 @@ def purpose_from_row(row: Any) -> Purpose:
         stale_before_version=row.stale_before_version,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        gpc=bool(row.gpc),
     )
 
 
@@ -41,6 +42,7 @@ def _values(p: Purpose) -> dict[str, Any]:
         "stale_before_version": p.stale_before_version,
         "created_at": p.created_at,
         "updated_at": p.updated_at,
+        "gpc": p.gpc,
     }
 
 

@@ -55,6 +55,7 @@ purposes = Table(
     Column("stale_before_version", Integer, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    Column("gpc", Boolean, nullable=False, server_default=text("false")),
 )
 
 notices = Table(
@@ -211,4 +212,41 @@ access_log = Table(
     Column("fields", JSON, nullable=False),
     Column("at", BigInteger, nullable=False, index=True),
     Index(None, "customer_id", "pk"),
+)
+
+# Personal links to the preference centre: only a keyed hash of the token is kept; a link is
+# used once, then exchanged for a session.
+preference_links = Table(
+    "preference_links",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("customer_id", String(40), nullable=False, index=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger),
+)
+
+# Sessions of the preference centre (customers) and the staff desk (staff), by keyed hash.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("customer_id", String(40), index=True),
+    Column("staff_id", String(40)),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False, index=True),
+)
+
+# Attempts counted for rate limits (link requests per address and per IP, staff sign-ins),
+# by keyed hash of what is limited.
+rate_events = Table(
+    "rate_events",
+    metadata,
+    Column(
+        "pk", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("key", String(64), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Index(None, "key", "at"),
 )

@@ -1,0 +1,356 @@
+"""The customer's preference centre: server-rendered pages under /p/, working without
+JavaScript (forms post and redirect) and, with it, updating in place through htmx."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from consentry.api.deps import CustomersWrite, HubDep
+from consentry.api.i18n import LANGUAGES, choose, translator
+from consentry.api.pages import render
+from consentry.domain.consent import Action
+from consentry.domain.errors import DomainError
+from consentry.services import centre, customers, web_access
+from consentry.services.hub import Hub
+from consentry.services.web_access import LinkProblem, WebSession
+
+router = APIRouter(tags=["preference centre"])
+SESSION_COOKIE = "consentry_session"
+LANG_COOKIE = "consentry_lang"
+
+
+@router.post("/v1/customers/{customer_id}/preference-link", status_code=201)
+def preference_link(hub: HubDep, _caller: CustomersWrite, customer_id: str) -> dict[str, str]:
+    """A personal link to the customer's preference centre: it works once, for
+    CONSENTRY_LINK_DAYS days (7), and is exchanged for a session on first use."""
+    return web_access.create_link(hub, customer_id)
+
+
+def _secure(request: Request) -> bool:
+    return request.url.hostname not in ("localhost", "127.0.0.1", "::1", "testserver")
+
+
+def _page(
+    request: Request, hub: Hub, template: str, status: int = 200, **context: Any
+) -> HTMLResponse:
+    lang = choose(
+        request.query_params.get("lang"),
+        request.cookies.get(LANG_COOKIE),
+        request.headers.get("accept-language"),
+    )
+    html = render(
+        template,
+        _=translator(lang),
+        lang=lang,
+        languages=LANGUAGES,
+        controller=hub.settings.controller_name,
+        contact=hub.settings.controller_contact,
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status)
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie(
+            LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", secure=_secure(request)
+        )
+    return response
+
+
+def _words(request: Request) -> Any:
+    return translator(
+        choose(
+            request.query_params.get("lang"),
+            request.cookies.get(LANG_COOKIE),
+            request.headers.get("accept-language"),
+        )
+    )
+
+
+def _session(request: Request, hub: Hub) -> WebSession | None:
+    found = web_access.session(hub, request.cookies.get(SESSION_COOKIE))
+    return found if found is not None and found.customer_id is not None else None
+
+
+def _no_session(request: Request, hub: Hub) -> HTMLResponse:
+    _ = _words(request)
+    return _page(
+        request,
+        hub,
+        "message.html",
+        401,
+        heading=_("Your session has ended"),
+        text=_("For your safety, sessions end after a while. Ask for a new link below."),
+        offer_link=True,
+    )
+
+
+def _bad_form(request: Request, hub: Hub) -> HTMLResponse:
+    _ = _words(request)
+    return _page(
+        request,
+        hub,
+        "message.html",
+        403,
+        heading=_("This form has expired"),
+        text=_("Please go back, reload the page and try again."),
+        offer_link=False,
+    )
+
+
+@router.get("/p/request", response_class=HTMLResponse, include_in_schema=False)
+def request_page(request: Request, hub: HubDep) -> HTMLResponse:
+    return _page(request, hub, "request.html")
+
+
+@router.post("/p/request", response_class=HTMLResponse, include_in_schema=False)
+def request_link(
+    request: Request, hub: HubDep, email: Annotated[str, Form(max_length=320)]
+) -> HTMLResponse:
+    _ = _words(request)
+    ip = request.client.host if request.client else "unknown"
+    sent = web_access.request_link(
+        hub,
+        email,
+        ip,
+        _("Your link to your privacy choices"),
+        _("Open this link to see and change your privacy choices (it works once, for 7 days):")
+        + "\n\n{url}\n",
+    )
+    if not sent:
+        return _page(
+            request,
+            hub,
+            "message.html",
+            429,
+            heading=_("Too many requests"),
+            text=_("Please wait an hour before asking for another link."),
+            offer_link=False,
+        )
+    return _page(
+        request,
+        hub,
+        "message.html",
+        heading=_("Check your e-mail"),
+        text=_("If this address belongs to a customer, a link is on its way."),
+        offer_link=False,
+    )
+
+
+@router.get("/p/", response_class=HTMLResponse, include_in_schema=False)
+def centre_page(request: Request, hub: HubDep) -> Response:
+    session = _session(request, hub)
+    if session is None or session.customer_id is None:
+        return _no_session(request, hub)
+    gpc = request.headers.get("sec-gpc") == "1"
+    if gpc:
+        centre.honour_gpc(hub, session.customer_id)
+    _ = _words(request)
+    views = centre.views(hub, session.customer_id, _)
+    receipt_for = request.query_params.get("purpose")
+    record = request.query_params.get("record")
+    if receipt_for and record:
+        views = [
+            centre.PurposeView(v.purpose, v.rows, record if v.purpose.id == receipt_for else None)
+            for v in views
+        ]
+    problem = None
+    if request.query_params.get("problem") == "notice":
+        problem = _("This notice changed while you read it. Please read it again and choose.")
+    return _page(
+        request,
+        hub,
+        "centre.html",
+        purposes=views,
+        csrf=session.csrf,
+        gpc_honoured=gpc,
+        undo=request.query_params.get("undo"),
+        problem=problem,
+    )
+
+
+@router.get("/p/data", response_class=HTMLResponse, include_in_schema=False)
+def data_page(request: Request, hub: HubDep) -> Response:
+    session = _session(request, hub)
+    if session is None or session.customer_id is None:
+        return _no_session(request, hub)
+    _ = _words(request)
+    kinds = {"email": _("E-mail"), "phone": _("Phone"), "loyalty_card": _("Loyalty card")}
+    return _page(
+        request, hub, "data.html", doc=centre.data(hub, session.customer_id), kind_labels=kinds
+    )
+
+
+@router.get("/p/download", include_in_schema=False)
+def download(request: Request, hub: HubDep) -> Response:
+    session = _session(request, hub)
+    if session is None or session.customer_id is None:
+        return _no_session(request, hub)
+    import orjson
+
+    body = orjson.dumps(centre.data(hub, session.customer_id), option=orjson.OPT_INDENT_2)
+    return Response(
+        body,
+        media_type="application/json",
+        headers={"Content-Disposition": 'attachment; filename="my-data.json"'},
+    )
+
+
+@router.get("/p/receipts/{record_id}", include_in_schema=False)
+def receipt(request: Request, hub: HubDep, record_id: str) -> Response:
+    session = _session(request, hub)
+    if session is None or session.customer_id is None:
+        return _no_session(request, hub)
+    jws = centre.receipt(hub, session.customer_id, record_id)
+    if jws is None:
+        _ = _words(request)
+        return _page(
+            request,
+            hub,
+            "message.html",
+            404,
+            heading=_("No such receipt"),
+            text=_("This receipt is not one of yours."),
+            offer_link=False,
+        )
+    return Response(
+        jws,
+        media_type="application/jose",
+        headers={"Content-Disposition": f'attachment; filename="receipt-{record_id}.jws"'},
+    )
+
+
+@router.post("/p/consents", include_in_schema=False)
+def change_consent(
+    request: Request,
+    hub: HubDep,
+    csrf: Annotated[str, Form()],
+    purpose: Annotated[str, Form(max_length=64)],
+    action: Annotated[Action, Form()],
+    notice_version: Annotated[int, Form(ge=1)],
+    channel: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    session = _session(request, hub)
+    if session is None or session.customer_id is None:
+        return _no_session(request, hub)
+    if csrf != session.csrf:
+        return _bad_form(request, hub)
+    try:
+        record = centre.change(
+            hub, session.customer_id, purpose, channel or None, action, notice_version
+        )
+    except DomainError:
+        return RedirectResponse(f"/p/?problem=notice#purpose-{purpose}", status_code=303)
+    if request.headers.get("hx-request") == "true":
+        _ = _words(request)
+        [view] = centre.views(hub, session.customer_id, _, only=purpose)
+        view = centre.PurposeView(view.purpose, view.rows, record)
+        lang = choose(
+            None, request.cookies.get(LANG_COOKIE), request.headers.get("accept-language")
+        )
+        return HTMLResponse(render("purpose.html", _=_, lang=lang, view=view, csrf=session.csrf))
+    return RedirectResponse(
+        f"/p/?purpose={purpose}&record={record}#purpose-{purpose}", status_code=303
+    )
+
+
+@router.post("/p/stop-all", include_in_schema=False)
+def stop_all(request: Request, hub: HubDep, csrf: Annotated[str, Form()]) -> Response:
+    session = _session(request, hub)
+    if session is None or session.customer_id is None:
+        return _no_session(request, hub)
+    if csrf != session.csrf:
+        return _bad_form(request, hub)
+    token = centre.stop_all(hub, session.customer_id)
+    return RedirectResponse(f"/p/?undo={token}" if token else "/p/", status_code=303)
+
+
+@router.post("/p/undo", include_in_schema=False)
+def undo(
+    request: Request,
+    hub: HubDep,
+    csrf: Annotated[str, Form()],
+    undo: Annotated[str, Form(max_length=20_000)],
+) -> Response:
+    session = _session(request, hub)
+    if session is None or session.customer_id is None:
+        return _no_session(request, hub)
+    if csrf != session.csrf:
+        return _bad_form(request, hub)
+    if centre.undo(hub, session.customer_id, undo) is None:
+        _ = _words(request)
+        return _page(
+            request,
+            hub,
+            "message.html",
+            409,
+            heading=_("Too late to undo"),
+            text=_("Undo works for a few seconds. You can still allow each purpose again."),
+            offer_link=False,
+        )
+    return RedirectResponse("/p/", status_code=303)
+
+
+@router.get("/p/delete", response_class=HTMLResponse, include_in_schema=False)
+def delete_page(request: Request, hub: HubDep) -> Response:
+    session = _session(request, hub)
+    if session is None or session.customer_id is None:
+        return _no_session(request, hub)
+    return _page(request, hub, "delete.html", csrf=session.csrf)
+
+
+@router.post("/p/delete", include_in_schema=False)
+def delete_account(request: Request, hub: HubDep, csrf: Annotated[str, Form()]) -> Response:
+    session = _session(request, hub)
+    if session is None or session.customer_id is None:
+        return _no_session(request, hub)
+    if csrf != session.csrf:
+        return _bad_form(request, hub)
+    customers.erase(hub, session.customer_id)
+    web_access.end_session(hub, session.token)
+    _ = _words(request)
+    response = _page(
+        request,
+        hub,
+        "message.html",
+        heading=_("Your account is deleted"),
+        text=_("We have deleted your details. Thank you for having been our customer."),
+        offer_link=False,
+    )
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/p/{token}", include_in_schema=False)
+def open_link(request: Request, hub: HubDep, token: str) -> Response:
+    opened = web_access.redeem(hub, token)
+    if isinstance(opened, WebSession):
+        response = RedirectResponse("/p/", status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            opened.token,
+            max_age=hub.settings.session_minutes * 60,
+            httponly=True,
+            secure=_secure(request),
+            samesite="lax",
+            path="/p",
+        )
+        return response
+    _ = _words(request)
+    texts = {
+        LinkProblem.USED: (_("This link was already used"), 410),
+        LinkProblem.EXPIRED: (_("This link has expired"), 410),
+        LinkProblem.GONE: (_("This account no longer exists"), 410),
+        LinkProblem.INVALID: (_("This link is not valid"), 404),
+    }
+    heading, status = texts[opened]
+    return _page(
+        request,
+        hub,
+        "message.html",
+        status,
+        heading=heading,
+        text=_("Links work once and for a few days, to keep your data safe. Ask for a new one."),
+        offer_link=opened is not LinkProblem.GONE,
+    )

@@ -1,0 +1,48 @@
+"""Sending e-mail: SMTP in production, a folder of .eml files (the outbox) in the demo and
+the tests. Both take a standard-library EmailMessage."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import time
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+from consentry.domain.ids import new_id
+
+
+class MailSender(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+
+class FileOutbox:
+    """Each message is written as ``<time>-<id>.eml`` into ``folder`` (atomically)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def send(self, message: EmailMessage) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = f"{time.time_ns()}-{new_id('msg')}.eml"
+        temporary = self.folder / (name + ".part")
+        temporary.write_bytes(bytes(message))
+        temporary.rename(self.folder / name)
+
+
+class SmtpSender:
+    def __init__(
+        self, host: str, port: int, user: str | None, password: str | None, starttls: bool
+    ) -> None:
+        self.host, self.port = host, port
+        self.user, self.password = user, password
+        self.starttls = starttls
+
+    def send(self, message: EmailMessage) -> None:
+        with smtplib.SMTP(self.host, self.port, timeout=30) as smtp:
+            if self.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if self.user:
+                smtp.login(self.user, self.password or "")
+            smtp.send_message(message)

@@ -1,0 +1,199 @@
+"""The customer's preference centre: what each page shows, and the changes it makes.
+
+Changes go through the same consent services as the API and are evidence like any other:
+``source: web``, ``actor: customer``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from consentry.domain.access import ALL_PURPOSES, Caller, Scope
+from consentry.domain.consent import Action, ActorType, Source
+from consentry.domain.purposes import LegalBasis, Purpose
+from consentry.schemas import Actor, ConsentChange, WithdrawAll
+from consentry.services import consents, customers, evidence, export
+from consentry.services.hub import Hub
+from consentry.store import consents as consent_store
+from consentry.store import purposes as purpose_store
+
+# The preference centre acts for the customer; it may touch every purpose (sensitive ones too,
+# since the actor is the customer).
+CENTRE = Caller(
+    "preference-centre",
+    "preference centre (you)",
+    frozenset({Scope.CONSENTS_READ.value, Scope.CONSENTS_WRITE.value, Scope.SUBJECTS_MANAGE.value}),
+    frozenset({ALL_PURPOSES}),
+)
+# How long "Undo" is offered after "Stop all marketing".
+UNDO_SECONDS = 30
+GPC_PROOF = {"signal": "Sec-GPC: 1", "method": "global-privacy-control"}
+
+
+@dataclass(frozen=True)
+class ChoiceRow:
+    channel: str | None
+    channel_label: str
+    allowed: bool
+    since: str | None
+    changeable: bool
+
+
+@dataclass(frozen=True)
+class PurposeView:
+    purpose: Purpose
+    rows: list[ChoiceRow]
+    receipt: str | None = None
+
+
+def channel_labels(_: Callable[[str], str]) -> dict[str | None, str]:
+    return {
+        None: _("All channels"),
+        "email": _("E-mail"),
+        "sms": _("Text message"),
+        "post": _("Post"),
+        "phone": _("Phone"),
+        "push": _("Push notification"),
+        "in_app": _("In the app"),
+        "web": _("On the website"),
+        "store": _("In store"),
+        "social": _("Social media"),
+        "ads": _("Advertising"),
+    }
+
+
+def views(
+    hub: Hub, customer_id: str, _: Callable[[str], str], only: str | None = None
+) -> list[PurposeView]:
+    with hub.db.read() as conn:
+        customer = customers.require_active(conn, customer_id)
+        current = consent_store.entries(conn, customer_id)
+        all_purposes = purpose_store.all_purposes(conn)
+    now = hub.now_micros()
+    labels = channel_labels(_)
+    out = []
+    for purpose in all_purposes:
+        if only is not None and purpose.id != only:
+            continue
+        changeable = purpose.legal_basis in (LegalBasis.CONSENT, LegalBasis.LEGITIMATE_INTEREST)
+        rows = [
+            ChoiceRow(
+                state["channel"],
+                labels.get(state["channel"], state["channel"] or ""),
+                bool(state["allowed"]),
+                state["since"][:10] if state["since"] else None,
+                changeable,
+            )
+            for state in consents.purpose_state(purpose, current, now, customer)
+        ]
+        out.append(PurposeView(purpose, rows))
+    return out
+
+
+def _capture(proof: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "source": Source.WEB,
+        "actor": Actor(type=ActorType.CUSTOMER),
+        "proof": proof or {"method": "preference-centre"},
+    }
+
+
+def change(
+    hub: Hub,
+    customer_id: str,
+    purpose_id: str,
+    channel: str | None,
+    action: Action,
+    notice_version: int,
+    proof: dict[str, Any] | None = None,
+) -> str:
+    """Record one change; the new record's id (for its receipt)."""
+    body = ConsentChange(
+        purpose=purpose_id,
+        channel=channel,
+        action=action,
+        notice_version=notice_version,
+        **_capture(proof),
+    )
+    with hub.db.write() as conn:
+        answer = consents.record_change(hub, conn, CENTRE, customer_id, body)
+    return str(answer["record"]["id"])
+
+
+def stop_all(hub: Hub, customer_id: str) -> str | None:
+    """Withdraw everything; an undo token naming what was withdrawn, None if nothing was."""
+    with hub.db.write() as conn:
+        answer = consents.withdraw_all(hub, conn, CENTRE, customer_id, WithdrawAll(**_capture()))
+    withdrawn = [[r["purpose"], r["channel"]] for r in answer["records"]]
+    if not withdrawn:
+        return None
+    payload = orjson.dumps({"c": customer_id, "t": hub.now_micros(), "w": withdrawn})
+    encoded = base64.urlsafe_b64encode(payload).decode().rstrip("=")
+    return f"{encoded}.{_undo_mac(hub, encoded)}"
+
+
+def _undo_mac(hub: Hub, encoded: str) -> str:
+    return hub.vault.blind("stop-all-undo", encoded)[:32]
+
+
+def undo(hub: Hub, customer_id: str, token: str) -> int | None:
+    """Grant again what a "Stop all" withdrew — new grants, recorded as such. None when the
+    token is not this customer's, altered, or older than UNDO_SECONDS."""
+    encoded, _, mac = token.partition(".")
+    if not hmac.compare_digest(mac, _undo_mac(hub, encoded)):
+        return None
+    payload = orjson.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    if payload["c"] != customer_id or hub.now_micros() - payload["t"] > UNDO_SECONDS * 1_000_000:
+        return None
+    with hub.db.write() as conn:
+        for purpose_id, channel in payload["w"]:
+            purpose = purpose_store.get(conn, purpose_id)
+            if purpose is None:
+                continue
+            body = ConsentChange(
+                purpose=purpose_id,
+                channel=channel,
+                action=Action.GRANT,
+                notice_version=purpose.version,
+                **_capture({"method": "preference-centre", "undo_of": "stop-all"}),
+            )
+            consents.record_change(hub, conn, CENTRE, customer_id, body)
+    return len(payload["w"])
+
+
+def honour_gpc(hub: Hub, customer_id: str) -> int:
+    """A Global Privacy Control signal opts out of every purpose marked ``gpc``: each one still
+    allowed is withdrawn, with the signal named in the proof. The count withdrawn."""
+    withdrawn = 0
+    for view in views(hub, customer_id, lambda s: s):
+        if view.purpose.gpc and any(row.allowed for row in view.rows):
+            change(
+                hub,
+                customer_id,
+                view.purpose.id,
+                None,
+                Action.WITHDRAW,
+                view.purpose.version,
+                GPC_PROOF,
+            )
+            withdrawn += 1
+    return withdrawn
+
+
+def receipt(hub: Hub, customer_id: str, record_id: str) -> str | None:
+    """The JWS receipt of one of the customer's own records; None for anyone else's."""
+    with hub.db.read() as conn:
+        row = consent_store.record_by_id(conn, record_id)
+    if row is None or orjson.loads(row.leaf)["customer_id"] != customer_id:
+        return None
+    return evidence.receipt(hub, CENTRE, record_id)
+
+
+def data(hub: Hub, customer_id: str) -> dict[str, Any]:
+    return export.export(hub, CENTRE, customer_id, by_customer=True)

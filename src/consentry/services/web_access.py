@@ -1,0 +1,177 @@
+"""Password-less access to the preference centre, and the sessions of the web pages.
+
+A personal link carries a random token and an HMAC of it (a tampered link is refused without a
+database read); only a keyed hash of the token is stored. A link works once and for
+``link_days``: the first use exchanges it for a session (a cookie holding another random token,
+also stored only as a keyed hash), so a link forwarded or found in a mail log later is useless.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from email.message import EmailMessage
+from enum import StrEnum
+
+from pydantic import ValidationError
+from sqlalchemy import Connection
+
+from consentry.domain.clock import rfc3339_micros
+from consentry.domain.errors import DomainError
+from consentry.mail import FileOutbox, MailSender, SmtpSender
+from consentry.schemas import CustomerLookup
+from consentry.services import customers
+from consentry.services.hub import Hub
+from consentry.store import customers as customer_store
+from consentry.store import web as store
+
+MINUTE = 60_000_000
+DAY = 1440 * MINUTE
+
+
+class LinkProblem(StrEnum):
+    INVALID = "invalid"
+    USED = "used"
+    EXPIRED = "expired"
+    GONE = "gone"  # the customer was erased
+
+
+@dataclass(frozen=True)
+class WebSession:
+    token: str  # the cookie's value
+    customer_id: str | None
+    staff_id: str | None
+    csrf: str
+    expires_at: int
+
+
+def _sign(hub: Hub, nonce: str) -> str:
+    return hub.vault.blind("preference-link-signature", nonce)[:32]
+
+
+def _hash(hub: Hub, kind: str, token: str) -> str:
+    return hub.vault.blind(kind, token)
+
+
+def create_link(hub: Hub, customer_id: str) -> dict[str, str]:
+    now = hub.now_micros()
+    expires = now + hub.settings.link_days * DAY
+    nonce = secrets.token_urlsafe(24)
+    token = f"{nonce}.{_sign(hub, nonce)}"
+    with hub.db.write() as conn:
+        customers.require_active(conn, customer_id)
+        store.insert_link(conn, _hash(hub, "preference-link", token), customer_id, now, expires)
+    return {
+        "url": f"{hub.settings.public_url.rstrip('/')}/p/{token}",
+        "expires_at": rfc3339_micros(expires),
+    }
+
+
+def redeem(hub: Hub, token: str) -> WebSession | LinkProblem:
+    """Exchange a link for a session, once."""
+    nonce, _, signature = token.partition(".")
+    if not nonce or not hmac.compare_digest(signature, _sign(hub, nonce)):
+        return LinkProblem.INVALID
+    token_hash = _hash(hub, "preference-link", token)
+    now = hub.now_micros()
+    with hub.db.write() as conn:
+        row = store.link(conn, token_hash, for_update=True)
+        if row is None:
+            return LinkProblem.INVALID
+        if row.expires_at <= now:
+            return LinkProblem.EXPIRED
+        if row.used_at is not None or not store.use_link(conn, token_hash, now):
+            return LinkProblem.USED
+        customer = customer_store.get(conn, row.customer_id)
+        if customer is None or customer.status != "active":
+            return LinkProblem.GONE
+        return _open_session(hub, conn, customer_id=row.customer_id, staff_id=None, now=now)
+
+
+def _open_session(
+    hub: Hub, conn: Connection, *, customer_id: str | None, staff_id: str | None, now: int
+) -> WebSession:
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24)
+    expires = now + hub.settings.session_minutes * MINUTE
+    store.insert_session(
+        conn,
+        _hash(hub, "web-session", token),
+        customer_id=customer_id,
+        staff_id=staff_id,
+        csrf=csrf,
+        now=now,
+        expires=expires,
+    )
+    return WebSession(token, customer_id, staff_id, csrf, expires)
+
+
+def open_staff_session(hub: Hub, staff_id: str) -> WebSession:
+    with hub.db.write() as conn:
+        return _open_session(hub, conn, customer_id=None, staff_id=staff_id, now=hub.now_micros())
+
+
+def session(hub: Hub, token: str | None) -> WebSession | None:
+    """The live session behind a cookie, or None (absent, unknown, expired, or its customer
+    erased)."""
+    if not token:
+        return None
+    with hub.db.read() as conn:
+        row = store.session(conn, _hash(hub, "web-session", token))
+        if row is None or row.expires_at <= hub.now_micros():
+            return None
+        if row.customer_id is not None:
+            customer = customer_store.get(conn, row.customer_id)
+            if customer is None or customer.status != "active":
+                return None
+    return WebSession(token, row.customer_id, row.staff_id, row.csrf, row.expires_at)
+
+
+def end_session(hub: Hub, token: str) -> None:
+    with hub.db.write() as conn:
+        store.end_session(conn, _hash(hub, "web-session", token))
+
+
+def allowed(hub: Hub, what: str, limit: int, window_micros: int) -> bool:
+    """Count one attempt at ``what`` (a keyed hash is stored); False once over ``limit``."""
+    key = hub.vault.blind("rate-limit", what)
+    now = hub.now_micros()
+    with hub.db.write() as conn:
+        if store.count_events(conn, key, now - window_micros) >= limit:
+            return False
+        store.add_event(conn, key, now)
+    return True
+
+
+def mail_sender(hub: Hub) -> MailSender:
+    s = hub.settings
+    if s.mail_backend == "smtp":
+        return SmtpSender(s.smtp_host, s.smtp_port, s.smtp_user, s.smtp_password, s.smtp_starttls)
+    return FileOutbox(s.data_dir / "outbox")
+
+
+def request_link(hub: Hub, email: str, ip: str, subject: str, body: str) -> bool:
+    """Send a personal link to ``email`` if it belongs to a customer. The caller answers the same
+    either way; False only when a rate limit stopped the request."""
+    hour = 60 * MINUTE
+    if not allowed(hub, f"ip:{ip}", hub.settings.link_requests_per_ip_per_hour, hour):
+        return False
+    if not allowed(
+        hub, f"email:{email.strip().casefold()}", hub.settings.link_requests_per_hour, hour
+    ):
+        return False
+    try:
+        found = customers.find(hub, CustomerLookup(email=email))
+    except (DomainError, ValidationError):  # malformed: the same answer, no mail
+        return True
+    if found is None:
+        return True
+    link = create_link(hub, found)
+    message = EmailMessage()
+    message["From"] = hub.settings.mail_from
+    message["To"] = email
+    message["Subject"] = subject
+    message.set_content(body.format(url=link["url"]))
+    mail_sender(hub).send(message)
+    return True
