@@ -16,6 +16,7 @@ from consentry.schemas import (
     Actor,
     ConsentChange,
     CustomerCreate,
+    CustomerLookup,
     Identifiers,
     PurposeCreate,
     PurposeUpdate,
@@ -63,6 +64,16 @@ PURPOSES = [
         legal_basis=LegalBasis.CONSENT,
         channels=["email", "post"],
         expires_after_days=365,
+    ),
+    PurposeCreate(
+        id="ad_sharing",
+        title="Ads that fit you on other sites",
+        description="We share a pseudonymous id and the interests you told us with our "
+        "advertising partners, so that their ads fit you. A Global Privacy Control signal "
+        "from your browser turns this off.",
+        legal_basis=LegalBasis.CONSENT,
+        channels=["ads"],
+        gpc=True,
     ),
     PurposeCreate(
         id="postal_catalogue",
@@ -219,6 +230,8 @@ def _history(
         changes.append(("preferences", None, Action.GRANT))
     if rng.random() < 0.2:
         changes.append(("partner_offers", "email", Action.GRANT))
+    if rng.random() < 0.25:
+        changes.append(("ad_sharing", "ads", Action.GRANT))
     if source is not Source.STORE and source is not Source.CALL_CENTRE and rng.random() < 0.03:
         changes.append(("maternity", "email", Action.GRANT))
     written = 0
@@ -295,3 +308,12 @@ def _record(
         ),
     )
     return 1
+
+
+def demo_centre_link(hub: Hub) -> str:
+    """A personal link to the preference centre of the demo's first loyalty-card customer."""
+    from consentry.services import web_access
+
+    found = customers.find(hub, CustomerLookup(loyalty_card="6000000001"))
+    assert found is not None
+    return web_access.create_link(hub, found)["url"]

@@ -112,13 +112,14 @@ def demo(
     import secrets
     import shutil
 
-    from consentry.demo import build_demo
+    from consentry.demo import build_demo, demo_centre_link
 
     if data_dir.exists():
         shutil.rmtree(data_dir)
     admin_key = "demo_admin_" + secrets.token_urlsafe(24)
     os.environ["CONSENTRY_DATA_DIR"] = str(data_dir)
     os.environ["CONSENTRY_ADMIN_KEY"] = admin_key
+    os.environ["CONSENTRY_PUBLIC_URL"] = f"http://{host}:{port}"
     os.environ.pop("CONSENTRY_DATABASE_URL", None)
     settings = load_settings()
     hub = open_hub(settings)
@@ -131,6 +132,7 @@ def demo(
     ) as progress:
         task = progress.add_task("demo customers", total=customers)
         summary = build_demo(hub, customers, lambda n: progress.advance(task, n))
+    centre_link = demo_centre_link(hub)
     hub.close()
     base = f"http://{host}:{port}"
     out.print(f"[bold]Consentry demo[/] — {summary}")
@@ -139,6 +141,10 @@ def demo(
     out.print(f"  API             {base}/v1/purposes")
     out.print(f"  API docs        {base}/docs")
     out.print(f"  signed head     {base}/v1/evidence/head")
+    out.print(f"  her preferences {centre_link}", soft_wrap=True)
+    out.print("                  (customer with card 6000000001; the link works once)")
+    out.print(f"  ask for a link  {base}/p/request", soft_wrap=True)
+    out.print(f"                  (mail goes to {data_dir.resolve() / 'outbox'})", soft_wrap=True)
     out.print(f"  public keys     {base}/.well-known/jwks.json")
     out.print(
         f"  try             curl -H 'Authorization: Bearer {admin_key}' {base}/v1/purposes",

@@ -17,10 +17,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("purposes") as batch_op:
-        batch_op.add_column(
-            sa.Column("gpc", sa.Boolean(), server_default=sa.text("false"), nullable=False)
-        )
+    # A plain ADD COLUMN (SQLite allows it with a constant default): a batch "move and copy"
+    # would drop the purposes table, which the notices' foreign key forbids once there is data.
+    op.add_column(
+        "purposes",
+        sa.Column("gpc", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+    )
     op.create_table(
         "preference_links",
         sa.Column("token_hash", sa.String(length=64), nullable=False),
