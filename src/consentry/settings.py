@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     link_days: int = Field(default=7, ge=1, le=90)
     session_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    # The staff desk: a signed-in clerk's session lasts this long.
+    staff_session_minutes: int = Field(default=240, ge=5, le=24 * 60)
     mail_backend: Literal["outbox", "smtp"] = "outbox"
     mail_from: str = "privacy@example.com"
     smtp_host: str = "localhost"

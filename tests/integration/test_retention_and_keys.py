@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from consentry.cli.main import app
 from consentry.domain.access import ALL_PURPOSES, Caller, Scope
+from consentry.domain.clock import to_micros
 from consentry.services import retention
 from consentry.services.hub import Hub
 from consentry.store.tables import access_log, customers, idempotency_keys
@@ -34,11 +35,10 @@ def test_retention_deletes_what_is_past_its_time(hub: Hub, client: TestClient) -
     recent = client.post("/v1/customers", json={}, headers={"Idempotency-Key": "k"}).json()["id"]
     client.post("/v1/customers/lookup", json={"email": "idle@example.com"})
     hub.access.flush()
-    # An orphan key: stored, but its customer was never committed.
-    hub.vault.new_keys(["cus_nevercommitted0000000000"], hub.now_micros())
-
     real_clock = hub.clock
     later = real_clock() + timedelta(days=hub.settings.retention_inactive_customer_days + 1)
+    # An orphan key, made two hours before the sweep: stored, but its customer never committed.
+    hub.vault.new_keys(["cus_nevercommitted0000000000"], to_micros(later) - 7_200_000_000)
     hub.clock = lambda: later
     # The newest customer was made "later" too: only the two older ones are three years idle.
     with hub.db.write() as conn:

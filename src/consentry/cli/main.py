@@ -27,6 +27,8 @@ apps_app = typer.Typer(help="Apps (integrations) and their keys.", no_args_is_he
 import_app = typer.Typer(help="Import data from another system.", no_args_is_help=True)
 keys_app = typer.Typer(help="The vault's keys.", no_args_is_help=True)
 retention_app = typer.Typer(help="Retention: delete what is past its time.", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff accounts for the staff desk (/desk/).", no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(keys_app, name="keys")
 app.add_typer(retention_app, name="retention")
@@ -133,6 +135,10 @@ def demo(
         task = progress.add_task("demo customers", total=customers)
         summary = build_demo(hub, customers, lambda n: progress.advance(task, n))
     centre_link = demo_centre_link(hub)
+    from consentry.services.desk import add_staff
+
+    clerk_password = secrets.token_urlsafe(12)
+    add_staff(hub, "clerk", "Sam Kaur", clerk_password, "store", "store-01-london")
     hub.close()
     base = f"http://{host}:{port}"
     out.print(f"[bold]Consentry demo[/] — {summary}")
@@ -145,6 +151,9 @@ def demo(
     out.print("                  (customer with card 6000000001; the link works once)")
     out.print(f"  ask for a link  {base}/p/request", soft_wrap=True)
     out.print(f"                  (mail goes to {data_dir.resolve() / 'outbox'})", soft_wrap=True)
+    out.print(
+        f"  staff desk      {base}/desk/  (user clerk, password {clerk_password})", soft_wrap=True
+    )
     out.print(f"  public keys     {base}/.well-known/jwks.json")
     out.print(
         f"  try             curl -H 'Authorization: Bearer {admin_key}' {base}/v1/purposes",
@@ -366,6 +375,38 @@ def keys_rotate(
     out.print(f"re-wrapped {done} data keys under {current}")
     if retired:
         out.print(f"retired {', '.join(retired)}")
+
+
+@staff_app.command("add")
+def staff_add(
+    username: Annotated[str, typer.Argument(help="Lower-case user name, e.g. sam.k")],
+    name: Annotated[str, typer.Option(help="The name customers and colleagues know.")],
+    desk: Annotated[str, typer.Option(help="store or call_centre")] = "store",
+    location: Annotated[str, typer.Option(help="The store or desk, e.g. store-01-london")] = (
+        "store-01"
+    ),
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """Create a staff account (the password is hashed with argon2id; at least 12 characters)."""
+    from consentry.services import desk as desk_service
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    hub = open_hub(load_settings(data_dir=data_dir))
+    try:
+        member = desk_service.add_staff(hub, username, name, password, desk, location)
+    except DomainError as exc:
+        raise fail(exc.detail) from None
+    finally:
+        hub.close()
+    out.print(
+        f"added {member.username} ({member.display_name}, {member.desk} at {member.location})"
+    )
 
 
 @retention_app.command("run")

@@ -90,11 +90,17 @@ def redeem(hub: Hub, token: str) -> WebSession | LinkProblem:
 
 
 def _open_session(
-    hub: Hub, conn: Connection, *, customer_id: str | None, staff_id: str | None, now: int
+    hub: Hub,
+    conn: Connection,
+    *,
+    customer_id: str | None,
+    staff_id: str | None,
+    now: int,
+    minutes: int | None = None,
 ) -> WebSession:
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(24)
-    expires = now + hub.settings.session_minutes * MINUTE
+    expires = now + (minutes or hub.settings.session_minutes) * MINUTE
     store.insert_session(
         conn,
         _hash(hub, "web-session", token),
@@ -107,9 +113,11 @@ def _open_session(
     return WebSession(token, customer_id, staff_id, csrf, expires)
 
 
-def open_staff_session(hub: Hub, staff_id: str) -> WebSession:
+def open_staff_session(hub: Hub, staff_id: str, minutes: int) -> WebSession:
     with hub.db.write() as conn:
-        return _open_session(hub, conn, customer_id=None, staff_id=staff_id, now=hub.now_micros())
+        return _open_session(
+            hub, conn, customer_id=None, staff_id=staff_id, now=hub.now_micros(), minutes=minutes
+        )
 
 
 def session(hub: Hub, token: str | None) -> WebSession | None:

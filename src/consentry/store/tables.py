@@ -85,6 +85,8 @@ customers = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("erased_at", BigInteger),
     Index(None, "pair_blind"),
+    # Retention looks for long-inactive customers by age.
+    Index(None, "created_at"),
     # Clustered on the key on SQLite: one B-tree search per point read, not two.
     sqlite_with_rowid=False,
 )
@@ -249,4 +251,20 @@ rate_events = Table(
     Column("key", String(64), nullable=False),
     Column("at", BigInteger, nullable=False),
     Index(None, "key", "at"),
+)
+
+# Staff of the stores and the call centre, who serve customers at the desk.
+staff = Table(
+    "staff",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("password_hash", String(200), nullable=False),  # argon2id
+    Column("desk", String(16), nullable=False),  # "store" or "call_centre"
+    Column("location", String(200), nullable=False),
+    Column("failed_attempts", Integer, nullable=False, server_default=text("0")),
+    Column("locked_until", BigInteger),
+    Column("created_at", BigInteger, nullable=False),
+    Column("disabled_at", BigInteger),
 )

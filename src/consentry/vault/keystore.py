@@ -40,7 +40,7 @@ data_keys = Table(
     Column("customer_id", String(40), primary_key=True),
     Column("kek_id", String(40), nullable=False, index=True),
     Column("wrapped", LargeBinary, nullable=False),
-    Column("created_at", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False, index=True),
 )
 
 CHUNK = 30_000
@@ -68,6 +68,8 @@ class KeyStore:
         else:
             self.engine = create_engine(parsed, pool_size=10, max_overflow=10)
         metadata.create_all(self.engine, checkfirst=True)
+        for index in data_keys.indexes:  # indexes added after a key store was first made
+            index.create(self.engine, checkfirst=True)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -146,15 +148,19 @@ class KeyStore:
             [{"cid": c, "old": o, "new": n, "wrapped": w} for c, o, n, w in rows],
         )
 
-    def all_ids(self, older_than: int) -> Iterator[list[str]]:
-        """Batches of the customers whose keys were made before ``older_than``."""
+    def made_between(self, since: int, before: int) -> Iterator[list[str]]:
+        """Batches of the customers whose keys were made in [since, before)."""
         after = ""
         while True:
             with self.engine.connect() as conn:
                 ids = list(
                     conn.execute(
                         select(data_keys.c.customer_id)
-                        .where(data_keys.c.customer_id > after, data_keys.c.created_at < older_than)
+                        .where(
+                            data_keys.c.customer_id > after,
+                            data_keys.c.created_at >= since,
+                            data_keys.c.created_at < before,
+                        )
                         .order_by(data_keys.c.customer_id)
                         .limit(CHUNK)
                     ).scalars()

@@ -1,0 +1,376 @@
+"""The staff desk: server-rendered pages under /desk/ for clerks and call-centre agents."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from pydantic import ValidationError
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from consentry.api.deps import HubDep
+from consentry.api.i18n import LANGUAGES, choose, translator
+from consentry.api.pages import render
+from consentry.domain.consent import Action
+from consentry.domain.errors import AmbiguousMatch, DomainError
+from consentry.schemas import CustomerLookup
+from consentry.services import desk, web_access
+from consentry.services.centre import PurposeView
+from consentry.services.hub import Hub
+from consentry.services.web_access import WebSession
+from consentry.store.staff import StaffRow
+
+router = APIRouter(tags=["staff desk"], include_in_schema=False)
+COOKIE = "consentry_desk"
+
+
+def _lang(request: Request) -> str:
+    return choose(None, None, request.headers.get("accept-language"))
+
+
+def _page(
+    request: Request, hub: Hub, template: str, status: int = 200, **context: Any
+) -> HTMLResponse:
+    lang = _lang(request)
+    html = render(
+        template,
+        _=translator(lang),
+        lang=lang,
+        languages=LANGUAGES,
+        controller=hub.settings.controller_name,
+        staff=True,
+        **context,
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def _signed_in(request: Request, hub: Hub) -> tuple[WebSession, StaffRow] | None:
+    session = web_access.session(hub, request.cookies.get(COOKIE))
+    if session is None:
+        return None
+    member = desk.member(hub, session)
+    return (session, member) if member is not None else None
+
+
+def _to_login() -> RedirectResponse:
+    return RedirectResponse("/desk/login", status_code=303)
+
+
+@router.get("/desk/login", response_class=HTMLResponse)
+def login_page(request: Request, hub: HubDep) -> HTMLResponse:
+    return _page(request, hub, "desk_login.html")
+
+
+@router.post("/desk/login")
+def login(
+    request: Request,
+    hub: HubDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+) -> Response:
+    ip = request.client.host if request.client else "unknown"
+    signed = desk.sign_in(hub, username, password, ip)
+    _ = translator(_lang(request))
+    if signed is desk.SignInProblem.WRONG:
+        return _page(
+            request, hub, "desk_login.html", 401, problem=_("Wrong user name or password.")
+        )
+    if signed is desk.SignInProblem.LOCKED:
+        return _page(
+            request,
+            hub,
+            "desk_login.html",
+            429,
+            problem=_("Too many failed attempts: this account is locked for 15 minutes."),
+        )
+    assert isinstance(signed, WebSession)
+    response = RedirectResponse("/desk/", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        signed.token,
+        max_age=hub.settings.staff_session_minutes * 60,
+        httponly=True,
+        secure=request.url.hostname not in ("localhost", "127.0.0.1", "::1", "testserver"),
+        samesite="strict",
+        path="/desk",
+    )
+    return response
+
+
+@router.post("/desk/logout")
+def logout(request: Request, hub: HubDep, csrf: Annotated[str, Form()]) -> Response:
+    signed_in = _signed_in(request, hub)
+    if signed_in is not None and csrf == signed_in[0].csrf:
+        web_access.end_session(hub, signed_in[0].token)
+    response = _to_login()
+    response.delete_cookie(COOKIE, path="/desk")
+    return response
+
+
+@router.get("/desk/", response_class=HTMLResponse)
+def search_page(request: Request, hub: HubDep) -> Response:
+    signed_in = _signed_in(request, hub)
+    if signed_in is None:
+        return _to_login()
+    session, member = signed_in
+    return _page(request, hub, "desk_search.html", member=member, csrf=session.csrf)
+
+
+@router.post("/desk/find")
+def find(
+    request: Request,
+    hub: HubDep,
+    csrf: Annotated[str, Form()],
+    loyalty_card: Annotated[str, Form(max_length=64)] = "",
+    email: Annotated[str, Form(max_length=320)] = "",
+    phone: Annotated[str, Form(max_length=40)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    postcode: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    signed_in = _signed_in(request, hub)
+    if signed_in is None:
+        return _to_login()
+    session, member = signed_in
+    _ = translator(_lang(request))
+    if csrf != session.csrf:
+        return _page(
+            request,
+            hub,
+            "desk_search.html",
+            403,
+            member=member,
+            csrf=session.csrf,
+            problem=_("This form has expired. Please try again."),
+        )
+    given = {
+        k: v.strip()
+        for k, v in {
+            "loyalty_card": loyalty_card,
+            "email": email,
+            "phone": phone,
+            "name": name,
+            "postcode": postcode,
+        }.items()
+        if v.strip()
+    }
+    try:
+        found = desk.find(hub, member, CustomerLookup(**given))
+    except AmbiguousMatch:
+        problem = _(
+            "Several customers have this name and postcode: ask for a card, e-mail or phone."
+        )
+        return _page(
+            request, hub, "desk_search.html", 409, member=member, csrf=session.csrf, problem=problem
+        )
+    except (DomainError, ValidationError):
+        problem = _("Give one of card, e-mail or phone, or both name and postcode.")
+        return _page(
+            request, hub, "desk_search.html", 422, member=member, csrf=session.csrf, problem=problem
+        )
+    if found is None:
+        return _page(
+            request,
+            hub,
+            "desk_search.html",
+            404,
+            member=member,
+            csrf=session.csrf,
+            problem=_("No customer matches."),
+        )
+    return RedirectResponse(f"/desk/customers/{found}", status_code=303)
+
+
+def _customer(
+    request: Request,
+    hub: Hub,
+    session: WebSession,
+    member: StaffRow,
+    customer_id: str,
+    status: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    _ = translator(_lang(request))
+    card = desk.card(hub, member, customer_id, _)
+    record = request.query_params.get("record")
+    purpose = request.query_params.get("purpose")
+    if record and purpose:
+        card.purposes[:] = [
+            PurposeView(v.purpose, v.rows, record if v.purpose.id == purpose else None)
+            for v in card.purposes
+        ]
+    return _page(
+        request,
+        hub,
+        "desk_customer.html",
+        status,
+        member=member,
+        csrf=session.csrf,
+        card=card,
+        post_to=f"/desk/customers/{customer_id}/consents",
+        **context,
+    )
+
+
+@router.get("/desk/customers/{customer_id}", response_class=HTMLResponse)
+def customer_page(request: Request, hub: HubDep, customer_id: str) -> Response:
+    signed_in = _signed_in(request, hub)
+    if signed_in is None:
+        return _to_login()
+    session, member = signed_in
+    _ = translator(_lang(request))
+    done = _("Everything is withdrawn.") if request.query_params.get("opted_out") else None
+    try:
+        return _customer(request, hub, session, member, customer_id, done=done)
+    except DomainError:
+        return _page(
+            request,
+            hub,
+            "desk_search.html",
+            404,
+            member=member,
+            csrf=session.csrf,
+            problem=_("No customer matches."),
+        )
+
+
+@router.post("/desk/customers/{customer_id}/consents")
+def record_change(
+    request: Request,
+    hub: HubDep,
+    customer_id: str,
+    csrf: Annotated[str, Form()],
+    purpose: Annotated[str, Form(max_length=64)],
+    action: Annotated[Action, Form()],
+    notice_version: Annotated[int, Form(ge=1)],
+    channel: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    signed_in = _signed_in(request, hub)
+    if signed_in is None:
+        return _to_login()
+    session, member = signed_in
+    _ = translator(_lang(request))
+    if csrf != session.csrf:
+        return _customer(
+            request,
+            hub,
+            session,
+            member,
+            customer_id,
+            403,
+            problem=_("This form has expired. Please try again."),
+        )
+    try:
+        record = desk.record(
+            hub, member, customer_id, purpose, channel or None, action, notice_version
+        )
+    except DomainError as exc:
+        return _customer(request, hub, session, member, customer_id, exc.status, problem=exc.detail)
+    return RedirectResponse(
+        f"/desk/customers/{customer_id}?purpose={purpose}&record={record}#purpose-{purpose}",
+        status_code=303,
+    )
+
+
+@router.get("/desk/customers/{customer_id}/opt-out", response_class=HTMLResponse)
+def opt_out_page(request: Request, hub: HubDep, customer_id: str) -> Response:
+    signed_in = _signed_in(request, hub)
+    if signed_in is None:
+        return _to_login()
+    session, member = signed_in
+    return _page(
+        request, hub, "desk_confirm.html", member=member, csrf=session.csrf, customer_id=customer_id
+    )
+
+
+@router.post("/desk/customers/{customer_id}/opt-out")
+def opt_out(
+    request: Request, hub: HubDep, customer_id: str, csrf: Annotated[str, Form()]
+) -> Response:
+    signed_in = _signed_in(request, hub)
+    if signed_in is None:
+        return _to_login()
+    session, member = signed_in
+    if csrf != session.csrf:
+        _ = translator(_lang(request))
+        return _customer(
+            request,
+            hub,
+            session,
+            member,
+            customer_id,
+            403,
+            problem=_("This form has expired. Please try again."),
+        )
+    desk.opt_out_of_everything(hub, member, customer_id)
+    return RedirectResponse(f"/desk/customers/{customer_id}?opted_out=1", status_code=303)
+
+
+@router.get("/desk/receipts/{record_id}", response_class=HTMLResponse)
+def receipt_page(request: Request, hub: HubDep, record_id: str) -> Response:
+    signed_in = _signed_in(request, hub)
+    if signed_in is None:
+        return _to_login()
+    session, member = signed_in
+    found = desk.receipt(hub, member, record_id)
+    if found is None:
+        return _page(
+            request,
+            hub,
+            "desk_search.html",
+            404,
+            member=member,
+            csrf=session.csrf,
+            problem=translator(_lang(request))("No such record."),
+        )
+    return _page(
+        request,
+        hub,
+        "desk_receipt.html",
+        member=member,
+        csrf=session.csrf,
+        r=found["record"],
+        sent=None,
+    )
+
+
+@router.post("/desk/receipts/{record_id}/send", response_class=HTMLResponse)
+def send_receipt(
+    request: Request, hub: HubDep, record_id: str, csrf: Annotated[str, Form()]
+) -> Response:
+    signed_in = _signed_in(request, hub)
+    if signed_in is None:
+        return _to_login()
+    session, member = signed_in
+    _ = translator(_lang(request))
+    found = desk.receipt(hub, member, record_id)
+    if found is None or csrf != session.csrf:
+        return _page(
+            request,
+            hub,
+            "desk_search.html",
+            403,
+            member=member,
+            csrf=session.csrf,
+            problem=_("This form has expired. Please try again."),
+        )
+    sent = desk.send_receipt(
+        hub,
+        member,
+        record_id,
+        _("Your consent receipt"),
+        _("Here is the receipt of the change you asked for. The attached file is signed."),
+    )
+    message = (
+        _("Sent to the customer's e-mail address.")
+        if sent
+        else _("This customer has no e-mail address with us: print the page instead.")
+    )
+    return _page(
+        request,
+        hub,
+        "desk_receipt.html",
+        member=member,
+        csrf=session.csrf,
+        r=found["record"],
+        sent=message,
+    )

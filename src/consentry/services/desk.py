@@ -1,0 +1,245 @@
+"""The staff desk: clerks in store and call-centre agents serve the customer in front of them.
+
+Staff sign in with a user name and password (argon2id hashes, via argon2-cffi); an account is
+locked for a while after repeated failures. A clerk sees the least needed to serve a customer
+(first name, masked e-mail, consents), records changes on the customer's behalf — the evidence
+names the staff member, the desk (source ``store`` or ``call_centre``), its location and the
+notice version read out — and cannot grant sensitive purposes (the consent rules refuse it).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from email.message import EmailMessage
+from enum import StrEnum
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from consentry.domain.access import ALL_PURPOSES, Caller, Scope
+from consentry.domain.consent import Action, ActorType, Source
+from consentry.domain.errors import Conflict, InvalidInput
+from consentry.domain.ids import new_id
+from consentry.schemas import Actor, ConsentChange, CustomerLookup, WithdrawAll
+from consentry.services import centre, consents, customers, evidence, web_access
+from consentry.services.hub import Hub
+from consentry.services.web_access import WebSession
+from consentry.store import consents as consent_store
+from consentry.store import staff as store
+from consentry.store.staff import StaffRow
+
+MINUTE = 60_000_000
+LOCKOUT_ATTEMPTS = 5
+LOCKOUT_MINUTES = 15
+DESKS = {"store": Source.STORE, "call_centre": Source.CALL_CENTRE}
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+_hasher = PasswordHasher()
+# Verified against when the user name is unknown, so a wrong name takes as long as a wrong
+# password and does not tell which names exist.
+_DUMMY = _hasher.hash("not a password of anyone")
+
+
+class SignInProblem(StrEnum):
+    WRONG = "wrong"
+    LOCKED = "locked"
+
+
+def add_staff(
+    hub: Hub, username: str, display_name: str, password: str, desk: str, location: str
+) -> StaffRow:
+    if not _USERNAME.match(username):
+        raise InvalidInput("a user name is 2 to 64 lower-case letters, digits, '.', '_' or '-'")
+    if desk not in DESKS:
+        raise InvalidInput(f"the desk is one of {', '.join(DESKS)}")
+    if len(password) < 12:
+        raise InvalidInput("a password has at least 12 characters")
+    if not display_name.strip() or not location.strip():
+        raise InvalidInput("name the staff member and where they work")
+    row = StaffRow(
+        new_id("stf"),
+        username,
+        display_name.strip(),
+        _hasher.hash(password),
+        desk,
+        location.strip(),
+        0,
+        None,
+        None,
+    )
+    with hub.db.write() as conn:
+        if store.by_username(conn, username) is not None:
+            raise Conflict(f"there is already a staff member {username!r}")
+        store.insert(conn, row, hub.now_micros())
+    return row
+
+
+def sign_in(hub: Hub, username: str, password: str, ip: str) -> WebSession | SignInProblem:
+    if not web_access.allowed(hub, f"staff-ip:{ip}", 30, 60 * MINUTE):
+        return SignInProblem.LOCKED
+    now = hub.now_micros()
+    with hub.db.write() as conn:
+        member = store.by_username(conn, username.strip().lower(), for_update=True)
+        if member is None or member.disabled_at is not None:
+            _verify(_DUMMY, password)
+            return SignInProblem.WRONG
+        if member.locked_until is not None and member.locked_until > now:
+            return SignInProblem.LOCKED
+        if not _verify(member.password_hash, password):
+            attempts = member.failed_attempts + 1
+            locked = now + LOCKOUT_MINUTES * MINUTE if attempts >= LOCKOUT_ATTEMPTS else None
+            store.record_failure(conn, member.id, 0 if locked else attempts, locked)
+            return SignInProblem.LOCKED if locked else SignInProblem.WRONG
+        rehash = (
+            _hasher.hash(password) if _hasher.check_needs_rehash(member.password_hash) else None
+        )
+        store.record_success(conn, member.id, rehash)
+    return web_access.open_staff_session(hub, member.id, hub.settings.staff_session_minutes)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def member(hub: Hub, session: WebSession) -> StaffRow | None:
+    if session.staff_id is None:
+        return None
+    with hub.db.read() as conn:
+        found = store.get(conn, session.staff_id)
+    return found if found is not None and found.disabled_at is None else None
+
+
+def caller_of(member: StaffRow) -> Caller:
+    """The desk acts as an app named after the staff member (for the customer's access log)."""
+    return Caller(
+        f"desk:{member.username}",
+        f"staff desk ({member.display_name}, {member.location})",
+        frozenset({Scope.CONSENTS_READ.value, Scope.CONSENTS_WRITE.value}),
+        frozenset({ALL_PURPOSES}),
+    )
+
+
+def find(hub: Hub, member: StaffRow, lookup: CustomerLookup) -> str | None:
+    found = customers.find(hub, lookup)
+    if found is not None:
+        fields = sorted(lookup.model_dump(exclude_none=True))
+        hub.access.record(found, caller_of(member), "lookup", fields)
+    return found
+
+
+@dataclass(frozen=True)
+class CustomerCard:
+    """The least a clerk needs: a first name to greet, a masked e-mail to confirm, consents."""
+
+    id: str
+    first_name: str | None
+    masked_email: str | None
+    purposes: list[centre.PurposeView]
+
+
+def card(hub: Hub, member: StaffRow, customer_id: str, words: Any) -> CustomerCard:
+    with hub.db.read() as conn:
+        row = customers.require_active(conn, customer_id)
+        clear = customers.opened_profile(hub, conn, row)
+    hub.access.record(customer_id, caller_of(member), "desk", ["first name", "masked e-mail"])
+    name = clear.get("name")
+    email = clear["identifiers"].get("email")
+    return CustomerCard(
+        customer_id,
+        name.split()[0] if name else None,
+        _mask(email) if email else None,
+        centre.views(hub, customer_id, words),
+    )
+
+
+def _mask(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def _capture(member: StaffRow) -> dict[str, Any]:
+    return {
+        "source": DESKS[member.desk],
+        "actor": Actor(type=ActorType.STAFF, id=member.username),
+        "location": member.location,
+        "proof": {"method": "notice read out by staff"},
+    }
+
+
+def record(
+    hub: Hub,
+    member: StaffRow,
+    customer_id: str,
+    purpose_id: str,
+    channel: str | None,
+    action: Action,
+    notice_version: int,
+) -> str:
+    body = ConsentChange(
+        purpose=purpose_id,
+        channel=channel,
+        action=action,
+        notice_version=notice_version,
+        **_capture(member),
+    )
+    with hub.db.write() as conn:
+        answer = consents.record_change(hub, conn, caller_of(member), customer_id, body)
+    return str(answer["record"]["id"])
+
+
+def opt_out_of_everything(hub: Hub, member: StaffRow, customer_id: str) -> int:
+    with hub.db.write() as conn:
+        answer = consents.withdraw_all(
+            hub, conn, caller_of(member), customer_id, WithdrawAll(**_capture(member))
+        )
+    return len(answer["records"])
+
+
+def receipt(hub: Hub, member: StaffRow, record_id: str) -> dict[str, Any] | None:
+    """A record and its signed receipt, for the printed or e-mailed receipt."""
+    with hub.db.read() as conn:
+        row = consent_store.record_by_id(conn, record_id)
+    if row is None:
+        return None
+    import orjson
+
+    leaf = orjson.loads(row.leaf)
+    return {
+        "record": consents.record_json(
+            leaf,
+            row.seq,
+            bytes(row.leaf_hash),
+            consents.opened(hub, leaf["customer_id"], row.sealed),
+        ),
+        "jws": evidence.receipt(hub, caller_of(member), record_id),
+    }
+
+
+def send_receipt(hub: Hub, member: StaffRow, record_id: str, subject: str, text: str) -> bool:
+    """E-mail the receipt to the customer's address on file; False when there is none."""
+    found = receipt(hub, member, record_id)
+    if found is None:
+        return False
+    customer_id = found["record"]["customer_id"]
+    with hub.db.read() as conn:
+        row = customers.require_active(conn, customer_id)
+        email = customers.opened_profile(hub, conn, row)["identifiers"].get("email")
+    if not email:
+        return False
+    message = EmailMessage()
+    message["From"] = hub.settings.mail_from
+    message["To"] = email
+    message["Subject"] = subject
+    message.set_content(text)
+    message.add_attachment(
+        found["jws"].encode(),
+        maintype="application",
+        subtype="jose",
+        filename=f"receipt-{record_id}.jws",
+    )
+    web_access.mail_sender(hub).send(message)
+    return True
