@@ -99,10 +99,12 @@ def _inactive(cutoff: int) -> Select[Any]:
 
 
 def _orphan_keys(hub: Hub, now: int) -> int:
-    """Keys made between two days and an hour ago whose customer never committed: the sweep
-    runs every hour or so, so a two-day window sees each key many times, not all keys each time."""
+    """Keys whose customer never committed, once they are an hour old. The sweep looks only at
+    keys made in the last two run intervals before that hour: every key is looked at once or
+    twice, not every key at every run (a bulk import makes a million keys at once)."""
     deleted = 0
-    for ids in hub.vault.keystore.made_between(now - 2 * DAY, now - ORPHAN_AGE):
+    window = int(2 * hub.settings.retention_interval * 1_000_000)
+    for ids in hub.vault.keystore.made_between(now - ORPHAN_AGE - window, now - ORPHAN_AGE):
         with hub.db.read() as conn:
             known = states(conn, ids)
         orphans = [cid for cid in ids if cid not in known]
