@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import ADMIN_KEY
-from tests.e2e.test_server import _free_port
+from tests.servers import free_port, serving
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -31,29 +28,15 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
     env = {
-        **os.environ,
         "CONSENTRY_DATA_DIR": str(tmp_path / "data"),
         "CONSENTRY_ADMIN_KEY": ADMIN_KEY,
-        "CONSENTRY_PUBLIC_URL": base,
+        "CONSENTRY_DATABASE_URL": "",
     }
-    env.pop("CONSENTRY_DATABASE_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "consentry.cli", "serve", "--port", str(port)], env=env
-    )
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+    port = free_port()
+    env["CONSENTRY_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
+    with serving(env, port=port) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _seed(base: str) -> str:

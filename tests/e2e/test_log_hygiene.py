@@ -2,99 +2,74 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import ADMIN_KEY
-from tests.e2e.test_server import _free_port
 from tests.integration.test_vault import ANN, ANN_IN_CLEAR
-
-SERVE = [sys.executable, "-m", "consentry.cli", "serve", "--log-level", "debug"]
+from tests.servers import serving
 
 
 @pytest.mark.slow
 def test_the_server_logs_no_identifier_and_no_key(tmp_path: Path, database_url: str) -> None:
-    port = _free_port()
     env = {
-        **os.environ,
         "CONSENTRY_DATA_DIR": str(tmp_path / "data"),
         "CONSENTRY_ADMIN_KEY": ADMIN_KEY,
         "CONSENTRY_DATABASE_URL": database_url,
     }
     log_file = tmp_path / "server.log"
-    with log_file.open("wb") as log:
-        server = subprocess.Popen(
-            [*SERVE, "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(100):
-                try:
-                    if httpx.get(f"{base}/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            secrets_seen = [ADMIN_KEY]
-            headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
-            with httpx.Client(base_url=base, headers=headers) as http:
-                purpose = {
-                    "id": "newsletter",
-                    "title": "News",
-                    "description": "Offers by e-mail",
-                    "legal_basis": "consent",
-                    "channels": ["email"],
-                }
-                assert http.post("/v1/purposes", json=purpose).status_code == 201
-                till = http.post(
-                    "/v1/apps",
-                    json={"name": "till", "scopes": ["consents:read"], "purposes": ["newsletter"]},
-                ).json()
-                secrets_seen.append(till["key"])
-                cid = http.post("/v1/customers", json=ANN).json()["id"]
-                # The same identifiers again, and malformed ones: problem documents, no logs.
-                assert http.post("/v1/customers", json=ANN).status_code == 409
-                bad = {"identifiers": {"email": "Ann Lee at home"}, "name": "Ann Lee"}
-                assert http.post("/v1/customers", json=bad).status_code == 422
-                for lookup in (
-                    {"email": ANN["identifiers"]["email"]},
-                    {"phone": ANN["identifiers"]["phone"]},
-                    {"loyalty_card": ANN["identifiers"]["loyalty_card"]},
-                    {"name": ANN["name"], "postcode": ANN["postcode"]},
-                ):
-                    assert http.post("/v1/customers/lookup", json=lookup).json() == {"id": cid}
-                assert http.get(f"/v1/customers/{cid}").status_code == 200
-                grant = {
-                    "purpose": "newsletter",
-                    "action": "grant",
-                    "notice_version": 1,
-                    "source": "store",
-                    "actor": {"type": "staff", "id": "clerk Ann Lee"},
-                    "location": "SW1A 1AA",
-                    "proof": {"signed": "Ann Lee"},
-                }
-                assert http.post(f"/v1/customers/{cid}/consents", json=grant).status_code == 201
-                till_headers = {"Authorization": f"Bearer {till['key']}"}
-                params = {"customer": cid, "purpose": "newsletter", "channel": "email"}
-                assert http.get("/v1/check", params=params, headers=till_headers).json()["allowed"]
-                assert http.get(f"/v1/customers/{cid}/consents/history").status_code == 200
-                assert http.post(f"/v1/customers/{cid}/restrict").status_code == 200
-                assert http.get(f"/v1/customers/{cid}/export").status_code == 200
-                page = http.get(f"/v1/customers/{cid}/export", headers={"Accept": "text/html"})
-                assert "Ann Lee" in page.text
-                assert http.delete(f"/v1/customers/{cid}").status_code == 202
-                assert http.post("/v1/customers/lookup", json={"email": "x@y.z"}).status_code == 404
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+    with log_file.open("wb") as log, serving(env, "--log-level", "debug", output=log) as base:
+        secrets_seen = [ADMIN_KEY]
+        headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
+        with httpx.Client(base_url=base, headers=headers) as http:
+            purpose = {
+                "id": "newsletter",
+                "title": "News",
+                "description": "Offers by e-mail",
+                "legal_basis": "consent",
+                "channels": ["email"],
+            }
+            assert http.post("/v1/purposes", json=purpose).status_code == 201
+            till = http.post(
+                "/v1/apps",
+                json={"name": "till", "scopes": ["consents:read"], "purposes": ["newsletter"]},
+            ).json()
+            secrets_seen.append(till["key"])
+            cid = http.post("/v1/customers", json=ANN).json()["id"]
+            # The same identifiers again, and malformed ones: problem documents, no logs.
+            assert http.post("/v1/customers", json=ANN).status_code == 409
+            bad = {"identifiers": {"email": "Ann Lee at home"}, "name": "Ann Lee"}
+            assert http.post("/v1/customers", json=bad).status_code == 422
+            for lookup in (
+                {"email": ANN["identifiers"]["email"]},
+                {"phone": ANN["identifiers"]["phone"]},
+                {"loyalty_card": ANN["identifiers"]["loyalty_card"]},
+                {"name": ANN["name"], "postcode": ANN["postcode"]},
+            ):
+                assert http.post("/v1/customers/lookup", json=lookup).json() == {"id": cid}
+            assert http.get(f"/v1/customers/{cid}").status_code == 200
+            grant = {
+                "purpose": "newsletter",
+                "action": "grant",
+                "notice_version": 1,
+                "source": "store",
+                "actor": {"type": "staff", "id": "clerk Ann Lee"},
+                "location": "SW1A 1AA",
+                "proof": {"signed": "Ann Lee"},
+            }
+            assert http.post(f"/v1/customers/{cid}/consents", json=grant).status_code == 201
+            till_headers = {"Authorization": f"Bearer {till['key']}"}
+            params = {"customer": cid, "purpose": "newsletter", "channel": "email"}
+            assert http.get("/v1/check", params=params, headers=till_headers).json()["allowed"]
+            assert http.get(f"/v1/customers/{cid}/consents/history").status_code == 200
+            assert http.post(f"/v1/customers/{cid}/restrict").status_code == 200
+            assert http.get(f"/v1/customers/{cid}/export").status_code == 200
+            page = http.get(f"/v1/customers/{cid}/export", headers={"Accept": "text/html"})
+            assert "Ann Lee" in page.text
+            assert http.delete(f"/v1/customers/{cid}").status_code == 202
+            assert http.post("/v1/customers/lookup", json={"email": "x@y.z"}).status_code == 404
     logged = log_file.read_bytes()
     assert b"/v1/customers/lookup" in logged  # the log is real: it has a line per request
     for clear in ANN_IN_CLEAR:

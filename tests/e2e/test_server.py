@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,34 +9,17 @@ import httpx
 import pytest
 
 from tests.conftest import ADMIN_KEY
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.servers import serving
 
 
 @pytest.mark.slow
 def test_serve_answers_over_http(tmp_path: Path, database_url: str) -> None:
-    port = _free_port()
     env = {
-        **os.environ,
         "CONSENTRY_DATA_DIR": str(tmp_path / "data"),
         "CONSENTRY_ADMIN_KEY": ADMIN_KEY,
         "CONSENTRY_DATABASE_URL": database_url,
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "consentry.cli", "serve", "--port", str(port)], env=env
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+    with serving(env) as base:
         headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
         with httpx.Client(base_url=base, headers=headers) as http:
             assert (
@@ -77,6 +56,3 @@ def test_serve_answers_over_http(tmp_path: Path, database_url: str) -> None:
             assert (
                 http.get("/v1/purposes", headers={"Authorization": "Bearer x"}).status_code == 401
             )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)

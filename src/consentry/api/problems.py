@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from consentry.api.pages import PageAnswer
 from consentry.domain.errors import DomainError
 
 PROBLEM_BASE = "https://consentry.dev/problems/"
@@ -58,6 +59,10 @@ def _validation_errors(exc: RequestValidationError) -> tuple[int, str, list[dict
 
 
 def install(app: FastAPI) -> None:
+    @app.exception_handler(PageAnswer)
+    async def _page_answer(_request: Request, exc: PageAnswer) -> Response:
+        return exc.response
+
     @app.exception_handler(DomainError)
     async def _domain(_request: Request, exc: DomainError) -> Response:
         headers = {"Retry-After": "1"} if exc.slug == "not-yet-integrated" else None

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Form, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from consentry.api.deps import CustomersWrite, HubDep
 from consentry.api.i18n import LANGUAGES, choose, translator
-from consentry.api.pages import render
+from consentry.api.pages import PageAnswer, render
 from consentry.domain.consent import Action
 from consentry.domain.errors import DomainError
 from consentry.services import centre, customers, web_access
@@ -68,9 +69,15 @@ def _words(request: Request) -> Any:
     )
 
 
-def _session(request: Request, hub: Hub) -> WebSession | None:
-    found = web_access.session(hub, request.cookies.get(SESSION_COOKIE))
-    return found if found is not None and found.customer_id is not None else None
+def _customer(request: Request, hub: Hub, csrf: str | None = None) -> tuple[WebSession, str]:
+    """The signed-in customer's session and id; with ``csrf``, the form's token checked too.
+    Otherwise the request is answered at once: "session ended" or "form expired"."""
+    session = web_access.session(hub, request.cookies.get(SESSION_COOKIE))
+    if session is None or session.customer_id is None:
+        raise PageAnswer(_no_session(request, hub))
+    if csrf is not None and csrf != session.csrf:
+        raise PageAnswer(_bad_form(request, hub))
+    return session, session.customer_id
 
 
 def _no_session(request: Request, hub: Hub) -> HTMLResponse:
@@ -140,14 +147,12 @@ def request_link(
 
 @router.get("/p/", response_class=HTMLResponse, include_in_schema=False)
 def centre_page(request: Request, hub: HubDep) -> Response:
-    session = _session(request, hub)
-    if session is None or session.customer_id is None:
-        return _no_session(request, hub)
+    session, customer_id = _customer(request, hub)
     gpc = request.headers.get("sec-gpc") == "1"
     if gpc:
-        centre.honour_gpc(hub, session.customer_id)
+        centre.honour_gpc(hub, customer_id)
     _ = _words(request)
-    views = centre.views(hub, session.customer_id, _)
+    views = centre.views(hub, customer_id, _)
     receipt_for = request.query_params.get("purpose")
     record = request.query_params.get("record")
     if receipt_for and record:
@@ -172,24 +177,16 @@ def centre_page(request: Request, hub: HubDep) -> Response:
 
 @router.get("/p/data", response_class=HTMLResponse, include_in_schema=False)
 def data_page(request: Request, hub: HubDep) -> Response:
-    session = _session(request, hub)
-    if session is None or session.customer_id is None:
-        return _no_session(request, hub)
+    _session, customer_id = _customer(request, hub)
     _ = _words(request)
     kinds = {"email": _("E-mail"), "phone": _("Phone"), "loyalty_card": _("Loyalty card")}
-    return _page(
-        request, hub, "data.html", doc=centre.data(hub, session.customer_id), kind_labels=kinds
-    )
+    return _page(request, hub, "data.html", doc=centre.data(hub, customer_id), kind_labels=kinds)
 
 
 @router.get("/p/download", include_in_schema=False)
 def download(request: Request, hub: HubDep) -> Response:
-    session = _session(request, hub)
-    if session is None or session.customer_id is None:
-        return _no_session(request, hub)
-    import orjson
-
-    body = orjson.dumps(centre.data(hub, session.customer_id), option=orjson.OPT_INDENT_2)
+    _session, customer_id = _customer(request, hub)
+    body = orjson.dumps(centre.data(hub, customer_id), option=orjson.OPT_INDENT_2)
     return Response(
         body,
         media_type="application/json",
@@ -199,10 +196,8 @@ def download(request: Request, hub: HubDep) -> Response:
 
 @router.get("/p/receipts/{record_id}", include_in_schema=False)
 def receipt(request: Request, hub: HubDep, record_id: str) -> Response:
-    session = _session(request, hub)
-    if session is None or session.customer_id is None:
-        return _no_session(request, hub)
-    jws = centre.receipt(hub, session.customer_id, record_id)
+    _session, customer_id = _customer(request, hub)
+    jws = centre.receipt(hub, customer_id, record_id)
     if jws is None:
         _ = _words(request)
         return _page(
@@ -231,20 +226,14 @@ def change_consent(
     notice_version: Annotated[int, Form(ge=1)],
     channel: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
-    session = _session(request, hub)
-    if session is None or session.customer_id is None:
-        return _no_session(request, hub)
-    if csrf != session.csrf:
-        return _bad_form(request, hub)
+    session, customer_id = _customer(request, hub, csrf)
     try:
-        record = centre.change(
-            hub, session.customer_id, purpose, channel or None, action, notice_version
-        )
+        record = centre.change(hub, customer_id, purpose, channel or None, action, notice_version)
     except DomainError:
         return RedirectResponse(f"/p/?problem=notice#purpose-{purpose}", status_code=303)
     if request.headers.get("hx-request") == "true":
         _ = _words(request)
-        [view] = centre.views(hub, session.customer_id, _, only=purpose)
+        [view] = centre.views(hub, customer_id, _, only=purpose)
         view = centre.PurposeView(view.purpose, view.rows, record)
         lang = choose(
             None, request.cookies.get(LANG_COOKIE), request.headers.get("accept-language")
@@ -257,12 +246,8 @@ def change_consent(
 
 @router.post("/p/stop-all", include_in_schema=False)
 def stop_all(request: Request, hub: HubDep, csrf: Annotated[str, Form()]) -> Response:
-    session = _session(request, hub)
-    if session is None or session.customer_id is None:
-        return _no_session(request, hub)
-    if csrf != session.csrf:
-        return _bad_form(request, hub)
-    token = centre.stop_all(hub, session.customer_id)
+    _session, customer_id = _customer(request, hub, csrf)
+    token = centre.stop_all(hub, customer_id)
     return RedirectResponse(f"/p/?undo={token}" if token else "/p/", status_code=303)
 
 
@@ -273,12 +258,8 @@ def undo(
     csrf: Annotated[str, Form()],
     undo: Annotated[str, Form(max_length=20_000)],
 ) -> Response:
-    session = _session(request, hub)
-    if session is None or session.customer_id is None:
-        return _no_session(request, hub)
-    if csrf != session.csrf:
-        return _bad_form(request, hub)
-    if centre.undo(hub, session.customer_id, undo) is None:
+    _session, customer_id = _customer(request, hub, csrf)
+    if centre.undo(hub, customer_id, undo) is None:
         _ = _words(request)
         return _page(
             request,
@@ -294,20 +275,14 @@ def undo(
 
 @router.get("/p/delete", response_class=HTMLResponse, include_in_schema=False)
 def delete_page(request: Request, hub: HubDep) -> Response:
-    session = _session(request, hub)
-    if session is None or session.customer_id is None:
-        return _no_session(request, hub)
+    session, _customer_id = _customer(request, hub)
     return _page(request, hub, "delete.html", csrf=session.csrf)
 
 
 @router.post("/p/delete", include_in_schema=False)
 def delete_account(request: Request, hub: HubDep, csrf: Annotated[str, Form()]) -> Response:
-    session = _session(request, hub)
-    if session is None or session.customer_id is None:
-        return _no_session(request, hub)
-    if csrf != session.csrf:
-        return _bad_form(request, hub)
-    customers.erase(hub, session.customer_id)
+    session, customer_id = _customer(request, hub, csrf)
+    customers.erase(hub, customer_id)
     web_access.end_session(hub, session.token)
     _ = _words(request)
     response = _page(

@@ -10,7 +10,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from consentry.api.deps import HubDep
 from consentry.api.i18n import LANGUAGES, choose, translator
-from consentry.api.pages import render
+from consentry.api.pages import PageAnswer, render
 from consentry.domain.consent import Action
 from consentry.domain.errors import AmbiguousMatch, DomainError
 from consentry.schemas import CustomerLookup
@@ -50,6 +50,29 @@ def _signed_in(request: Request, hub: Hub) -> tuple[WebSession, StaffRow] | None
         return None
     member = desk.member(hub, session)
     return (session, member) if member is not None else None
+
+
+def _clerk(request: Request, hub: Hub, csrf: str | None = None) -> tuple[WebSession, StaffRow]:
+    """The signed-in staff member; with ``csrf``, the form's token checked too. Otherwise the
+    request is answered at once: to the sign-in page, or "form expired"."""
+    signed_in = _signed_in(request, hub)
+    if signed_in is None:
+        raise PageAnswer(_to_login())
+    session, member = signed_in
+    if csrf is not None and csrf != session.csrf:
+        _ = translator(_lang(request))
+        raise PageAnswer(
+            _page(
+                request,
+                hub,
+                "desk_search.html",
+                403,
+                member=member,
+                csrf=session.csrf,
+                problem=_("This form has expired. Please try again."),
+            )
+        )
+    return session, member
 
 
 def _to_login() -> RedirectResponse:
@@ -109,10 +132,7 @@ def logout(request: Request, hub: HubDep, csrf: Annotated[str, Form()]) -> Respo
 
 @router.get("/desk/", response_class=HTMLResponse)
 def search_page(request: Request, hub: HubDep) -> Response:
-    signed_in = _signed_in(request, hub)
-    if signed_in is None:
-        return _to_login()
-    session, member = signed_in
+    session, member = _clerk(request, hub)
     return _page(request, hub, "desk_search.html", member=member, csrf=session.csrf)
 
 
@@ -127,21 +147,8 @@ def find(
     name: Annotated[str, Form(max_length=200)] = "",
     postcode: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
-    signed_in = _signed_in(request, hub)
-    if signed_in is None:
-        return _to_login()
-    session, member = signed_in
+    session, member = _clerk(request, hub, csrf)
     _ = translator(_lang(request))
-    if csrf != session.csrf:
-        return _page(
-            request,
-            hub,
-            "desk_search.html",
-            403,
-            member=member,
-            csrf=session.csrf,
-            problem=_("This form has expired. Please try again."),
-        )
     given = {
         k: v.strip()
         for k, v in {
@@ -213,10 +220,7 @@ def _customer(
 
 @router.get("/desk/customers/{customer_id}", response_class=HTMLResponse)
 def customer_page(request: Request, hub: HubDep, customer_id: str) -> Response:
-    signed_in = _signed_in(request, hub)
-    if signed_in is None:
-        return _to_login()
-    session, member = signed_in
+    session, member = _clerk(request, hub)
     _ = translator(_lang(request))
     done = _("Everything is withdrawn.") if request.query_params.get("opted_out") else None
     try:
@@ -244,21 +248,7 @@ def record_change(
     notice_version: Annotated[int, Form(ge=1)],
     channel: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
-    signed_in = _signed_in(request, hub)
-    if signed_in is None:
-        return _to_login()
-    session, member = signed_in
-    _ = translator(_lang(request))
-    if csrf != session.csrf:
-        return _customer(
-            request,
-            hub,
-            session,
-            member,
-            customer_id,
-            403,
-            problem=_("This form has expired. Please try again."),
-        )
+    session, member = _clerk(request, hub, csrf)
     try:
         record = desk.record(
             hub, member, customer_id, purpose, channel or None, action, notice_version
@@ -273,10 +263,7 @@ def record_change(
 
 @router.get("/desk/customers/{customer_id}/opt-out", response_class=HTMLResponse)
 def opt_out_page(request: Request, hub: HubDep, customer_id: str) -> Response:
-    signed_in = _signed_in(request, hub)
-    if signed_in is None:
-        return _to_login()
-    session, member = signed_in
+    session, member = _clerk(request, hub)
     return _page(
         request, hub, "desk_confirm.html", member=member, csrf=session.csrf, customer_id=customer_id
     )
@@ -286,31 +273,14 @@ def opt_out_page(request: Request, hub: HubDep, customer_id: str) -> Response:
 def opt_out(
     request: Request, hub: HubDep, customer_id: str, csrf: Annotated[str, Form()]
 ) -> Response:
-    signed_in = _signed_in(request, hub)
-    if signed_in is None:
-        return _to_login()
-    session, member = signed_in
-    if csrf != session.csrf:
-        _ = translator(_lang(request))
-        return _customer(
-            request,
-            hub,
-            session,
-            member,
-            customer_id,
-            403,
-            problem=_("This form has expired. Please try again."),
-        )
+    _session, member = _clerk(request, hub, csrf)
     desk.opt_out_of_everything(hub, member, customer_id)
     return RedirectResponse(f"/desk/customers/{customer_id}?opted_out=1", status_code=303)
 
 
 @router.get("/desk/receipts/{record_id}", response_class=HTMLResponse)
 def receipt_page(request: Request, hub: HubDep, record_id: str) -> Response:
-    signed_in = _signed_in(request, hub)
-    if signed_in is None:
-        return _to_login()
-    session, member = signed_in
+    session, member = _clerk(request, hub)
     found = desk.receipt(hub, member, record_id)
     if found is None:
         return _page(
@@ -337,13 +307,10 @@ def receipt_page(request: Request, hub: HubDep, record_id: str) -> Response:
 def send_receipt(
     request: Request, hub: HubDep, record_id: str, csrf: Annotated[str, Form()]
 ) -> Response:
-    signed_in = _signed_in(request, hub)
-    if signed_in is None:
-        return _to_login()
-    session, member = signed_in
+    session, member = _clerk(request, hub, csrf)
     _ = translator(_lang(request))
     found = desk.receipt(hub, member, record_id)
-    if found is None or csrf != session.csrf:
+    if found is None:
         return _page(
             request,
             hub,
