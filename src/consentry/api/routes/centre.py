@@ -80,28 +80,35 @@ def _customer(request: Request, hub: Hub, csrf: str | None = None) -> tuple[WebS
     return session, session.customer_id
 
 
+def _message(
+    request: Request, hub: Hub, status: int, heading: str, text: str, *, offer_link: bool
+) -> HTMLResponse:
+    """A page that says one thing, and offers a new link where that helps."""
+    return _page(
+        request, hub, "message.html", status, heading=heading, text=text, offer_link=offer_link
+    )
+
+
 def _no_session(request: Request, hub: Hub) -> HTMLResponse:
     _ = _words(request)
-    return _page(
+    return _message(
         request,
         hub,
-        "message.html",
         401,
-        heading=_("Your session has ended"),
-        text=_("For your safety, sessions end after a while. Ask for a new link below."),
+        _("Your session has ended"),
+        _("For your safety, sessions end after a while. Ask for a new link below."),
         offer_link=True,
     )
 
 
 def _bad_form(request: Request, hub: Hub) -> HTMLResponse:
     _ = _words(request)
-    return _page(
+    return _message(
         request,
         hub,
-        "message.html",
         403,
-        heading=_("This form has expired"),
-        text=_("Please go back, reload the page and try again."),
+        _("This form has expired"),
+        _("Please go back, reload the page and try again."),
         offer_link=False,
     )
 
@@ -126,21 +133,20 @@ def request_link(
         + "\n\n{url}\n",
     )
     if not sent:
-        return _page(
+        return _message(
             request,
             hub,
-            "message.html",
             429,
-            heading=_("Too many requests"),
-            text=_("Please wait an hour before asking for another link."),
+            _("Too many requests"),
+            _("Please wait an hour before asking for another link."),
             offer_link=False,
         )
-    return _page(
+    return _message(
         request,
         hub,
-        "message.html",
-        heading=_("Check your e-mail"),
-        text=_("If this address belongs to a customer, a link is on its way."),
+        200,
+        _("Check your e-mail"),
+        _("If this address belongs to a customer, a link is on its way."),
         offer_link=False,
     )
 
@@ -200,13 +206,12 @@ def receipt(request: Request, hub: HubDep, record_id: str) -> Response:
     jws = centre.receipt(hub, customer_id, record_id)
     if jws is None:
         _ = _words(request)
-        return _page(
+        return _message(
             request,
             hub,
-            "message.html",
             404,
-            heading=_("No such receipt"),
-            text=_("This receipt is not one of yours."),
+            _("No such receipt"),
+            _("This receipt is not one of yours."),
             offer_link=False,
         )
     return Response(
@@ -261,13 +266,12 @@ def undo(
     _session, customer_id = _customer(request, hub, csrf)
     if centre.undo(hub, customer_id, undo) is None:
         _ = _words(request)
-        return _page(
+        return _message(
             request,
             hub,
-            "message.html",
             409,
-            heading=_("Too late to undo"),
-            text=_("Undo works for a few seconds. You can still allow each purpose again."),
+            _("Too late to undo"),
+            _("Undo works for a few seconds. You can still allow each purpose again."),
             offer_link=False,
         )
     return RedirectResponse("/p/", status_code=303)
@@ -285,12 +289,12 @@ def delete_account(request: Request, hub: HubDep, csrf: Annotated[str, Form()]) 
     customers.erase(hub, customer_id)
     web_access.end_session(hub, session.token)
     _ = _words(request)
-    response = _page(
+    response = _message(
         request,
         hub,
-        "message.html",
-        heading=_("Your account is deleted"),
-        text=_("We have deleted your details. Thank you for having been our customer."),
+        200,
+        _("Your account is deleted"),
+        _("We have deleted your details. Thank you for having been our customer."),
         offer_link=False,
     )
     response.delete_cookie(SESSION_COOKIE)
