@@ -52,7 +52,8 @@ class SequencerLoop:
 
     def _run(self) -> None:
         runs = 0
-        retention_due = time.monotonic() + 60.0
+        # The first run waits a whole interval too: a restart does not start a sweep.
+        retention_due = time.monotonic() + self.hub.settings.retention_interval
         while not self._stop.wait(self.hub.settings.sequencer_interval):
             try:
                 self.hub.sequencer.integrate_all()

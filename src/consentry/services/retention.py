@@ -100,10 +100,10 @@ def _inactive(cutoff: int) -> Select[Any]:
 
 def _orphan_keys(hub: Hub, now: int) -> int:
     """Keys whose customer never committed, once they are an hour old. The sweep looks only at
-    keys made in the last two run intervals before that hour: every key is looked at once or
-    twice, not every key at every run (a bulk import makes a million keys at once)."""
+    keys made in one run interval (and a margin) before that hour: every key is looked at about
+    once, not every key at every run (a bulk import makes a million keys at once)."""
     deleted = 0
-    window = int(2 * hub.settings.retention_interval * 1_000_000)
+    window = int(hub.settings.retention_interval * 1_000_000) + 10 * 60_000_000
     for ids in hub.vault.keystore.made_between(now - ORPHAN_AGE - window, now - ORPHAN_AGE):
         with hub.db.read() as conn:
             known = states(conn, ids)
