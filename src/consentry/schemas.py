@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from consentry.domain.access import Scope
 from consentry.domain.consent import Action, ActorType, Source
+from consentry.domain.events import EventType
 from consentry.domain.purposes import LegalBasis
 
 MAX_BATCH = 100_000
@@ -355,7 +356,7 @@ class ExportDocument(BaseModel):
     )
     receipts: list[ExportReceipt]
     answers: list[dict[str, Any]] = Field(description="What the customer told us.")
-    events: list[dict[str, Any]] = Field(description="Purchases, visits and other events.")
+    events: list[EventOut] = Field(description="Purchases, visits and other events.")
     points: dict[str, Any] = Field(description="Loyalty points earned for answers.")
     decisions: list[dict[str, Any]] = Field(description="Offers chosen for the customer, and why.")
     access_log: list[ExportAccess] = Field(description="Which apps read the customer's data.")
@@ -363,3 +364,48 @@ class ExportDocument(BaseModel):
     preference_centre: ExportPreferenceCentre = Field(
         description="Links to the preference centre sent to the customer, and its sessions."
     )
+
+
+class EventIn(Strict):
+    """One event; ``id`` (the sender's own) makes re-sending it harmless."""
+
+    id: str | None = Field(default=None, min_length=1, max_length=200, examples=["till-7-0042"])
+    customer: str = Field(max_length=40, examples=["cus_4x8k2m9q1w3e5r7t9y1u3i5o7p"])
+    type: EventType
+    time: AwareDatetime = Field(examples=["2026-11-22T14:03:00Z"])
+    sku: str | None = Field(default=None, max_length=64, examples=["RUN-SHOE-42"])
+    category: str | None = Field(default=None, max_length=200, examples=["sport/running/shoes"])
+    quantity: int | None = Field(default=None, ge=1, le=100_000)
+    price: float | None = Field(default=None, ge=0, le=1_000_000, examples=[89.99])
+    store: str | None = Field(default=None, max_length=200, examples=["store-01-london"])
+
+
+class EventBatch(Strict):
+    events: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=10_000,
+        description="Up to 10,000 events; each is checked on its own (see EventIn).",
+    )
+
+
+class EventError(BaseModel):
+    index: int
+    reason: str
+
+
+class EventsAccepted(BaseModel):
+    accepted: int
+    duplicates: int = Field(description="Events whose id was sent before: kept once.")
+    errors: list[EventError]
+
+
+class EventOut(BaseModel):
+    id: str
+    type: str
+    time: str
+    sku: str | None
+    category: str | None
+    quantity: int | None
+    price: float | None
+    store: str | None
+    excluded: bool = Field(description="The customer said: don't use this (a gift, say).")

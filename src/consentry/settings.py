@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     # Retention: what is deleted once it is this old (see services/retention.py).
     retention_access_log_days: int = Field(default=730, ge=1)
     retention_inactive_customer_days: int = Field(default=1095, ge=30)
+    retention_purchase_days: int = Field(default=730, ge=1)
+    retention_behaviour_days: int = Field(default=180, ge=1)
     # How often the server runs the retention policies (seconds).
     retention_interval: float = Field(default=3600.0, gt=0)
     # The preference centre: where its links point, how long they live, how mail is sent

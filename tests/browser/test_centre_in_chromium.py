@@ -75,6 +75,14 @@ def _seed(base: str) -> str:
             "actor": {"type": "staff", "id": "clerk-17"},
         }
         assert api.post(f"/v1/customers/{cid}/consents", json=grant).status_code == 201
+        gift = {
+            "customer": cid,
+            "type": "purchase",
+            "time": "2026-11-20T10:00:00Z",
+            "category": "toys/gift for a niece",
+            "store": "store-01-london",
+        }
+        assert api.post("/v1/events", json={"events": [gift]}).json()["accepted"] == 1
         return str(api.post(f"/v1/customers/{cid}/preference-link").json()["url"])
 
 
@@ -128,6 +136,11 @@ def test_the_customer_journey(server: str) -> None:
         assert page.get_by_text("ann@example.com").is_visible()
         _axe(page, "what we hold")
         _shoot(page, "what-we-hold")
+        page.get_by_role(
+            "button", name="Don't use this for recommendations toys/gift for a niece"
+        ).click()
+        page.get_by_text("Not used for recommendations").wait_for()
+        _axe(page, "a purchase excluded")
 
         page.goto(f"{server}/p/")
         with page.expect_download() as download:

@@ -205,6 +205,9 @@ def _customer_tables() -> dict[str, list[str]]:
 
 def test_export_covers_every_table_that_holds_customer_data(hub: Hub, client: TestClient) -> None:
     cid = _ann_with_history(client)
+    # A purchase of hers.
+    event = {"customer": cid, "type": "purchase", "time": "2026-11-20T10:00:00Z", "sku": "X-1"}
+    assert client.post("/v1/events", json={"events": [event]}).json()["accepted"] == 1
     # Her personal link, used: a preference link and a web session.
     url = client.post(f"/v1/customers/{cid}/preference-link").json()["url"]
     assert TestClient(client.app).get("/p/" + url.rsplit("/p/", 1)[1]).status_code == 200

@@ -22,6 +22,7 @@ from consentry.api.routes import (
     consents,
     customers,
     desk,
+    events,
     evidence,
     health,
     purposes,
@@ -96,7 +97,8 @@ def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
         app_service.ensure_admin(hub, hub.settings.admin_key)
     problems.install(app)
     # The check comes first: routes are matched in order, and it is the hot path.
-    for module in (checks, health, apps, purposes, customers, consents, evidence, centre, desk):
+    routers = (checks, health, apps, purposes, customers, consents, evidence, events, centre, desk)
+    for module in routers:
         app.include_router(module.router)
     # The pages' own script (htmx) and style sheet, served by the app itself: no CDN.
     app.mount("/static", StaticFiles(packages=[("consentry.api", "static")]), name="static")

@@ -69,4 +69,6 @@ ProfileRead = Annotated[
 ConsentsRead = Annotated[Caller, Depends(needs(Scope.CONSENTS_READ))]
 ConsentsWrite = Annotated[Caller, Depends(needs(Scope.CONSENTS_WRITE))]
 SubjectsManage = Annotated[Caller, Depends(needs(Scope.SUBJECTS_MANAGE))]
+EventsWrite = Annotated[Caller, Depends(needs(Scope.EVENTS_WRITE))]
+PreferencesWrite = Annotated[Caller, Depends(needs(Scope.PREFERENCES_WRITE))]
 AnyApp = Annotated[Caller, Depends(authenticated)]

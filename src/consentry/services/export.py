@@ -13,7 +13,7 @@ import orjson
 from consentry.domain.access import Caller
 from consentry.domain.clock import rfc3339_micros
 from consentry.schemas import ExportDocument
-from consentry.services import consents, customers, evidence
+from consentry.services import consents, customers, events, evidence
 from consentry.services.hub import Hub
 from consentry.store import access_log as access_store
 from consentry.store import consents as consent_store
@@ -32,6 +32,7 @@ COVERAGE = {
     "idempotency_keys": ["stored_answers"],
     "preference_links": ["preference_centre"],
     "web_sessions": ["preference_centre"],
+    "events": ["events"],
 }
 
 # What is read by an export, for the access log.
@@ -89,9 +90,9 @@ def export(
         ],
         "history": history,
         "receipts": receipts,
-        # Answers, events, points and decisions arrive with progressive profiling and offers.
+        # Answers, points and decisions arrive with progressive profiling and offers.
         "answers": [],
-        "events": [],
+        "events": events.of_customer(hub, customer_id),
         "points": {"balance": 0, "entries": []},
         "decisions": [],
         "access_log": [

@@ -4,9 +4,11 @@
 - Stored answers to idempotent writes: after their 24-hour window.
 - Inactive customers: no consent granted in force, and no evidence captured, for
   ``retention_inactive_customer_days`` — they are erased like any erasure (key shredded).
+- Events: purchases and returns after ``retention_purchase_days`` (730), visits, views and app
+  opens after ``retention_behaviour_days`` (180).
 - Orphan data keys: keys in the key store for a customer the database never committed (a
   creation that failed after its key was stored), an hour after they were made.
-(Answers, declined questions and purchase events get their policies with those features.)
+(Answers and declined questions get their policies with those features.)
 
 Each policy works in small committed batches, so ``consentry retention run`` can be
 interrupted at any point and run again.
@@ -21,10 +23,12 @@ from sqlalchemy import Select, and_, delete, exists, select
 
 from consentry.domain.consent import CustomerStatus
 from consentry.domain.errors import CustomerErased, CustomerNotFound
+from consentry.domain.events import EventType
 from consentry.services import customers
 from consentry.services.hub import Hub
 from consentry.services.idempotency import WINDOW_MICROS
 from consentry.store import access_log, web
+from consentry.store import events as event_store
 from consentry.store.customers import states
 from consentry.store.tables import consent_state, evidence_records, idempotency_keys
 from consentry.store.tables import customers as customer_table
@@ -41,6 +45,7 @@ class RetentionReport:
     customers_erased: int = 0
     orphan_keys: int = 0
     expired_web: int = 0  # preference links, web sessions, rate-limit counters
+    events: int = 0
 
 
 def run(hub: Hub) -> RetentionReport:
@@ -55,6 +60,20 @@ def run(hub: Hub) -> RetentionReport:
         report.access_entries += n
         if n < BATCH:
             break
+    kept_days = {
+        EventType.PURCHASE: settings.retention_purchase_days,
+        EventType.RETURN: settings.retention_purchase_days,
+        EventType.STORE_VISIT: settings.retention_behaviour_days,
+        EventType.PRODUCT_VIEW: settings.retention_behaviour_days,
+        EventType.APP_OPEN: settings.retention_behaviour_days,
+    }
+    for event_type, days in kept_days.items():
+        while True:
+            with hub.db.write() as conn:
+                n = event_store.forget_before(conn, event_type, now - days * DAY, BATCH)
+            report.events += n
+            if n < BATCH:
+                break
     with hub.db.write() as conn:
         report.stored_answers = conn.execute(
             delete(idempotency_keys).where(idempotency_keys.c.created_at < now - WINDOW_MICROS)

@@ -13,6 +13,7 @@ from consentry.store.tables import (
     access_log,
     consent_state,
     customers,
+    events,
     evidence_openings,
     idempotency_keys,
     identifiers,
@@ -184,6 +185,7 @@ def erase(conn: Connection, customer_id: str, now: int) -> None:
         consent_state,
         preference_links,
         web_sessions,
+        events,
     ):
         conn.execute(delete(table).where(table.c.customer_id == customer_id))
     conn.execute(

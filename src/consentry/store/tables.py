@@ -268,3 +268,22 @@ staff = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("disabled_at", BigInteger),
 )
+
+# What customers did: purchases, returns, visits, views, app opens. The details (product,
+# category, quantity, price, store) are personal data, sealed under the customer's data key;
+# type and time stay clear for retention. ``excluded``: the customer said "don't use this".
+events = Table(
+    "events",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("customer_id", String(40), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("occurred_at", BigInteger, nullable=False),
+    Column("sealed", LargeBinary, nullable=False),
+    # A blind index of the sender's event id: re-sending an event adds nothing.
+    Column("source_key", String(64), unique=True),
+    Column("excluded", Boolean, nullable=False, server_default=text("false")),
+    Column("received_at", BigInteger, nullable=False),
+    Index(None, "customer_id", "occurred_at"),
+    Index(None, "type", "occurred_at"),
+)

@@ -14,7 +14,7 @@ from consentry.api.i18n import LANGUAGES, choose, translator
 from consentry.api.pages import PageAnswer, render
 from consentry.domain.consent import Action
 from consentry.domain.errors import DomainError
-from consentry.services import centre, customers, web_access
+from consentry.services import centre, customers, events, web_access
 from consentry.services.hub import Hub
 from consentry.services.web_access import LinkProblem, WebSession
 
@@ -183,10 +183,29 @@ def centre_page(request: Request, hub: HubDep) -> Response:
 
 @router.get("/p/data", response_class=HTMLResponse, include_in_schema=False)
 def data_page(request: Request, hub: HubDep) -> Response:
-    _session, customer_id = _customer(request, hub)
+    session, customer_id = _customer(request, hub)
     _ = _words(request)
     kinds = {"email": _("E-mail"), "phone": _("Phone"), "loyalty_card": _("Loyalty card")}
-    return _page(request, hub, "data.html", doc=centre.data(hub, customer_id), kind_labels=kinds)
+    return _page(
+        request,
+        hub,
+        "data.html",
+        doc=centre.data(hub, customer_id),
+        kind_labels=kinds,
+        csrf=session.csrf,
+    )
+
+
+@router.post("/p/events/{event_id}/{choice}", include_in_schema=False)
+def exclude_event(
+    request: Request, hub: HubDep, event_id: str, choice: str, csrf: Annotated[str, Form()]
+) -> Response:
+    """A purchase marked "don't use this for recommendations" (a gift, say), or taken back."""
+    _session, customer_id = _customer(request, hub, csrf)
+    if choice not in ("exclude", "include"):
+        raise PageAnswer(RedirectResponse("/p/data", status_code=303))
+    events.set_excluded(hub, customer_id, event_id, choice == "exclude")
+    return RedirectResponse("/p/data", status_code=303)
 
 
 @router.get("/p/download", include_in_schema=False)

@@ -1,0 +1,16 @@
+"""What a customer did, as the retailer's systems report it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventType(StrEnum):
+    PURCHASE = "purchase"
+    RETURN = "return"
+    STORE_VISIT = "store_visit"
+    PRODUCT_VIEW = "product_view"
+    APP_OPEN = "app_open"
+
+
+MAX_EVENTS = 10_000
