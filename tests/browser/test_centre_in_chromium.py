@@ -158,6 +158,13 @@ def test_the_customer_journey(server: str) -> None:
         assert page.locator("html").get_attribute("lang") == "de"
         assert page.get_by_role("button", name="Link senden").is_visible()
         _axe(page, "request (de)")
+        page.get_by_label("Ihre E-Mail-Adresse").fill("somebody@example.com")
+        page.get_by_role("button", name="Link senden").click()
+        page.get_by_role("heading", name="Sehen Sie in Ihr E-Mail-Postfach").wait_for()
+        _axe(page, "link requested (de)")
+        page.goto(f"{server}/p/")  # no session any more
+        assert page.get_by_role("heading", name="Ihre Sitzung ist beendet").is_visible()
+        _axe(page, "session ended (de)")
         page.goto(link)  # its account is gone, and the link with it
         assert page.get_by_role("heading", name="Dieser Link ist ungültig").is_visible()
         _axe(page, "a dead link (de)")

@@ -68,4 +68,12 @@ def test_the_clerk_journey(server: str, tmp_path: Path) -> None:
         page.get_by_text("Everything is withdrawn.").wait_for()
         assert page.get_by_role("button", name="Allow Newsletter and offers E-mail").is_visible()
         _axe(page, "desk after opt-out")
+        # She changes her mind about the newsletter: recorded, and a receipt to print or send.
+        page.get_by_role("button", name="Allow Newsletter and offers E-mail").click()
+        page.get_by_role("link", name="Print or e-mail the receipt").click()
+        page.get_by_role("heading", name="Receipt of a consent change").wait_for()
+        _axe(page, "desk receipt")
+        page.get_by_role("button", name="E-mail the receipt").click()
+        page.get_by_text("Sent to the customer's e-mail address.").wait_for()
+        _axe(page, "desk receipt sent")
         browser.close()
