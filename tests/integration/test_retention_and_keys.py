@@ -108,3 +108,19 @@ def test_an_interrupted_rotation_resumes(hub: Hub, client: TestClient) -> None:
     assert done == 15 and retired == [first]
     assert set(hub.vault.keystore.kek_ids()) == {hub.vault.master.current}
     assert client.get(f"/v1/customers/{ids[-1]}").json()["name"] == "N19"
+
+
+def test_one_process_at_a_time_runs_the_background_jobs(hub: Hub) -> None:
+    from consentry.store.database import Database
+
+    other = Database(hub.db.url.render_as_string(hide_password=False))  # "another process"
+    try:
+        with (
+            hub.db.try_exclusive("retention", 0x72657465) as first,
+            other.try_exclusive("retention", 0x72657465) as second,
+        ):
+            assert first is True and second is False
+        with other.try_exclusive("retention", 0x72657465) as later:
+            assert later is True
+    finally:
+        other.dispose()

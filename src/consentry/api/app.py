@@ -32,6 +32,7 @@ from consentry.services import retention
 from consentry.services.hub import Hub
 
 log = logging.getLogger("consentry.sequencer")
+RETENTION_LOCK = 0x72657465  # "rete"
 
 
 class SequencerLoop:
@@ -64,7 +65,9 @@ class SequencerLoop:
                     self.hub.db.checkpoint()
                 if time.monotonic() >= retention_due:
                     retention_due = time.monotonic() + self.hub.settings.retention_interval
-                    retention.run(self.hub)
+                    with self.hub.db.try_exclusive("retention", RETENTION_LOCK) as mine:
+                        if mine:  # one process is enough: the others skip this run
+                            retention.run(self.hub)
             except Exception as exc:  # keep integrating after a passing database error
                 log.warning("background run failed (%s); retrying", type(exc).__name__)
 

@@ -88,6 +88,39 @@ class Database:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
     @contextmanager
+    def try_exclusive(self, name: str, key: int) -> Iterator[bool]:
+        """Whether this process may do a background job that one process is enough for (True
+        for exactly one holder at a time, across processes): a PostgreSQL advisory lock, or a
+        non-blocking flock beside the SQLite file."""
+        if self.is_postgres:
+            with self.engine.connect() as conn:
+                mine = bool(
+                    conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+                )
+                conn.commit()
+                try:
+                    yield mine
+                finally:
+                    if mine:
+                        conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                        conn.commit()
+            return
+        database = self.url.database
+        if not database or database == ":memory:":
+            yield True
+            return
+        with open(f"{database}.{name}-lock", "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
     def read(self) -> Iterator[Connection]:
         with self.engine.connect() as conn, conn.begin():
             yield conn
