@@ -68,10 +68,15 @@ def test_the_server_logs_no_identifier_and_no_key(tmp_path: Path, database_url: 
             assert http.get(f"/v1/customers/{cid}/export").status_code == 200
             page = http.get(f"/v1/customers/{cid}/export", headers={"Accept": "text/html"})
             assert "Ann Lee" in page.text
+            # Her personal link: its secret must not be written in the access log either.
+            token = http.post(f"/v1/customers/{cid}/preference-link").json()["url"].split("/p/")[1]
+            secrets_seen.append(token)
+            assert httpx.get(f"{base}/p/{token}", follow_redirects=False).status_code == 303
             assert http.delete(f"/v1/customers/{cid}").status_code == 202
             assert http.post("/v1/customers/lookup", json={"email": "x@y.z"}).status_code == 404
     logged = log_file.read_bytes()
     assert b"/v1/customers/lookup" in logged  # the log is real: it has a line per request
+    assert "GET /p/…".encode() in logged  # and the link's request line, its secret redacted
     for clear in ANN_IN_CLEAR:
         assert clear not in logged, clear
     for secret in secrets_seen:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import threading
 import time
@@ -32,6 +33,21 @@ from consentry.services import retention
 from consentry.services.hub import Hub
 
 log = logging.getLogger("consentry.sequencer")
+
+# A personal link to the preference centre carries its secret in the path: request lines in the
+# access log show it as /p/… instead.
+_LINK = re.compile(r"^/p/[A-Za-z0-9_-]+\.[0-9a-f]+")
+
+
+class _RedactLinks(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _LINK.sub("/p/…", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
+
+
 RETENTION_LOCK = 0x72657465  # "rete"
 
 
@@ -96,6 +112,9 @@ def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.hub = hub
+    access_log = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _RedactLinks) for f in access_log.filters):
+        access_log.addFilter(_RedactLinks())
     if hub.settings.admin_key:
         app_service.ensure_admin(hub, hub.settings.admin_key)
     problems.install(app)
