@@ -13,6 +13,7 @@ from consentry.domain.clock import parse_rfc3339, to_micros
 from consentry.domain.consent import Action, ConsentEntry, Status, status_of
 from consentry.domain.errors import InvalidInput, NotFound, NotYetIntegrated
 from consentry.domain.heads import TreeHead
+from consentry.domain.purposes import Purpose
 from consentry.domain.receipts import receipt_payload
 from consentry.services.consents import opened, record_json
 from consentry.services.hub import Hub
@@ -100,12 +101,17 @@ def receipt(hub: Hub, caller: Caller, record_id: str) -> str:
     record = record_json(
         leaf, row.seq, bytes(row.leaf_hash), opened(hub, leaf["customer_id"], row.sealed)
     )
+    return signed_receipt(hub, record, row.pk, purpose)
+
+
+def signed_receipt(hub: Hub, record: dict[str, Any], order: int, purpose: Purpose) -> str:
+    """The JWS consent receipt of a record (as the API shows it) already read."""
     entry = ConsentEntry(
-        Action(leaf["action"]),
-        leaf["purpose_version"],
-        leaf["id"],
-        to_micros(parse_rfc3339(leaf["captured_at"])),
-        row.pk,
+        Action(record["action"]),
+        record["purpose_version"],
+        record["id"],
+        to_micros(parse_rfc3339(record["captured_at"])),
+        order,
     )
     expired = status_of(purpose, entry, hub.now_micros()) is Status.EXPIRED
     settings = hub.settings
