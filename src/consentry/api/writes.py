@@ -28,12 +28,17 @@ async def write(
 ) -> Response:
     """``customer_id``: whom the answer is about (or how to find it in the answer), so that a
     stored answer is sealed under that customer's key and dies with it."""
-    payload = canonical_json(body.model_dump(mode="json")) if body is not None else b""
+    key = request.headers.get("idempotency-key")
+    # The request's fingerprint is only compared when a key is sent: no hashing otherwise.
+    fingerprint = ""
+    if key is not None:
+        payload = canonical_json(body.model_dump(mode="json")) if body is not None else b""
+        fingerprint = request_hash(hub, request.method, request.url.path, payload)
     answer = await run_write(
         hub,
         caller.app_id,
-        request.headers.get("idempotency-key"),
-        request_hash(hub, request.method, request.url.path, payload),
+        key,
+        fingerprint,
         status,
         use_case,
         customer_id,
