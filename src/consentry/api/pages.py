@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.requests import Request
 from starlette.responses import Response
+
+from consentry.api.i18n import LANGUAGES, translator
+from consentry.services.hub import Hub
 
 _ENV = Environment(
     loader=PackageLoader("consentry.api", "templates"),
@@ -17,6 +21,24 @@ _ENV = Environment(
 
 def render(template: str, **context: Any) -> str:
     return _ENV.get_template(template).render(**context)
+
+
+def render_page(hub: Hub, lang: str, template: str, **context: Any) -> str:
+    """A whole page: the words in ``lang``, the language switch, the retailer's name."""
+    return render(
+        template,
+        _=translator(lang),
+        lang=lang,
+        languages=LANGUAGES,
+        controller=hub.settings.controller_name,
+        contact=hub.settings.controller_contact,
+        **context,
+    )
+
+
+def secure_cookie(request: Request) -> bool:
+    """Cookies are Secure except on a local address (plain HTTP while developing)."""
+    return request.url.hostname not in ("localhost", "127.0.0.1", "::1", "testserver")
 
 
 class PageAnswer(Exception):

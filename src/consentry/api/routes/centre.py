@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from consentry.api.deps import CustomersWrite, HubDep
 from consentry.api.i18n import LANGUAGES, choose, translator
-from consentry.api.pages import PageAnswer, render
+from consentry.api.pages import PageAnswer, render, render_page, secure_cookie
 from consentry.domain.consent import Action
 from consentry.domain.errors import DomainError
 from consentry.services import centre, customers, events, web_access
@@ -30,43 +30,29 @@ def preference_link(hub: HubDep, _caller: CustomersWrite, customer_id: str) -> d
     return web_access.create_link(hub, customer_id)
 
 
-def _secure(request: Request) -> bool:
-    return request.url.hostname not in ("localhost", "127.0.0.1", "::1", "testserver")
+def _lang(request: Request) -> str:
+    """Asked in the URL, else remembered in a cookie, else the browser's Accept-Language."""
+    return choose(
+        request.query_params.get("lang"),
+        request.cookies.get(LANG_COOKIE),
+        request.headers.get("accept-language"),
+    )
 
 
 def _page(
     request: Request, hub: Hub, template: str, status: int = 200, **context: Any
 ) -> HTMLResponse:
-    lang = choose(
-        request.query_params.get("lang"),
-        request.cookies.get(LANG_COOKIE),
-        request.headers.get("accept-language"),
-    )
-    html = render(
-        template,
-        _=translator(lang),
-        lang=lang,
-        languages=LANGUAGES,
-        controller=hub.settings.controller_name,
-        contact=hub.settings.controller_contact,
-        **context,
-    )
-    response = HTMLResponse(html, status_code=status)
+    lang = _lang(request)
+    response = HTMLResponse(render_page(hub, lang, template, **context), status_code=status)
     if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie(
-            LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", secure=_secure(request)
+            LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", secure=secure_cookie(request)
         )
     return response
 
 
 def _words(request: Request) -> Any:
-    return translator(
-        choose(
-            request.query_params.get("lang"),
-            request.cookies.get(LANG_COOKIE),
-            request.headers.get("accept-language"),
-        )
-    )
+    return translator(_lang(request))
 
 
 def _customer(request: Request, hub: Hub, csrf: str | None = None) -> tuple[WebSession, str]:
@@ -259,10 +245,7 @@ def change_consent(
         _ = _words(request)
         [view] = centre.views(hub, customer_id, _, only=purpose)
         view = centre.PurposeView(view.purpose, view.rows, record)
-        lang = choose(
-            None, request.cookies.get(LANG_COOKIE), request.headers.get("accept-language")
-        )
-        return HTMLResponse(render("purpose.html", _=_, lang=lang, view=view, csrf=session.csrf))
+        return HTMLResponse(render("purpose.html", _=_, view=view, csrf=session.csrf))
     return RedirectResponse(
         f"/p/?purpose={purpose}&record={record}#purpose-{purpose}", status_code=303
     )
@@ -330,7 +313,7 @@ def open_link(request: Request, hub: HubDep, token: str) -> Response:
             opened.token,
             max_age=hub.settings.session_minutes * 60,
             httponly=True,
-            secure=_secure(request),
+            secure=secure_cookie(request),
             samesite="lax",
             path="/p",
         )

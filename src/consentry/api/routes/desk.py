@@ -9,8 +9,8 @@ from pydantic import ValidationError
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from consentry.api.deps import HubDep
-from consentry.api.i18n import LANGUAGES, choose, translator
-from consentry.api.pages import PageAnswer, render
+from consentry.api.i18n import choose, translator
+from consentry.api.pages import PageAnswer, render_page, secure_cookie
 from consentry.domain.consent import Action
 from consentry.domain.errors import AmbiguousMatch, DomainError
 from consentry.schemas import CustomerLookup
@@ -31,17 +31,28 @@ def _lang(request: Request) -> str:
 def _page(
     request: Request, hub: Hub, template: str, status: int = 200, **context: Any
 ) -> HTMLResponse:
-    lang = _lang(request)
-    html = render(
-        template,
-        _=translator(lang),
-        lang=lang,
-        languages=LANGUAGES,
-        controller=hub.settings.controller_name,
-        staff=True,
-        **context,
-    )
+    html = render_page(hub, _lang(request), template, staff=True, **context)
     return HTMLResponse(html, status_code=status)
+
+
+def _search(
+    request: Request,
+    hub: Hub,
+    session: WebSession,
+    member: StaffRow,
+    status: int,
+    problem: str,
+) -> HTMLResponse:
+    """The search page again, saying what went wrong."""
+    return _page(
+        request,
+        hub,
+        "desk_search.html",
+        status,
+        member=member,
+        csrf=session.csrf,
+        problem=problem,
+    )
 
 
 def _signed_in(request: Request, hub: Hub) -> tuple[WebSession, StaffRow] | None:
@@ -62,14 +73,13 @@ def _clerk(request: Request, hub: Hub, csrf: str | None = None) -> tuple[WebSess
     if csrf is not None and csrf != session.csrf:
         _ = translator(_lang(request))
         raise PageAnswer(
-            _page(
+            _search(
                 request,
                 hub,
-                "desk_search.html",
+                session,
+                member,
                 403,
-                member=member,
-                csrf=session.csrf,
-                problem=_("This form has expired. Please try again."),
+                _("This form has expired. Please try again."),
             )
         )
     return session, member
@@ -113,7 +123,7 @@ def login(
         signed.token,
         max_age=hub.settings.staff_session_minutes * 60,
         httponly=True,
-        secure=request.url.hostname not in ("localhost", "127.0.0.1", "::1", "testserver"),
+        secure=secure_cookie(request),
         samesite="strict",
         path="/desk",
     )
@@ -166,23 +176,18 @@ def find(
         problem = _(
             "Several customers have this name and postcode: ask for a card, e-mail or phone."
         )
-        return _page(
-            request, hub, "desk_search.html", 409, member=member, csrf=session.csrf, problem=problem
-        )
+        return _search(request, hub, session, member, 409, problem)
     except (DomainError, ValidationError):
         problem = _("Give one of card, e-mail or phone, or both name and postcode.")
-        return _page(
-            request, hub, "desk_search.html", 422, member=member, csrf=session.csrf, problem=problem
-        )
+        return _search(request, hub, session, member, 422, problem)
     if found is None:
-        return _page(
+        return _search(
             request,
             hub,
-            "desk_search.html",
+            session,
+            member,
             404,
-            member=member,
-            csrf=session.csrf,
-            problem=_("No customer matches."),
+            _("No customer matches."),
         )
     return RedirectResponse(f"/desk/customers/{found}", status_code=303)
 
@@ -226,14 +231,13 @@ def customer_page(request: Request, hub: HubDep, customer_id: str) -> Response:
     try:
         return _customer(request, hub, session, member, customer_id, done=done)
     except DomainError:
-        return _page(
+        return _search(
             request,
             hub,
-            "desk_search.html",
+            session,
+            member,
             404,
-            member=member,
-            csrf=session.csrf,
-            problem=_("No customer matches."),
+            _("No customer matches."),
         )
 
 
@@ -283,14 +287,13 @@ def receipt_page(request: Request, hub: HubDep, record_id: str) -> Response:
     session, member = _clerk(request, hub)
     found = desk.receipt(hub, member, record_id)
     if found is None:
-        return _page(
+        return _search(
             request,
             hub,
-            "desk_search.html",
+            session,
+            member,
             404,
-            member=member,
-            csrf=session.csrf,
-            problem=translator(_lang(request))("No such record."),
+            translator(_lang(request))("No such record."),
         )
     return _page(
         request,
@@ -311,14 +314,13 @@ def send_receipt(
     _ = translator(_lang(request))
     found = desk.receipt(hub, member, record_id)
     if found is None:
-        return _page(
+        return _search(
             request,
             hub,
-            "desk_search.html",
+            session,
+            member,
             403,
-            member=member,
-            csrf=session.csrf,
-            problem=_("This form has expired. Please try again."),
+            _("This form has expired. Please try again."),
         )
     sent = desk.send_receipt(
         hub,
