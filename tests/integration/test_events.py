@@ -65,6 +65,8 @@ def test_event_details_are_sealed_and_erased(hub: Hub, client: TestClient) -> No
         assert b"nappies-xyz" not in path.read_bytes()
     export = client.get(f"/v1/customers/{cid}/export").json()
     assert export["events"][0]["category"] == "maternity/nappies-xyz"
+    page = client.get(f"/v1/customers/{cid}/export", headers={"Accept": "text/html"})
+    assert "maternity/nappies-xyz" in page.text
     assert client.delete(f"/v1/customers/{cid}").status_code == 202
     with hub.db.read() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM events").scalar() == 0
