@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from enum import StrEnum
 from typing import Any
 
+import orjson
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -27,6 +28,7 @@ from consentry.services import centre, consents, customers, evidence, web_access
 from consentry.services.hub import Hub
 from consentry.services.web_access import WebSession
 from consentry.store import consents as consent_store
+from consentry.store import purposes as purpose_store
 from consentry.store import staff as store
 from consentry.store.staff import StaffRow
 
@@ -200,23 +202,18 @@ def opt_out_of_everything(hub: Hub, member: StaffRow, customer_id: str) -> int:
 
 
 def receipt(hub: Hub, member: StaffRow, record_id: str) -> dict[str, Any] | None:
-    """A record and its signed receipt, for the printed or e-mailed receipt."""
+    """A record and its signed receipt, for the printed or e-mailed receipt (any staff member
+    may give any customer the receipt of a change: the desk serves every purpose)."""
     with hub.db.read() as conn:
         row = consent_store.record_by_id(conn, record_id)
-    if row is None:
-        return None
-    import orjson
-
-    leaf = orjson.loads(row.leaf)
-    return {
-        "record": consents.record_json(
-            leaf,
-            row.seq,
-            bytes(row.leaf_hash),
-            consents.opened(hub, leaf["customer_id"], row.sealed),
-        ),
-        "jws": evidence.receipt(hub, caller_of(member), record_id),
-    }
+        if row is None:
+            return None
+        leaf = orjson.loads(row.leaf)
+        purpose = purpose_store.get(conn, leaf["purpose"])
+    assert purpose is not None
+    opened = consents.opened(hub, leaf["customer_id"], row.sealed)
+    record = consents.record_json(leaf, row.seq, bytes(row.leaf_hash), opened)
+    return {"record": record, "jws": evidence.signed_receipt(hub, record, row.pk, purpose)}
 
 
 def send_receipt(hub: Hub, member: StaffRow, record_id: str, subject: str, text: str) -> bool:
