@@ -167,11 +167,12 @@ def undo(hub: Hub, customer_id: str, token: str) -> int | None:
     return len(payload["w"])
 
 
-def honour_gpc(hub: Hub, customer_id: str) -> int:
+def honour_gpc(hub: Hub, customer_id: str, shown: list[PurposeView]) -> int:
     """A Global Privacy Control signal opts out of every purpose marked ``gpc``: each one still
-    allowed is withdrawn, with the signal named in the proof. The count withdrawn."""
+    allowed in ``shown`` (the page's views) is withdrawn, with the signal named in the proof.
+    The count withdrawn."""
     withdrawn = 0
-    for view in views(hub, customer_id, lambda s: s):
+    for view in shown:
         if view.purpose.gpc and any(row.allowed for row in view.rows):
             change(
                 hub,

@@ -141,10 +141,12 @@ def request_link(
 def centre_page(request: Request, hub: HubDep) -> Response:
     session, customer_id = _customer(request, hub)
     gpc = request.headers.get("sec-gpc") == "1"
-    if gpc:
-        centre.honour_gpc(hub, customer_id)
     _ = _words(request)
     views = centre.views(hub, customer_id, _)
+    # Browsers send the signal with every request: the views are read again only when it
+    # changed something.
+    if gpc and centre.honour_gpc(hub, customer_id, views):
+        views = centre.views(hub, customer_id, _)
     receipt_for = request.query_params.get("purpose")
     record = request.query_params.get("record")
     if receipt_for and record:
