@@ -61,20 +61,26 @@ def erase_customer(hub: HubDep, _caller: SubjectsManage, customer_id: str) -> ob
     return customers.erase(hub, customer_id)
 
 
-@router.post("/{customer_id}/restrict", response_model=Restriction)
-async def restrict_customer(
-    hub: HubDep, caller: SubjectsManage, customer_id: str, request: Request
+async def _set_restricted(
+    hub: HubDep, caller: SubjectsManage, customer_id: str, request: Request, restricted: bool
 ) -> Response:
-    """Restrict processing (GDPR art. 18): every check answers ``restricted`` until lifted."""
     return await write(
         hub,
         request,
         caller,
         None,
         200,
-        lambda conn: customers.set_restricted(conn, customer_id, True),
+        lambda conn: customers.set_restricted(conn, customer_id, restricted),
         customer_id=customer_id,
     )
+
+
+@router.post("/{customer_id}/restrict", response_model=Restriction)
+async def restrict_customer(
+    hub: HubDep, caller: SubjectsManage, customer_id: str, request: Request
+) -> Response:
+    """Restrict processing (GDPR art. 18): every check answers ``restricted`` until lifted."""
+    return await _set_restricted(hub, caller, customer_id, request, True)
 
 
 @router.post("/{customer_id}/unrestrict", response_model=Restriction)
@@ -82,15 +88,7 @@ async def unrestrict_customer(
     hub: HubDep, caller: SubjectsManage, customer_id: str, request: Request
 ) -> Response:
     """Lift a restriction of processing."""
-    return await write(
-        hub,
-        request,
-        caller,
-        None,
-        200,
-        lambda conn: customers.set_restricted(conn, customer_id, False),
-        customer_id=customer_id,
-    )
+    return await _set_restricted(hub, caller, customer_id, request, False)
 
 
 @router.get(
