@@ -6,12 +6,16 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, update
 
 from consentry.domain.access import ALL_PURPOSES, Caller, Scope
+from consentry.domain.clock import to_micros
 from consentry.domain.consent import Action, ActorType, Source
 from consentry.domain.purposes import LegalBasis
+from consentry.domain.questions import AskChannel, Question, QuestionKind, tokens
 from consentry.schemas import (
     Actor,
     ConsentChange,
@@ -21,8 +25,12 @@ from consentry.schemas import (
     PurposeCreate,
     PurposeUpdate,
 )
-from consentry.services import consents, customers, purposes
+from consentry.services import consents, customers, profiling, purposes, questions
 from consentry.services.hub import Hub
+from consentry.services.question_file import read_bank
+from consentry.store.tables import customers as customer_table
+
+QUESTIONS = Path(__file__).parent / "data" / "demo-questions.yaml"
 
 PURPOSES = [
     PurposeCreate(
@@ -158,6 +166,9 @@ def build_demo(hub: Hub, count: int, progress: Callable[[int], None]) -> str:
     with hub.db.write() as conn:
         for purpose in PURPOSES:
             purposes.create(hub, conn, purpose)
+    questions.load(hub, read_bank(QUESTIONS))
+    bank_in_order = sorted(questions.bank_now(hub), key=lambda q: (q.stage, q.position))
+    answered = 0
     records = 0
     batch = 250
     for start in range(0, count, batch):
@@ -176,7 +187,15 @@ def build_demo(hub: Hub, count: int, progress: Callable[[int], None]) -> str:
                     f"{rng.choice('LNPQRSTU')}",
                 )
                 cid = customers.create(hub, conn, body)["id"]
-                records += _history(hub, conn, admin, cid, rng, now)
+                joined = now - timedelta(days=rng.randint(1, 700), minutes=rng.randint(0, 1440))
+                conn.execute(
+                    update(customer_table)
+                    .where(customer_table.c.id == cid)
+                    .values(created_at=to_micros(joined))
+                )
+                # The first two customers (the demo's links) have agreed to be asked.
+                records += _history(hub, conn, admin, cid, rng, now, joined, n < 2)
+                answered += _answers(hub, conn, admin, cid, rng, bank_in_order, n)
         progress(min(batch, count - start))
     # A notice change that asks everyone to agree again: earlier partner grants turn stale.
     with hub.db.write() as conn:
@@ -191,15 +210,75 @@ def build_demo(hub: Hub, count: int, progress: Callable[[int], None]) -> str:
             ),
         )
     hub.sequencer.integrate_all()
-    return f"{len(PURPOSES)} purposes, {count} customers, {records} evidence records"
+    return (
+        f"{len(PURPOSES)} purposes, {len(bank_in_order)} questions, {count} customers, "
+        f"{records} evidence records, {answered} answers"
+    )
+
+
+def _answers(
+    hub: Hub,
+    conn: Connection,
+    admin: Caller,
+    cid: str,
+    rng: random.Random,
+    bank: list[Question],
+    n: int,
+) -> int:
+    """Customers at every stage: many told us nothing yet, some a little, a few a lot."""
+    wanted = [0, 3][n] if n < 2 else rng.choices([0, 2, 4, 10], weights=[45, 25, 20, 10])[0]
+    given: dict[str, Any] = {}
+    for question in bank:
+        if len(given) >= wanted:
+            break
+        if any(
+            p.question not in given
+            or (p.answered_with and not p.answered_with & tokens(given[p.question]))
+            for p in question.requires
+        ):
+            continue
+        if question.sensitive or rng.random() < 0.25:
+            continue  # sensitive facts are only ever told by the customer, in the centre
+        value = _some_answer(question, rng)
+        channel = rng.choice(sorted(question.channels))
+        actor = (
+            Actor(type=ActorType.STAFF, id=f"clerk-{rng.randint(1, 40)}")
+            if channel in (AskChannel.STORE, AskChannel.CHECKOUT)
+            else Actor(type=ActorType.CUSTOMER)
+        )
+        profiling.answer(hub, conn, admin, cid, question.id, value, channel, actor)
+        given[question.id] = value
+    return len(given)
+
+
+def _some_answer(question: Question, rng: random.Random) -> Any:
+    values = [o.value for o in question.options]
+    kind = question.kind
+    if kind is QuestionKind.SINGLE_CHOICE:
+        return rng.choice(values)
+    if kind is QuestionKind.MULTIPLE_CHOICE:
+        return rng.sample(values, rng.randint(1, min(3, len(values))))
+    if kind is QuestionKind.YES_NO:
+        return rng.random() < 0.5
+    if kind is QuestionKind.DATE:
+        return f"2027-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    if kind is QuestionKind.MONTH:
+        return f"2027-{rng.randint(1, 12):02d}"
+    return rng.choice(["A bike", "A new sofa", "Our wedding", "A trip to see family"])
 
 
 def _history(
-    hub: Hub, conn: Connection, admin: Caller, cid: str, rng: random.Random, now: datetime
+    hub: Hub,
+    conn: Connection,
+    admin: Caller,
+    cid: str,
+    rng: random.Random,
+    now: datetime,
+    joined: datetime,
+    asked_ok: bool,
 ) -> int:
     """Joined some time in the last two years; consented at a till, online or on the phone;
     some changed their minds later."""
-    joined = now - timedelta(days=rng.randint(1, 700), minutes=rng.randint(0, 1440))
     source = rng.choices(
         [Source.WEB, Source.STORE, Source.CALL_CENTRE, Source.APP], weights=[5, 4, 1, 2]
     )[0]
@@ -226,7 +305,7 @@ def _history(
         changes.append(("personalisation", None, Action.GRANT))
     if rng.random() < 0.4:
         changes.append(("profiling", None, Action.GRANT))
-    if rng.random() < 0.45:
+    if asked_ok or rng.random() < 0.45:
         changes.append(("preferences", None, Action.GRANT))
     if rng.random() < 0.2:
         changes.append(("partner_offers", "email", Action.GRANT))

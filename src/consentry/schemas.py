@@ -355,9 +355,17 @@ class ExportDocument(BaseModel):
         "commitments (who captured it, where, with what proof)."
     )
     receipts: list[ExportReceipt]
-    answers: list[dict[str, Any]] = Field(description="What the customer told us.")
+    answers: list[dict[str, Any]] = Field(
+        description="What the customer told us (and questions they declined), with the "
+        "channel, actor, time and expiry of each answer."
+    )
     events: list[EventOut] = Field(description="Purchases, visits and other events.")
-    points: dict[str, Any] = Field(description="Loyalty points earned for answers.")
+    points: dict[str, Any] = Field(
+        description="Loyalty points: the balance and every entry (earned for answers, redeemed)."
+    )
+    asking: dict[str, Any] = Field(
+        description="Whether we may ask questions ('stop asking me'), and the last one asked."
+    )
     decisions: list[dict[str, Any]] = Field(description="Offers chosen for the customer, and why.")
     access_log: list[ExportAccess] = Field(description="Which apps read the customer's data.")
     stored_answers: list[ExportStoredAnswer]

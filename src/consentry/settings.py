@@ -56,6 +56,16 @@ class Settings(BaseSettings):
     # Requests for a link: at most this many an hour per address, and per IP address.
     link_requests_per_hour: int = Field(default=3, ge=1)
     link_requests_per_ip_per_hour: int = Field(default=20, ge=1)
+    # Progressive profiling (see domain/profiling.py): the purpose whose consent allows asking,
+    # the pause after each question, how long a "rather not say" is respected, and when a
+    # relationship reaches stage 2 and 3 (answers given and days as a customer, both needed).
+    profiling_purpose: str = "preferences"
+    profiling_cooldown_days: float = Field(default=3, ge=0)
+    profiling_decline_days: int = Field(default=90, ge=1)
+    profiling_stage_two_answers: int = Field(default=3, ge=0)
+    profiling_stage_two_days: int = Field(default=14, ge=0)
+    profiling_stage_three_answers: int = Field(default=8, ge=0)
+    profiling_stage_three_days: int = Field(default=90, ge=0)
 
     @field_validator("admin_key")
     @classmethod

@@ -211,6 +211,26 @@ def test_export_covers_every_table_that_holds_customer_data(hub: Hub, client: Te
     # Her personal link, used: a preference link and a web session.
     url = client.post(f"/v1/customers/{cid}/preference-link").json()["url"]
     assert TestClient(client.app).get("/p/" + url.rsplit("/p/", 1)[1]).status_code == 200
+    # What she told us (with its points), and her "stop asking me".
+    question = {
+        "id": "favourite_colour",
+        "text": "What's your favourite colour?",
+        "kind": "single_choice",
+        "options": [{"value": "red", "label": "Red"}, {"value": "blue", "label": "Blue"}],
+        "topic": "style",
+        "stage": 1,
+        "points": 10,
+        "channels": ["web", "store"],
+    }
+    assert client.post("/v1/questions", json=question).status_code == 201
+    answer = {
+        "question": "favourite_colour",
+        "value": "blue",
+        "channel": "store",
+        "actor": {"type": "staff", "id": "clerk-9"},
+    }
+    assert client.post(f"/v1/customers/{cid}/answers", json=answer).status_code == 200
+    assert client.post(f"/v1/customers/{cid}/stop-asking").status_code == 200
     # Every table about a customer names the part of the export that shows it.
     assert set(_customer_tables()) == set(COVERAGE)
     export = client.get(f"/v1/customers/{cid}/export")
@@ -237,6 +257,9 @@ def test_export_covers_every_table_that_holds_customer_data(hub: Hub, client: Te
     }
     assert doc["history"][0]["actor"] == {"type": "staff", "id": "clerk-Ann Lee"}
     assert {a["action"] for a in doc["access_log"]} >= {"lookup", "profile"}
+    assert doc["answers"][0]["value"] == "blue"
+    assert doc["answers"][0]["actor"] == {"type": "staff", "id": "clerk-9"}
+    assert doc["points"]["balance"] == 10 and doc["asking"]["asking"] is False
     # Both idempotent answers about her (her creation, her consent), opened again.
     bodies = [a["body"] for a in doc["stored_answers"]]
     assert any(b.get("id") == cid for b in bodies)

@@ -26,7 +26,9 @@ from consentry.api.routes import (
     events,
     evidence,
     health,
+    profiling,
     purposes,
+    questions,
 )
 from consentry.services import apps as app_service
 from consentry.services import retention
@@ -119,7 +121,20 @@ def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
         app_service.ensure_admin(hub, hub.settings.admin_key)
     problems.install(app)
     # The check comes first: routes are matched in order, and it is the hot path.
-    routers = (checks, health, apps, purposes, customers, consents, evidence, events, centre, desk)
+    routers = (
+        checks,
+        health,
+        apps,
+        purposes,
+        customers,
+        consents,
+        evidence,
+        events,
+        questions,
+        profiling,
+        centre,
+        desk,
+    )
     for module in routers:
         app.include_router(module.router)
     # The pages' own script (htmx) and style sheet, served by the app itself: no CDN.

@@ -28,6 +28,10 @@ import_app = typer.Typer(help="Import data from another system.", no_args_is_hel
 keys_app = typer.Typer(help="The vault's keys.", no_args_is_help=True)
 retention_app = typer.Typer(help="Retention: delete what is past its time.", no_args_is_help=True)
 staff_app = typer.Typer(help="Staff accounts for the staff desk (/desk/).", no_args_is_help=True)
+questions_app = typer.Typer(
+    help="The question bank for progressive profiling.", no_args_is_help=True
+)
+app.add_typer(questions_app, name="questions")
 app.add_typer(staff_app, name="staff")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(keys_app, name="keys")
@@ -409,6 +413,42 @@ def staff_add(
     )
 
 
+@questions_app.command("load")
+def questions_load(
+    file: Annotated[Path, typer.Argument(help="A YAML or JSON file of questions.")],
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """Create or update the questions of FILE (all or nothing). Questions not in the file
+    are left as they are; DELETE /v1/questions/{id} retires one."""
+    from consentry.services import questions
+    from consentry.services.question_file import BankFileError, lines_of, read_bank
+
+    try:
+        bodies = read_bank(file)
+    except BankFileError as exc:
+        for problem in exc.problems:
+            err.print(f"[bold red]error:[/] {file}: {problem}", soft_wrap=True)
+        raise typer.Exit(code=2) from None
+    hub = open_hub(load_settings(data_dir=data_dir))
+    try:
+        counts, problems = questions.load(hub, bodies)
+    finally:
+        hub.close()
+    if problems:
+        lines = lines_of(file)
+        for index, message in problems:
+            line = lines[index] if index < len(lines) else 1
+            err.print(
+                f"[bold red]error:[/] {file}: line {line}: {bodies[index].id}: {message}",
+                soft_wrap=True,
+            )
+        raise typer.Exit(code=2)
+    out.print(
+        f"{counts['created']} questions created, {counts['updated']} updated, "
+        f"{counts['unchanged']} unchanged"
+    )
+
+
 @retention_app.command("run")
 def retention_run(data_dir: Annotated[Path | None, typer.Option()] = None) -> None:
     """Apply the retention policies once (the server also does it every hour); safe to stop
@@ -420,7 +460,8 @@ def retention_run(data_dir: Annotated[Path | None, typer.Option()] = None) -> No
     hub.close()
     out.print(
         f"deleted {report.access_entries} access-log entries, {report.stored_answers} stored "
-        f"answers, {report.orphan_keys} orphan keys; erased {report.customers_erased} inactive "
+        f"answers, {report.orphan_keys} orphan keys, {report.events} events, "
+        f"{report.expired_answers} expired answers; erased {report.customers_erased} inactive "
         "customers",
         soft_wrap=True,
     )

@@ -23,9 +23,19 @@ from consentry.domain.access import ALL_PURPOSES, Caller, Scope
 from consentry.domain.consent import Action, ActorType, Source
 from consentry.domain.errors import Conflict, InvalidInput
 from consentry.domain.ids import new_id
+from consentry.domain.questions import AskChannel
 from consentry.schemas import Actor, ConsentChange, CustomerLookup, WithdrawAll
-from consentry.services import centre, consents, customers, evidence, web_access
+from consentry.services import (
+    centre,
+    consents,
+    customers,
+    evidence,
+    profiling,
+    questions,
+    web_access,
+)
 from consentry.services.hub import Hub
+from consentry.services.question_form import value_from_form
 from consentry.services.web_access import WebSession
 from consentry.store import consents as consent_store
 from consentry.store import purposes as purpose_store
@@ -240,3 +250,55 @@ def send_receipt(hub: Hub, member: StaffRow, record_id: str, subject: str, text:
     )
     web_access.mail_sender(hub).send(message)
     return True
+
+
+# -- progressive profiling at the desk: one question the clerk may ask now
+
+
+def question_to_ask(
+    hub: Hub, member: StaffRow, session_token: str, customer_id: str, lang: str
+) -> dict[str, Any] | None:
+    """In a store only (a call-centre agent does not ask): the question for this customer, the
+    same one while this clerk's session stays on them. Never a sensitive one (a shop floor is
+    not private): the policy sees to that."""
+    if member.desk != "store":
+        return None
+    question = profiling.next_question(
+        hub, caller_of(member), customer_id, AskChannel.STORE, f"{session_token}:{customer_id}"
+    )
+    return profiling.asked_json(question, lang) if question else None
+
+
+def record_answer(
+    hub: Hub, member: StaffRow, customer_id: str, question_id: str, values: list[str]
+) -> int:
+    """The answer the customer gave the clerk; the points it earned."""
+    with hub.db.read() as conn:
+        question = questions.bank(hub, conn)[1].get(question_id)
+    if question is None:
+        raise InvalidInput(f"unknown question {question_id!r}")
+    with hub.db.write() as conn:
+        given = profiling.answer(
+            hub,
+            conn,
+            caller_of(member),
+            customer_id,
+            question_id,
+            value_from_form(question, values),
+            AskChannel.STORE,
+            Actor(type=ActorType.STAFF, id=member.username),
+        )
+    return int(given["points_earned"])
+
+
+def record_decline(hub: Hub, member: StaffRow, customer_id: str, question_id: str) -> None:
+    with hub.db.write() as conn:
+        profiling.decline(
+            hub,
+            conn,
+            caller_of(member),
+            customer_id,
+            question_id,
+            AskChannel.STORE,
+            Actor(type=ActorType.STAFF, id=member.username),
+        )

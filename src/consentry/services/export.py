@@ -13,7 +13,7 @@ import orjson
 from consentry.domain.access import Caller
 from consentry.domain.clock import rfc3339_micros
 from consentry.schemas import ExportDocument
-from consentry.services import consents, customers, events, evidence
+from consentry.services import consents, customers, events, evidence, profiling
 from consentry.services.hub import Hub
 from consentry.store import access_log as access_store
 from consentry.store import consents as consent_store
@@ -33,10 +33,14 @@ COVERAGE = {
     "preference_links": ["preference_centre"],
     "web_sessions": ["preference_centre"],
     "events": ["events"],
+    "answers": ["answers"],
+    "profiling": ["asking"],
+    "points_accounts": ["points"],
+    "points_entries": ["points"],
 }
 
 # What is read by an export, for the access log.
-_FIELDS = ["profile", "identifiers", "consents", "history", "access_log"]
+_FIELDS = ["profile", "identifiers", "consents", "history", "answers", "events", "points"]
 
 
 def export(
@@ -92,10 +96,11 @@ def export(
         ],
         "history": history,
         "receipts": receipts,
-        # Answers, points and decisions arrive with progressive profiling and offers.
-        "answers": [],
+        "answers": profiling.answers_of(hub, customer_id),
         "events": events.of_customer(hub, customer_id),
-        "points": {"balance": 0, "entries": []},
+        "points": profiling.points(hub, customer_id, limit=None),
+        "asking": profiling.asking_export(hub, customer_id),
+        # Decisions arrive with offers.
         "decisions": [],
         "access_log": [
             {

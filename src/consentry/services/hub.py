@@ -8,6 +8,7 @@ from datetime import datetime
 
 from consentry.domain.clock import to_micros, utcnow
 from consentry.domain.purposes import Purpose
+from consentry.domain.questions import Question
 from consentry.services.access import AccessLog
 from consentry.settings import Settings
 from consentry.signing import Signer
@@ -33,6 +34,8 @@ class Hub:
     access: AccessLog = field(init=False)
     # The last version of each purpose this process read (see services.purposes.current).
     purposes: dict[str, Purpose] = field(default_factory=dict)
+    # The question bank as last read, with the version it was read at (services.questions.bank).
+    question_bank: tuple[tuple[int, int], list[Question], dict[str, Question]] | None = None
 
     def __post_init__(self) -> None:
         self.sequencer = Sequencer(self.db, self.signer, self.clock)

@@ -8,7 +8,8 @@
   opens after ``retention_behaviour_days`` (180).
 - Orphan data keys: keys in the key store for a customer the database never committed (a
   creation that failed after its key was stored), an hour after they were made.
-(Answers and declined questions get their policies with those features.)
+- Answers that expire (intentions such as "planning a beach holiday"): once expired. Declines
+  are kept (they are what stops a question being asked again), without any value.
 
 Each policy works in small committed batches, so ``consentry retention run`` can be
 interrupted at any point and run again.
@@ -29,6 +30,7 @@ from consentry.services.hub import Hub
 from consentry.services.idempotency import WINDOW_MICROS
 from consentry.store import access_log, web
 from consentry.store import events as event_store
+from consentry.store import profiling as profiling_store
 from consentry.store.customers import states
 from consentry.store.tables import consent_state, evidence_records, idempotency_keys
 from consentry.store.tables import customers as customer_table
@@ -46,6 +48,7 @@ class RetentionReport:
     orphan_keys: int = 0
     expired_web: int = 0  # preference links, web sessions, rate-limit counters
     events: int = 0
+    expired_answers: int = 0
 
 
 def run(hub: Hub) -> RetentionReport:
@@ -74,6 +77,12 @@ def run(hub: Hub) -> RetentionReport:
             report.events += n
             if n < BATCH:
                 break
+    while True:
+        with hub.db.write() as conn:
+            n = profiling_store.forget_expired_answers(conn, now, BATCH)
+        report.expired_answers += n
+        if n < BATCH:
+            break
     with hub.db.write() as conn:
         report.stored_answers = conn.execute(
             delete(idempotency_keys).where(idempotency_keys.c.created_at < now - WINDOW_MICROS)

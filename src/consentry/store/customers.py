@@ -11,13 +11,17 @@ from sqlalchemy import Connection, bindparam, delete, select, update
 from consentry.store.database import dbapi_cursor
 from consentry.store.tables import (
     access_log,
+    answers,
     consent_state,
     customers,
     events,
     evidence_openings,
     idempotency_keys,
     identifiers,
+    points_accounts,
+    points_entries,
     preference_links,
+    profiling,
     web_sessions,
 )
 
@@ -186,6 +190,10 @@ def erase(conn: Connection, customer_id: str, now: int) -> None:
         preference_links,
         web_sessions,
         events,
+        answers,
+        profiling,
+        points_accounts,
+        points_entries,
     ):
         conn.execute(delete(table).where(table.c.customer_id == customer_id))
     conn.execute(

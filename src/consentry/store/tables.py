@@ -287,3 +287,69 @@ events = Table(
     Index(None, "customer_id", "occurred_at"),
     Index(None, "type", "occurred_at"),
 )
+
+# The question bank. ``definition`` is the question as loaded (texts, options, prerequisites…);
+# stage and position stay in columns for ordering. A retired question keeps its row (answers
+# refer to it) with ``active`` false.
+questions = Table(
+    "questions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("stage", Integer, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("definition", JSON, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+# What customers told us (zero-party data). The value and the actor's id are sealed under the
+# customer's data key; status, channel and times stay clear for the asking policy and retention.
+answers = Table(
+    "answers",
+    metadata,
+    Column("customer_id", String(40), primary_key=True),
+    Column("question_id", String(64), primary_key=True),
+    Column("status", String(10), nullable=False),  # "answered" or "declined"
+    Column("sealed", LargeBinary, nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("actor_type", String(16), nullable=False),
+    Column("answered_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger),
+    Index(None, "expires_at"),
+)
+
+# Per customer: "stop asking me", and the last question asked (for the cool-down and the
+# one-question-per-visit rule; the visit is kept as a keyed hash).
+profiling = Table(
+    "profiling",
+    metadata,
+    Column("customer_id", String(40), primary_key=True),
+    Column("stopped_at", BigInteger),
+    Column("last_question", String(64)),
+    Column("last_asked_at", BigInteger),
+    Column("last_visit", String(64)),
+    Column("last_channel", String(16)),
+)
+
+# Loyalty points: a balance per customer (spent with a conditional UPDATE, so two redemptions
+# at once cannot overspend) and the entries that explain it. A question pays once: the unique
+# (customer_id, question_id) pair; redemptions have no question.
+points_accounts = Table(
+    "points_accounts",
+    metadata,
+    Column("customer_id", String(40), primary_key=True),
+    Column("balance", Integer, nullable=False),
+)
+
+points_entries = Table(
+    "points_entries",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("customer_id", String(40), nullable=False),
+    Column("points", Integer, nullable=False),
+    Column("question_id", String(64)),
+    Column("reason", Text),
+    Column("at", BigInteger, nullable=False),
+    Index(None, "customer_id", "question_id", unique=True),
+    Index(None, "customer_id", "at"),
+)

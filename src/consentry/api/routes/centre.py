@@ -12,10 +12,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from consentry.api.deps import CustomersWrite, HubDep
 from consentry.api.i18n import LANGUAGES, choose, translator
 from consentry.api.pages import PageAnswer, render, render_page, secure_cookie
-from consentry.domain.consent import Action
-from consentry.domain.errors import DomainError
-from consentry.services import centre, customers, events, web_access
+from consentry.domain.consent import Action, ActorType
+from consentry.domain.errors import DomainError, InvalidInput
+from consentry.domain.questions import AskChannel
+from consentry.schemas import Actor
+from consentry.services import centre, customers, events, profiling, questions, web_access
 from consentry.services.hub import Hub
+from consentry.services.question_form import shown, value_from_form
 from consentry.services.web_access import LinkProblem, WebSession
 
 router = APIRouter(tags=["preference centre"])
@@ -140,6 +143,21 @@ def request_link(
 @router.get("/p/", response_class=HTMLResponse, include_in_schema=False)
 def centre_page(request: Request, hub: HubDep) -> Response:
     session, customer_id = _customer(request, hub)
+    _ = _words(request)
+    problem = None
+    if request.query_params.get("problem") == "notice":
+        problem = _("This notice changed while you read it. Please read it again and choose.")
+    return _centre(request, hub, session, customer_id, problem=problem)
+
+
+def _centre(
+    request: Request,
+    hub: Hub,
+    session: WebSession,
+    customer_id: str,
+    status: int = 200,
+    problem: str | None = None,
+) -> HTMLResponse:
     gpc = request.headers.get("sec-gpc") == "1"
     _ = _words(request)
     views = centre.views(hub, customer_id, _)
@@ -154,19 +172,134 @@ def centre_page(request: Request, hub: HubDep) -> Response:
             centre.PurposeView(v.purpose, v.rows, record if v.purpose.id == receipt_for else None)
             for v in views
         ]
-    problem = None
-    if request.query_params.get("problem") == "notice":
-        problem = _("This notice changed while you read it. Please read it again and choose.")
+    # One question at most, the same one all through this session (its visit).
+    question = profiling.next_question(
+        hub, centre.CENTRE, customer_id, AskChannel.WEB, session.token
+    )
+    earned = request.query_params.get("earned", "")
     return _page(
         request,
         hub,
         "centre.html",
+        status,
         purposes=views,
         csrf=session.csrf,
         gpc_honoured=gpc,
         undo=request.query_params.get("undo"),
         problem=problem,
+        ask=profiling.asked_json(question, _lang(request)) if question else None,
+        question_to="/p/questions",
+        earned=int(earned) if earned.isdigit() else None,
+        asking_stopped=request.query_params.get("asking") == "stopped",
     )
+
+
+def _form_answer(hub: Hub, question_id: str, values: list[str]) -> Any:
+    with hub.db.read() as conn:
+        question = questions.bank(hub, conn)[1].get(question_id)
+    if question is None:
+        raise InvalidInput(f"unknown question {question_id!r}")
+    return value_from_form(question, values)
+
+
+@router.post("/p/questions/answer", include_in_schema=False)
+async def answer_question(request: Request, hub: HubDep) -> Response:
+    form = await request.form()
+    session, customer_id = _customer(request, hub, str(form.get("csrf", "")))
+    question_id = str(form.get("question", ""))[:64]
+    values = [str(v) for v in form.getlist("value")]
+    try:
+        value = _form_answer(hub, question_id, values)
+        with hub.db.write() as conn:
+            given = profiling.answer(
+                hub,
+                conn,
+                centre.CENTRE,
+                customer_id,
+                question_id,
+                value,
+                AskChannel.WEB,
+                Actor(type=ActorType.CUSTOMER),
+            )
+    except DomainError as exc:
+        _ = _words(request)
+        text = _("Please check your answer:") + " " + exc.detail
+        return _centre(request, hub, session, customer_id, 422, problem=text)
+    if form.get("back") == "data":
+        return RedirectResponse("/p/data#told", status_code=303)
+    return RedirectResponse(f"/p/?earned={given['points_earned']}", status_code=303)
+
+
+@router.post("/p/questions/decline", include_in_schema=False)
+def decline_question(
+    request: Request,
+    hub: HubDep,
+    csrf: Annotated[str, Form()],
+    question: Annotated[str, Form(max_length=64)],
+) -> Response:
+    _session, customer_id = _customer(request, hub, csrf)
+    try:
+        with hub.db.write() as conn:
+            profiling.decline(
+                hub,
+                conn,
+                centre.CENTRE,
+                customer_id,
+                question,
+                AskChannel.WEB,
+                Actor(type=ActorType.CUSTOMER),
+            )
+    except DomainError:
+        pass  # a question retired meanwhile: nothing to decline
+    return RedirectResponse("/p/", status_code=303)
+
+
+@router.post("/p/asking/{choice}", include_in_schema=False)
+def set_asking(
+    request: Request, hub: HubDep, choice: str, csrf: Annotated[str, Form()]
+) -> Response:
+    """ "Stop asking me", or "you may ask me again"."""
+    _session, customer_id = _customer(request, hub, csrf)
+    if choice not in ("stop", "resume"):
+        raise PageAnswer(RedirectResponse("/p/", status_code=303))
+    with hub.db.write() as conn:
+        profiling.set_asking(hub, conn, customer_id, choice == "resume")
+    if choice == "stop":
+        return RedirectResponse("/p/?asking=stopped", status_code=303)
+    return RedirectResponse("/p/data#asking", status_code=303)
+
+
+@router.get("/p/answers/{question_id}", response_class=HTMLResponse, include_in_schema=False)
+def change_answer_page(request: Request, hub: HubDep, question_id: str) -> Response:
+    session, customer_id = _customer(request, hub)
+    told = {a["question"]: a for a in profiling.answers_of(hub, customer_id)}
+    with hub.db.read() as conn:
+        question = questions.bank(hub, conn)[1].get(question_id)
+    given = told.get(question_id)
+    if question is None or given is None or given["status"] != "answered":
+        raise PageAnswer(RedirectResponse("/p/data#told", status_code=303))
+    return _page(
+        request,
+        hub,
+        "answer.html",
+        ask=profiling.asked_json(question, _lang(request)),
+        current=given["value"],
+        question_to="/p/questions",
+        csrf=session.csrf,
+    )
+
+
+@router.post("/p/answers/{question_id}/delete", include_in_schema=False)
+def delete_answer(
+    request: Request, hub: HubDep, question_id: str, csrf: Annotated[str, Form()]
+) -> Response:
+    _session, customer_id = _customer(request, hub, csrf)
+    try:
+        with hub.db.write() as conn:
+            profiling.forget(hub, conn, centre.CENTRE, customer_id, question_id)
+    except DomainError:
+        pass  # already deleted (a second click)
+    return RedirectResponse("/p/data#told", status_code=303)
 
 
 @router.get("/p/data", response_class=HTMLResponse, include_in_schema=False)
@@ -174,11 +307,25 @@ def data_page(request: Request, hub: HubDep) -> Response:
     session, customer_id = _customer(request, hub)
     _ = _words(request)
     kinds = {"email": _("E-mail"), "phone": _("Phone"), "loyalty_card": _("Loyalty card")}
+    doc = centre.data(hub, customer_id)
+    lang = _lang(request)
+    with hub.db.read() as conn:
+        by_id = questions.bank(hub, conn)[1]
+    told = [
+        {
+            **a,
+            "text": by_id[a["question"]].text_in(lang) if a["question"] in by_id else a["question"],
+            "shown": shown(by_id.get(a["question"]), a["value"], lang, _),
+        }
+        for a in doc["answers"]
+        if a["status"] == "answered"
+    ]
     return _page(
         request,
         hub,
         "data.html",
-        doc=centre.data(hub, customer_id),
+        doc=doc,
+        told=told,
         kind_labels=kinds,
         csrf=session.csrf,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -219,6 +220,8 @@ def _customer(
         csrf=session.csrf,
         card=card,
         post_to=f"/desk/customers/{customer_id}/consents",
+        ask=desk.question_to_ask(hub, member, session.token, customer_id, _lang(request)),
+        question_to=f"/desk/customers/{customer_id}/questions",
         **context,
     )
 
@@ -263,6 +266,37 @@ def record_change(
         f"/desk/customers/{customer_id}?purpose={purpose}&record={record}#purpose-{purpose}",
         status_code=303,
     )
+
+
+@router.post("/desk/customers/{customer_id}/questions/answer")
+async def answer_question(request: Request, hub: HubDep, customer_id: str) -> Response:
+    """The customer's answer, recorded with the clerk as actor."""
+    form = await request.form()
+    session, member = _clerk(request, hub, str(form.get("csrf", "")))
+    question_id = str(form.get("question", ""))[:64]
+    values = [str(v) for v in form.getlist("value")]
+    _ = translator(_lang(request))
+    try:
+        earned = desk.record_answer(hub, member, customer_id, question_id, values)
+    except DomainError as exc:
+        return _customer(request, hub, session, member, customer_id, exc.status, problem=exc.detail)
+    done = _("Saved. The customer earned {points} points.").format(points=earned)
+    return _customer(request, hub, session, member, customer_id, done=done)
+
+
+@router.post("/desk/customers/{customer_id}/questions/decline")
+def decline_question(
+    request: Request,
+    hub: HubDep,
+    customer_id: str,
+    csrf: Annotated[str, Form()],
+    question: Annotated[str, Form(max_length=64)],
+) -> Response:
+    _session, member = _clerk(request, hub, csrf)
+    # A question retired meanwhile: nothing to record.
+    with contextlib.suppress(DomainError):
+        desk.record_decline(hub, member, customer_id, question)
+    return RedirectResponse(f"/desk/customers/{customer_id}", status_code=303)
 
 
 @router.get("/desk/customers/{customer_id}/opt-out", response_class=HTMLResponse)
