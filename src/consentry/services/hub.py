@@ -35,7 +35,10 @@ class Hub:
     # The last version of each purpose this process read (see services.purposes.current).
     purposes: dict[str, Purpose] = field(default_factory=dict)
     # The question bank as last read, with the version it was read at (services.questions.bank).
-    question_bank: tuple[tuple[int, int], list[Question], dict[str, Question]] | None = None
+    # The last item: the questions whose answers gate others ("ask B if A was answered so").
+    question_bank: (
+        tuple[tuple[int, int], list[Question], dict[str, Question], frozenset[str]] | None
+    ) = None
 
     def __post_init__(self) -> None:
         self.sequencer = Sequencer(self.db, self.signer, self.clock)

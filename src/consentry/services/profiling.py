@@ -30,7 +30,7 @@ from consentry.domain.questions import PRIVATE_CHANNELS, AskChannel, Question, t
 from consentry.schemas import Actor
 from consentry.services import customers
 from consentry.services.hub import Hub
-from consentry.services.questions import bank
+from consentry.services.questions import bank, gating
 from consentry.store import consents as consent_store
 from consentry.store import profiling as store
 from consentry.store import purposes as purpose_store
@@ -77,12 +77,14 @@ def _consented(hub: Hub, conn: Connection, customer: CustomerRow, channel: AskCh
 def _relationship(
     hub: Hub, conn: Connection, customer: CustomerRow, channel: AskChannel
 ) -> Relationship:
-    rows = store.answers_of(conn, customer.id)
-    key = hub.vault.key(customer.id) if rows else None
+    rows = store.answer_facts(conn, customer.id)
+    gates = gating(hub, conn)
+    key = hub.vault.key(customer.id) if any(r.question_id in gates for r in rows) else None
     facts = {}
     for row in rows:
         values: frozenset[str] = frozenset()
-        if row.status == AnswerStatus.ANSWERED.value:
+        # Only an answer a prerequisite looks at is decrypted.
+        if row.status == AnswerStatus.ANSWERED.value and row.question_id in gates:
             opened = hub.vault.unseal_json(customer.id, ANSWER, bytes(row.sealed), key)
             values = tokens(opened["value"])
         facts[row.question_id] = AnswerFact(
@@ -117,19 +119,30 @@ def asked_json(question: Question, lang: str) -> dict[str, Any]:
 def next_question(
     hub: Hub, caller: Caller, customer_id: str, channel: AskChannel, visit: str | None
 ) -> Question | None:
-    """The one question that may be asked now, or None. A new ask is recorded in a write
-    transaction that decides again with the customer locked, so two requests at once cannot
-    both start a question."""
+    """The one question that may be asked now, or None.
+
+    The common answers (no consent, "stop asking me", within the cool-down, the visit's
+    pending question) come from a read. A new question is chosen, once, in the write
+    transaction that records it, with the customer locked: two requests at once cannot both
+    start a question, and the answers are read and decrypted once."""
     caller.require_purpose(hub.settings.profiling_purpose)
     visit_key = hub.vault.blind("visit", visit) if visit else None
     policy = rules(hub)
     with hub.db.read() as conn:
         customer = customers.require_active(conn, customer_id)
-        questions, by_id = bank(hub, conn)
-        rel = _relationship(hub, conn, customer, channel)
-    ask = choose(questions, rel, channel, visit_key, hub.now_micros(), policy, by_id)
-    if ask is None or not ask.new:
-        return ask.question if ask else None
+        asking = store.asking_of(conn, customer_id)
+        if asking is not None and asking.stopped_at is not None:
+            return None
+        if not _consented(hub, conn, customer, channel):
+            return None
+        if asking is not None and asking.last_question is not None:
+            if visit_key is not None and asking.last_visit == visit_key:
+                questions, by_id = bank(hub, conn)
+                rel = _relationship(hub, conn, customer, channel)
+                ask = choose(questions, rel, channel, visit_key, hub.now_micros(), policy, by_id)
+                return ask.question if ask else None
+            if hub.now_micros() < asking.last_asked_at + policy.cooldown_days * MICROS_PER_DAY:
+                return None
     with hub.db.write() as conn:
         customer = customers.require_active(conn, customer_id, for_update=True)
         questions, by_id = bank(hub, conn)

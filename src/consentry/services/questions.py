@@ -73,9 +73,18 @@ def bank(hub: Hub, conn: Connection) -> tuple[list[Question], dict[str, Question
     cached = hub.question_bank
     if cached is None or cached[0] != version:
         questions = [question_of(row) for row in store.all_questions(conn)]
-        cached = (version, questions, {q.id: q for q in questions})
+        gating = frozenset(p.question for q in questions for p in q.requires if p.answered_with)
+        cached = (version, questions, {q.id: q for q in questions}, gating)
         hub.question_bank = cached
     return cached[1], cached[2]
+
+
+def gating(hub: Hub, conn: Connection) -> frozenset[str]:
+    """The questions whose answer values a prerequisite looks at (the others need not be
+    decrypted to decide what to ask)."""
+    bank(hub, conn)
+    assert hub.question_bank is not None
+    return hub.question_bank[3]
 
 
 def bank_now(hub: Hub) -> list[Question]:

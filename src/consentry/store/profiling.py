@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from consentry.store.tables import answers, points_accounts, points_entries, profiling, questions
 
@@ -54,6 +54,21 @@ def update_question(conn: Connection, question_id: str, values: dict[str, Any]) 
 
 
 # -- answers
+
+# Built once: the asking policy runs these on every next-question.
+_FACTS = select(
+    answers.c.question_id,
+    answers.c.status,
+    answers.c.answered_at,
+    answers.c.expires_at,
+    answers.c.sealed,
+).where(answers.c.customer_id == bindparam("b_customer"))
+_ASKING = select(profiling).where(profiling.c.customer_id == bindparam("b_customer"))
+
+
+def answer_facts(conn: Connection, customer_id: str) -> list[Any]:
+    """What the asking policy needs of each answer (the sealed value, for prerequisites)."""
+    return list(conn.execute(_FACTS, {"b_customer": customer_id}))
 
 
 def answers_of(conn: Connection, customer_id: str) -> list[Any]:
@@ -106,7 +121,7 @@ def forget_expired_answers(conn: Connection, before: int, limit: int) -> int:
 
 
 def asking_of(conn: Connection, customer_id: str) -> Any | None:
-    return conn.execute(select(profiling).where(profiling.c.customer_id == customer_id)).first()
+    return conn.execute(_ASKING, {"b_customer": customer_id}).first()
 
 
 def put_asking(conn: Connection, customer_id: str, values: dict[str, Any]) -> None:
