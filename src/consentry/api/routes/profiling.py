@@ -128,35 +128,34 @@ def asking(hub: HubDep, _caller: PreferencesRead, customer_id: str) -> object:
     return profiling.asking(hub, customer_id)
 
 
-@router.post("/stop-asking", response_model=Asking)
-async def stop_asking(
-    hub: HubDep, caller: PreferencesWrite, customer_id: str, request: Request
+async def _set_asking(
+    hub: HubDep, caller: PreferencesWrite, customer_id: str, request: Request, asking: bool
 ) -> Response:
-    """ "Stop asking me": no question is asked until the customer says otherwise."""
     return await write(
         hub,
         request,
         caller,
         None,
         200,
-        lambda conn: profiling.set_asking(hub, conn, customer_id, False),
+        lambda conn: profiling.set_asking(hub, conn, customer_id, asking),
         customer_id=customer_id,
     )
+
+
+@router.post("/stop-asking", response_model=Asking)
+async def stop_asking(
+    hub: HubDep, caller: PreferencesWrite, customer_id: str, request: Request
+) -> Response:
+    """ "Stop asking me": no question is asked until the customer says otherwise."""
+    return await _set_asking(hub, caller, customer_id, request, False)
 
 
 @router.post("/resume-asking", response_model=Asking)
 async def resume_asking(
     hub: HubDep, caller: PreferencesWrite, customer_id: str, request: Request
 ) -> Response:
-    return await write(
-        hub,
-        request,
-        caller,
-        None,
-        200,
-        lambda conn: profiling.set_asking(hub, conn, customer_id, True),
-        customer_id=customer_id,
-    )
+    """ "You may ask me again"."""
+    return await _set_asking(hub, caller, customer_id, request, True)
 
 
 @router.get("/points", response_model=Points)
