@@ -31,11 +31,10 @@ from consentry.services import (
     customers,
     evidence,
     profiling,
-    questions,
     web_access,
 )
 from consentry.services.hub import Hub
-from consentry.services.question_form import value_from_form
+from consentry.services.question_form import answer_from_form
 from consentry.services.web_access import WebSession
 from consentry.store import consents as consent_store
 from consentry.store import purposes as purpose_store
@@ -273,10 +272,7 @@ def record_answer(
     hub: Hub, member: StaffRow, customer_id: str, question_id: str, values: list[str]
 ) -> int:
     """The answer the customer gave the clerk; the points it earned."""
-    with hub.db.read() as conn:
-        question = questions.bank(hub, conn)[1].get(question_id)
-    if question is None:
-        raise InvalidInput(f"unknown question {question_id!r}")
+    value = answer_from_form(hub, question_id, values)
     with hub.db.write() as conn:
         given = profiling.answer(
             hub,
@@ -284,7 +280,7 @@ def record_answer(
             caller_of(member),
             customer_id,
             question_id,
-            value_from_form(question, values),
+            value,
             AskChannel.STORE,
             Actor(type=ActorType.STAFF, id=member.username),
         )

@@ -5,7 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from consentry.domain.errors import InvalidInput
 from consentry.domain.questions import Question, QuestionKind
+from consentry.services import questions
+from consentry.services.hub import Hub
+
+
+def answer_from_form(hub: Hub, question_id: str, values: list[str]) -> Any:
+    """The form's fields for ``question_id`` as the API would take them."""
+    question = questions.find(hub, question_id)
+    if question is None:
+        raise InvalidInput(f"unknown question {question_id!r}")
+    return value_from_form(question, values)
 
 
 def value_from_form(question: Question, values: list[str]) -> Any:

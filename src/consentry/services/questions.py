@@ -87,6 +87,11 @@ def gating(hub: Hub, conn: Connection) -> frozenset[str]:
     return hub.question_bank[3]
 
 
+def find(hub: Hub, question_id: str) -> Question | None:
+    with hub.db.read() as conn:
+        return bank(hub, conn)[1].get(question_id)
+
+
 def bank_now(hub: Hub) -> list[Question]:
     with hub.db.read() as conn:
         return bank(hub, conn)[0]

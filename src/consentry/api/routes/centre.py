@@ -13,12 +13,12 @@ from consentry.api.deps import CustomersWrite, HubDep
 from consentry.api.i18n import LANGUAGES, choose, translator
 from consentry.api.pages import PageAnswer, render, render_page, secure_cookie
 from consentry.domain.consent import Action, ActorType
-from consentry.domain.errors import DomainError, InvalidInput
+from consentry.domain.errors import DomainError
 from consentry.domain.questions import AskChannel
 from consentry.schemas import Actor
 from consentry.services import centre, customers, events, profiling, questions, web_access
 from consentry.services.hub import Hub
-from consentry.services.question_form import shown, value_from_form
+from consentry.services.question_form import answer_from_form, shown
 from consentry.services.web_access import LinkProblem, WebSession
 
 router = APIRouter(tags=["preference centre"])
@@ -194,14 +194,6 @@ def _centre(
     )
 
 
-def _form_answer(hub: Hub, question_id: str, values: list[str]) -> Any:
-    with hub.db.read() as conn:
-        question = questions.bank(hub, conn)[1].get(question_id)
-    if question is None:
-        raise InvalidInput(f"unknown question {question_id!r}")
-    return value_from_form(question, values)
-
-
 @router.post("/p/questions/answer", include_in_schema=False)
 async def answer_question(request: Request, hub: HubDep) -> Response:
     form = await request.form()
@@ -209,7 +201,7 @@ async def answer_question(request: Request, hub: HubDep) -> Response:
     question_id = str(form.get("question", ""))[:64]
     values = [str(v) for v in form.getlist("value")]
     try:
-        value = _form_answer(hub, question_id, values)
+        value = answer_from_form(hub, question_id, values)
         with hub.db.write() as conn:
             given = profiling.answer(
                 hub,
@@ -273,8 +265,7 @@ def set_asking(
 def change_answer_page(request: Request, hub: HubDep, question_id: str) -> Response:
     session, customer_id = _customer(request, hub)
     told = {a["question"]: a for a in profiling.answers_of(hub, customer_id)}
-    with hub.db.read() as conn:
-        question = questions.bank(hub, conn)[1].get(question_id)
+    question = questions.find(hub, question_id)
     given = told.get(question_id)
     if question is None or given is None or given["status"] != "answered":
         raise PageAnswer(RedirectResponse("/p/data#told", status_code=303))
