@@ -366,7 +366,14 @@ class ExportDocument(BaseModel):
     asking: dict[str, Any] = Field(
         description="Whether we may ask questions ('stop asking me'), and the last one asked."
     )
-    decisions: list[dict[str, Any]] = Field(description="Offers chosen for the customer, and why.")
+    decisions: list[dict[str, Any]] = Field(
+        description="Every decision about which offers to show the customer: the offers "
+        "chosen, each with its reasons (the facts used, their provenance, the consents that "
+        "allowed them), or why none was chosen."
+    )
+    dismissed_offers: list[dict[str, Any]] = Field(
+        description="Offers the customer marked as not relevant (never chosen for them again)."
+    )
     access_log: list[ExportAccess] = Field(description="Which apps read the customer's data.")
     stored_answers: list[ExportStoredAnswer]
     preference_centre: ExportPreferenceCentre = Field(

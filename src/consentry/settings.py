@@ -66,6 +66,26 @@ class Settings(BaseSettings):
     profiling_stage_two_days: int = Field(default=14, ge=0)
     profiling_stage_three_answers: int = Field(default=8, ge=0)
     profiling_stage_three_days: int = Field(default=90, ge=0)
+    # Offers (see domain/decisions.py and docs/offers.md): the purposes the data-use policy
+    # names, how long a purchase suppresses itself and its substitutes, how far back purchases
+    # suggest complements, the fewest distinct customers behind a complement rule, the caps
+    # per channel (at most N decisions with offers in D days), quiet hours for the channels
+    # that interrupt, the retailer's time zone, and how long decisions are kept.
+    offers_personalisation_purpose: str = "personalisation"
+    offers_profiling_purpose: str = "profiling"
+    offers_substitute_cooldown_days: int = Field(default=30, ge=0)
+    offers_complement_days: int = Field(default=60, ge=1)
+    offers_min_customers: int = Field(default=20, ge=5)
+    offers_channel_caps: dict[str, tuple[int, int]] = {
+        "email": (2, 7),
+        "sms": (1, 7),
+        "push": (3, 7),
+        "post": (1, 30),
+    }
+    offers_quiet_hours: tuple[int, int] = (21, 8)
+    offers_quiet_channels: list[str] = ["sms", "push"]
+    offers_timezone: str = "Europe/London"
+    retention_decision_days: int = Field(default=365, ge=1)
 
     @field_validator("admin_key")
     @classmethod

@@ -231,6 +231,13 @@ def test_export_covers_every_table_that_holds_customer_data(hub: Hub, client: Te
     }
     assert client.post(f"/v1/customers/{cid}/answers", json=answer).status_code == 200
     assert client.post(f"/v1/customers/{cid}/stop-asking").status_code == 200
+    # A decision about which offers to show her (an offer for everyone), and her "not relevant".
+    catalogue = {"categories": [{"path": "home", "name": "Home"}]}
+    assert client.put("/v1/catalogue", json=catalogue).status_code == 200
+    offer = {"id": "mugs", "title": "Mugs", "category": "home", "channels": ["email"]}
+    assert client.post("/v1/offers", json={**offer, "everyone": True}).status_code == 201
+    assert client.post(f"/v1/customers/{cid}/decisions", json={"channel": "email"}).json()["offers"]
+    assert client.post(f"/v1/customers/{cid}/offers/mugs/dismiss").status_code == 200
     # Every table about a customer names the part of the export that shows it.
     assert set(_customer_tables()) == set(COVERAGE)
     export = client.get(f"/v1/customers/{cid}/export")

@@ -461,8 +461,8 @@ def retention_run(data_dir: Annotated[Path | None, typer.Option()] = None) -> No
     out.print(
         f"deleted {report.access_entries} access-log entries, {report.stored_answers} stored "
         f"answers, {report.orphan_keys} orphan keys, {report.events} events, "
-        f"{report.expired_answers} expired answers; erased {report.customers_erased} inactive "
-        "customers",
+        f"{report.expired_answers} expired answers, {report.decisions} decisions; erased "
+        f"{report.customers_erased} inactive customers",
         soft_wrap=True,
     )
 

@@ -13,7 +13,7 @@ import orjson
 from consentry.domain.access import Caller
 from consentry.domain.clock import rfc3339_micros
 from consentry.schemas import ExportDocument
-from consentry.services import consents, customers, events, evidence, profiling
+from consentry.services import consents, customers, decisions, events, evidence, profiling
 from consentry.services.hub import Hub
 from consentry.store import access_log as access_store
 from consentry.store import consents as consent_store
@@ -37,10 +37,21 @@ COVERAGE = {
     "profiling": ["asking"],
     "points_accounts": ["points"],
     "points_entries": ["points"],
+    "decisions": ["decisions"],
+    "offer_dismissals": ["dismissed_offers"],
 }
 
 # What is read by an export, for the access log.
-_FIELDS = ["profile", "identifiers", "consents", "history", "answers", "events", "points"]
+_FIELDS = [
+    "profile",
+    "identifiers",
+    "consents",
+    "history",
+    "answers",
+    "events",
+    "points",
+    "decisions",
+]
 
 
 def export(
@@ -100,8 +111,8 @@ def export(
         "events": events.of_customer(hub, customer_id),
         "points": profiling.points(hub, customer_id, limit=None),
         "asking": profiling.asking_export(hub, customer_id),
-        # Decisions arrive with offers.
-        "decisions": [],
+        "decisions": decisions.decisions_of(hub, customer_id),
+        "dismissed_offers": decisions.dismissals_of(hub, customer_id),
         "access_log": [
             {
                 "at": rfc3339_micros(a.at),

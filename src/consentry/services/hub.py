@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from consentry.domain.clock import to_micros, utcnow
 from consentry.domain.purposes import Purpose
@@ -19,6 +20,9 @@ from consentry.store.sequencer import Sequencer
 from consentry.store.tree_cache import TreeCache
 from consentry.store.vault_meta import open_vault
 from consentry.vault.vault import Vault
+
+if TYPE_CHECKING:
+    from consentry.services.catalogue import Loaded
 
 
 @dataclass
@@ -39,6 +43,8 @@ class Hub:
     question_bank: (
         tuple[tuple[int, int], list[Question], dict[str, Question], frozenset[str]] | None
     ) = None
+    # The catalogue, offers and complements as last read (services.catalogue.current).
+    catalogue: Loaded | None = None
 
     def __post_init__(self) -> None:
         self.sequencer = Sequencer(self.db, self.signer, self.clock)

@@ -10,6 +10,8 @@
   creation that failed after its key was stored), an hour after they were made.
 - Answers that expire (intentions such as "planning a beach holiday"): once expired. Declines
   are kept (they are what stops a question being asked again), without any value.
+- Decisions (which offers were chosen for a customer, and why): after
+  ``retention_decision_days`` (365). Offers' caps only look back a few days.
 
 Each policy works in small committed batches, so ``consentry retention run`` can be
 interrupted at any point and run again.
@@ -29,6 +31,7 @@ from consentry.services import customers
 from consentry.services.hub import Hub
 from consentry.services.idempotency import WINDOW_MICROS
 from consentry.store import access_log, web
+from consentry.store import decisions as decision_store
 from consentry.store import events as event_store
 from consentry.store import profiling as profiling_store
 from consentry.store.customers import states
@@ -49,6 +52,7 @@ class RetentionReport:
     expired_web: int = 0  # preference links, web sessions, rate-limit counters
     events: int = 0
     expired_answers: int = 0
+    decisions: int = 0
 
 
 def run(hub: Hub) -> RetentionReport:
@@ -81,6 +85,14 @@ def run(hub: Hub) -> RetentionReport:
         with hub.db.write() as conn:
             n = profiling_store.forget_expired_answers(conn, now, BATCH)
         report.expired_answers += n
+        if n < BATCH:
+            break
+    while True:
+        with hub.db.write() as conn:
+            n = decision_store.forget_before(
+                conn, now - settings.retention_decision_days * DAY, BATCH
+            )
+        report.decisions += n
         if n < BATCH:
             break
     with hub.db.write() as conn:

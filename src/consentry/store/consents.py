@@ -13,6 +13,7 @@ from consentry.store.customers import CHUNK
 from consentry.store.database import dbapi_cursor
 from consentry.store.tables import (
     consent_state,
+    customers,
     evidence_openings,
     evidence_records,
     imported_rows,
@@ -326,3 +327,20 @@ def mark_imported(conn: Connection, rows: list[tuple[str, str]]) -> None:
         cursor.executemany(
             f"INSERT INTO imported_rows (row_key, record_id) VALUES ({p}, {p})", rows
         )
+
+
+def all_channel_entries_of_purpose(
+    conn: Connection, purpose: str
+) -> list[tuple[str, bool, ConsentEntry]]:
+    """(customer, restricted, the all-channel record in force) for every active customer with
+    one for this purpose (learning over everyone who allowed it)."""
+    rows = conn.execute(
+        select(consent_state, customers.c.restricted)
+        .join(customers, customers.c.id == consent_state.c.customer_id)
+        .where(
+            consent_state.c.purpose == purpose,
+            consent_state.c.channel == "*",
+            customers.c.status == "active",
+        )
+    )
+    return [(r.customer_id, bool(r.restricted), _entry(r)) for r in rows]

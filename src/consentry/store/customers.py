@@ -14,10 +14,12 @@ from consentry.store.tables import (
     answers,
     consent_state,
     customers,
+    decisions,
     events,
     evidence_openings,
     idempotency_keys,
     identifiers,
+    offer_dismissals,
     points_accounts,
     points_entries,
     preference_links,
@@ -194,6 +196,8 @@ def erase(conn: Connection, customer_id: str, now: int) -> None:
         profiling,
         points_accounts,
         points_entries,
+        decisions,
+        offer_dismissals,
     ):
         conn.execute(delete(table).where(table.c.customer_id == customer_id))
     conn.execute(

@@ -64,3 +64,27 @@ def forget_before(conn: Connection, event_type: str, before: int, limit: int) ->
         .limit(limit)
     )
     return int(conn.execute(delete(events).where(events.c.id.in_(old))).rowcount)
+
+
+def of_customer_since(conn: Connection, customer_id: str, since: int) -> list[Any]:
+    return list(
+        conn.execute(
+            select(events)
+            .where(events.c.customer_id == customer_id, events.c.occurred_at >= since)
+            .order_by(events.c.occurred_at.desc(), events.c.id)
+        )
+    )
+
+
+def purchases_of(conn: Connection, customer_ids: Sequence[str]) -> list[Any]:
+    """The purchases of these customers that they did not exclude."""
+    found: list[Any] = []
+    for start in range(0, len(customer_ids), CHUNK):
+        found += conn.execute(
+            select(events.c.customer_id, events.c.occurred_at, events.c.sealed).where(
+                events.c.customer_id.in_(customer_ids[start : start + CHUNK]),
+                events.c.type == "purchase",
+                events.c.excluded.is_(False),
+            )
+        )
+    return found

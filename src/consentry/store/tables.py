@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -352,4 +353,90 @@ points_entries = Table(
     Column("at", BigInteger, nullable=False),
     Index(None, "customer_id", "question_id", unique=True),
     Index(None, "customer_id", "at"),
+)
+
+# -- the catalogue (what is sold and offered) and the decisions made from it
+
+categories = Table(
+    "categories",
+    metadata,
+    Column("path", String(200), primary_key=True),  # "sport/running/shoes"
+    Column("name", String(200), nullable=False),
+    Column("sensitive_topic", String(64)),  # marks the whole branch below it
+)
+
+sensitive_topics = Table(
+    "sensitive_topics",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("purpose", String(64), nullable=False),
+    Column("question", String(64), nullable=False),
+    Column("answered_with", JSON, nullable=False),
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("sku", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("category", String(200), nullable=False),
+    Column("price", Float),
+)
+
+offers = Table(
+    "offers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("definition", JSON, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+# Co-purchase rules learnt over the baskets of customers who granted profiling; replaced as a
+# whole by each learning run.
+complements = Table(
+    "complements",
+    metadata,
+    Column("antecedent", String(200), primary_key=True),
+    Column("consequent", String(200), primary_key=True),
+    Column("customers", Integer, nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("lift", Float, nullable=False),
+    Column("learnt_at", BigInteger, nullable=False),
+)
+
+# One row, bumped by every change to the tables above: each process re-reads its cached
+# catalogue only when this moved.
+catalogue_version = Table(
+    "catalogue_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
+
+# Every decision: clear who, when, where and which offers (the caps count them); the reasons
+# and context sealed under the customer's key.
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("customer_id", String(40), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("decided_at", BigInteger, nullable=False),
+    Column("offer_ids", JSON, nullable=False),
+    Column("chosen", Integer, nullable=False),  # how many offers: the caps count non-empty ones
+    Column("app_id", String(40)),
+    Column("sealed", LargeBinary, nullable=False),
+    Index(None, "customer_id", "decided_at"),
+    Index(None, "decided_at"),
+)
+
+# "Not relevant": the customer dismissed this offer; it is never chosen for them again.
+offer_dismissals = Table(
+    "offer_dismissals",
+    metadata,
+    Column("customer_id", String(40), primary_key=True),
+    Column("offer_id", String(64), primary_key=True),
+    Column("at", BigInteger, nullable=False),
 )

@@ -1,0 +1,59 @@
+"""Decisions: which offers for this customer now, and why; the customer's "not relevant"."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from consentry.api.deps import DecisionsRead, HubDep, PreferencesWrite, SubjectsManage
+from consentry.api.writes import write
+from consentry.schemas_offers import DecisionIn, DecisionOut, Dismissal
+from consentry.services import decisions
+
+router = APIRouter(prefix="/v1/customers/{customer_id}", tags=["decisions"])
+
+
+@router.post("/decisions", response_model=DecisionOut)
+def decide(hub: HubDep, caller: DecisionsRead, customer_id: str, body: DecisionIn) -> object:
+    """Ranked offers for this channel and context, each with its reasons (the facts used, their
+    provenance and the consent that allowed them); or none, with why. Every decision is
+    logged (the export shows it) and counts towards the channel's cap."""
+    return decisions.decide_for(hub, caller, customer_id, body)
+
+
+@router.get("/decisions")
+def list_decisions(hub: HubDep, _caller: SubjectsManage, customer_id: str) -> object:
+    """The customer's decisions, newest first, with their reasons."""
+    return decisions.decisions_for(hub, customer_id)
+
+
+@router.post("/offers/{offer_id}/dismiss", response_model=Dismissal)
+async def dismiss_offer(
+    hub: HubDep, caller: PreferencesWrite, customer_id: str, offer_id: str, request: Request
+) -> Response:
+    """ "Not relevant": never choose this offer for this customer again."""
+    return await write(
+        hub,
+        request,
+        caller,
+        None,
+        200,
+        lambda conn: decisions.dismiss(hub, conn, customer_id, offer_id),
+        customer_id=customer_id,
+    )
+
+
+@router.post("/offers/{offer_id}/restore", response_model=Dismissal)
+async def restore_offer(
+    hub: HubDep, caller: PreferencesWrite, customer_id: str, offer_id: str, request: Request
+) -> Response:
+    """Take a "not relevant" back."""
+    return await write(
+        hub,
+        request,
+        caller,
+        None,
+        200,
+        lambda conn: decisions.undismiss(hub, conn, customer_id, offer_id),
+        customer_id=customer_id,
+    )

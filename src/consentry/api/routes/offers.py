@@ -1,0 +1,72 @@
+"""The catalogue and the offers: managed by admin, readable by apps that show offers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from consentry.api.deps import Admin, DecisionsRead, HubDep
+from consentry.api.writes import write
+from consentry.schemas_offers import CatalogueIn, CatalogueLoaded, OfferIn, OfferOut, OfferPage
+from consentry.services import catalogue
+
+router = APIRouter(tags=["offers"])
+
+
+@router.put("/v1/catalogue", response_model=CatalogueLoaded)
+async def replace_catalogue(
+    hub: HubDep, caller: Admin, body: CatalogueIn, request: Request
+) -> Response:
+    """The whole catalogue — categories (sensitive branches marked), sensitive topics and
+    products — replaced at once, all or nothing (a file of it: ``consentry catalogue load``)."""
+    return await write(
+        hub, request, caller, body, 200, lambda conn: catalogue.replace_catalogue(hub, conn, body)
+    )
+
+
+@router.get("/v1/catalogue/categories")
+def list_categories(hub: HubDep, _caller: DecisionsRead) -> object:
+    """Every category, with whether it is sensitive (by itself or an ancestor)."""
+    return catalogue.categories_json(hub)
+
+
+@router.post("/v1/offers", status_code=201, response_model=OfferOut)
+async def create_offer(hub: HubDep, caller: Admin, body: OfferIn, request: Request) -> Response:
+    return await write(
+        hub, request, caller, body, 201, lambda conn: catalogue.create_offer(hub, conn, body)
+    )
+
+
+@router.put("/v1/offers/{offer_id}", response_model=OfferOut)
+async def replace_offer(
+    hub: HubDep, caller: Admin, offer_id: str, body: OfferIn, request: Request
+) -> Response:
+    """Change an offer (or bring a retired one back)."""
+    return await write(
+        hub,
+        request,
+        caller,
+        body,
+        200,
+        lambda conn: catalogue.replace_offer(hub, conn, offer_id, body),
+    )
+
+
+@router.delete("/v1/offers/{offer_id}", response_model=OfferOut)
+async def retire_offer(hub: HubDep, caller: Admin, offer_id: str, request: Request) -> Response:
+    """Retire an offer: never chosen again; past decisions keep naming it."""
+    return await write(
+        hub, request, caller, None, 200, lambda conn: catalogue.retire_offer(hub, conn, offer_id)
+    )
+
+
+@router.get("/v1/offers", response_model=OfferPage)
+def list_offers(
+    hub: HubDep, _caller: DecisionsRead, limit: int = Query(100), after: str | None = None
+) -> object:
+    return catalogue.offer_page(hub, after, limit)
+
+
+@router.get("/v1/offers/{offer_id}", response_model=OfferOut)
+def get_offer(hub: HubDep, _caller: DecisionsRead, offer_id: str) -> object:
+    return catalogue.get_offer(hub, offer_id)

@@ -1,0 +1,319 @@
+"""Choosing offers for a customer: gather what they allowed and what we know (each fact with
+its provenance), let the pure engine choose, log the decision sealed under their key."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection
+
+from consentry.domain.access import Caller
+from consentry.domain.catalogue import Catalogue
+from consentry.domain.clock import rfc3339_micros
+from consentry.domain.consent import ALL_CHANNELS, MICROS_PER_DAY, decide, in_force
+from consentry.domain.data_use import DataUsePolicy
+from consentry.domain.decisions import (
+    Bought,
+    Choice,
+    Chosen,
+    Declared,
+    Known,
+    Rules,
+    Situation,
+    choose,
+)
+from consentry.domain.errors import NotFound
+from consentry.domain.events import EventType
+from consentry.domain.ids import new_id
+from consentry.domain.questions import DEFAULT_LANGUAGE, Question, QuestionKind, tokens
+from consentry.schemas_offers import DecisionIn
+from consentry.services import catalogue as catalogue_service
+from consentry.services import customers
+from consentry.services.events import DETAILS
+from consentry.services.hub import Hub
+from consentry.services.profiling import ANSWER
+from consentry.services.question_form import shown
+from consentry.services.questions import bank
+from consentry.store import consents as consent_store
+from consentry.store import decisions as store
+from consentry.store import events as event_store
+from consentry.store import profiling as profiling_store
+from consentry.store import purposes as purpose_store
+from consentry.store.customers import CustomerRow
+
+# The vault's field name for a decision's reasons and context.
+SEALED = "decision"
+
+
+def policy(hub: Hub) -> DataUsePolicy:
+    return DataUsePolicy(
+        hub.settings.offers_personalisation_purpose, hub.settings.offers_profiling_purpose
+    )
+
+
+def rules_for(hub: Hub, channel: str) -> Rules:
+    s = hub.settings
+    return Rules(
+        substitute_cooldown_days=s.offers_substitute_cooldown_days,
+        complement_days=s.offers_complement_days,
+        channel_cap=s.offers_channel_caps.get(channel),
+        quiet_hours=s.offers_quiet_hours if channel in s.offers_quiet_channels else None,
+    )
+
+
+def granted(
+    hub: Hub, conn: Connection, customer: CustomerRow, channel: str, catalogue: Catalogue
+) -> frozenset[str]:
+    """The purposes of the data-use policy (and of the sensitive topics) the customer allows
+    now, on this channel where the purpose names channels."""
+    wanted = {hub.settings.offers_personalisation_purpose, hub.settings.offers_profiling_purpose}
+    wanted |= {t.purpose for t in catalogue.topics.values()}
+    state = consent_store.entries(conn, customer.id)
+    now = hub.now_micros()
+    allowed = set()
+    for purpose_id in wanted:
+        purpose = purpose_store.get(conn, purpose_id)
+        if purpose is None:
+            continue
+        own = state.get((purpose_id, channel)) if channel in purpose.channels else None
+        entry = in_force(own, state.get((purpose_id, ALL_CHANNELS)))
+        if decide(purpose, entry, now, restricted=customer.restricted).allowed:
+            allowed.add(purpose_id)
+    return frozenset(allowed)
+
+
+def declared_of(
+    hub: Hub, conn: Connection, customer_id: str, catalogue: Catalogue
+) -> list[Declared]:
+    """The customer's answers in force, each marked with the sensitive topic it declares (an
+    answer to a sensitive question with no topic is marked too: it is never used)."""
+    rows = [
+        r
+        for r in profiling_store.answers_of(conn, customer_id)
+        if r.status == "answered" and (r.expires_at is None or r.expires_at > hub.now_micros())
+    ]
+    if not rows:
+        return []
+    questions = bank(hub, conn)[1]
+    topic_of_question = {t.question: t.id for t in catalogue.topics.values()}
+    key = hub.vault.key(customer_id)
+    found = []
+    for row in rows:
+        question = questions.get(row.question_id)
+        if question is None:
+            continue
+        value = hub.vault.unseal_json(customer_id, ANSWER, bytes(row.sealed), key)["value"]
+        topic = topic_of_question.get(question.id)
+        if topic is None and question.sensitive:
+            topic = f"question:{question.id}"
+        found.append(
+            Declared(
+                question=question.id,
+                question_text=question.text_in(DEFAULT_LANGUAGE),
+                values=tokens(value),
+                shown=shown(question, value, DEFAULT_LANGUAGE, lambda s: s),
+                when=_when(question, value),
+                topic=topic,
+            )
+        )
+    return found
+
+
+def _when(question: Question, value: Any) -> date | None:
+    try:
+        if question.kind is QuestionKind.DATE:
+            return date.fromisoformat(value)
+        if question.kind is QuestionKind.MONTH:
+            return date.fromisoformat(f"{value}-01")
+    except (TypeError, ValueError):
+        return None
+    return None
+
+
+def bought_of(
+    hub: Hub, conn: Connection, customer_id: str, since: int, catalogue: Catalogue
+) -> list[Bought]:
+    """Purchases since then, except those the customer excluded (never read at all)."""
+    rows = [
+        r
+        for r in event_store.of_customer_since(conn, customer_id, since)
+        if r.type == EventType.PURCHASE.value and not r.excluded
+    ]
+    if not rows:
+        return []
+    key = hub.vault.key(customer_id)
+    found = []
+    for row in rows:
+        details = hub.vault.unseal_json(customer_id, DETAILS, bytes(row.sealed), key)
+        sku, category = details.get("sku"), details.get("category")
+        product = catalogue.products.get(sku or "")
+        found.append(
+            Bought(
+                source=f"event:{row.id}",
+                sku=sku,
+                category=category or (product.category if product else None),
+                name=product.name if product else (sku or category or "something"),
+                at=row.occurred_at,
+            )
+        )
+    return found
+
+
+def decide_for(hub: Hub, caller: Caller, customer_id: str, body: DecisionIn) -> dict[str, Any]:
+    channel = body.channel.value
+    now = hub.now_micros()
+    local = hub.now().astimezone(ZoneInfo(hub.settings.offers_timezone))
+    rules = rules_for(hub, channel)
+    with hub.db.write() as conn:
+        # Locked: two decisions at once for one customer cannot both slip under a cap.
+        customer = customers.require_active(conn, customer_id, for_update=True)
+        loaded = catalogue_service.current(hub, conn)
+        cat = loaded.catalogue
+        if customer.restricted:
+            choice = Choice((), "processing restricted: the customer asked us to hold off", {})
+        else:
+            allowed = granted(hub, conn, customer, channel, cat)
+            personal = policy(hub).personal_allowed(allowed)
+            window = max(rules.substitute_cooldown_days, rules.complement_days)
+            bought = bought_of(hub, conn, customer_id, now - window * MICROS_PER_DAY, cat)
+            bought += [
+                Bought("basket", sku, cat.products[sku].category, cat.products[sku].name, now)
+                for sku in body.context.basket
+                if sku in cat.products
+            ]
+            sends = (
+                store.sends_since(
+                    conn, customer_id, channel, now - rules.channel_cap[1] * MICROS_PER_DAY
+                )
+                if rules.channel_cap
+                else 0
+            )
+            known = Known(
+                granted=allowed,
+                declared=declared_of(hub, conn, customer_id, cat) if personal else [],
+                bought=bought,
+                dismissed=store.dismissed(conn, customer_id),
+                shown=store.shown_counts(conn, customer_id),
+                sends_in_cap_window=sends,
+            )
+            choice = choose(
+                cat,
+                loaded.complements,
+                policy(hub),
+                known,
+                Situation(now, channel, local, body.context.store),
+                rules,
+                body.limit,
+            )
+        offers = [chosen_json(c) for c in choice.offers]
+        decision_id = new_id("dec")
+        sealed = hub.vault.seal_json(
+            customer_id,
+            SEALED,
+            {
+                "offers": offers,
+                "empty_because": choice.empty_because,
+                "suppressed": choice.suppressed,
+                "context": body.context.model_dump(),
+            },
+        )
+        store.insert_decision(
+            conn,
+            {
+                "id": decision_id,
+                "customer_id": customer_id,
+                "channel": channel,
+                "decided_at": now,
+                "offer_ids": [c.offer.id for c in choice.offers],
+                "chosen": len(choice.offers),
+                "app_id": caller.app_id,
+                "sealed": sealed,
+            },
+        )
+    return {
+        "id": decision_id,
+        "customer": customer_id,
+        "channel": channel,
+        "decided_at": rfc3339_micros(now),
+        "offers": offers,
+        "empty_because": choice.empty_because,
+        "suppressed": choice.suppressed,
+    }
+
+
+def chosen_json(chosen: Chosen) -> dict[str, Any]:
+    offer = chosen.offer
+    return {
+        "id": offer.id,
+        "title": offer.title,
+        "text": offer.text,
+        "sku": offer.sku,
+        "category": offer.category,
+        "tags": list(offer.tags),
+        "score": chosen.score,
+        "reasons": [
+            {
+                "text": r.text,
+                "weight": r.weight,
+                "facts": [
+                    {"provenance": f.provenance.value, "text": f.text, "source": f.source}
+                    for f in r.facts
+                ],
+                "allowed_by": list(r.allowed_by),
+            }
+            for r in chosen.reasons
+        ],
+    }
+
+
+def decisions_for(hub: Hub, customer_id: str) -> list[dict[str, Any]]:
+    with hub.db.read() as conn:
+        customers.require_active(conn, customer_id)
+    return decisions_of(hub, customer_id)
+
+
+def decisions_of(hub: Hub, customer_id: str, limit: int | None = None) -> list[dict[str, Any]]:
+    """The customer's decisions, newest first, with their reasons (export, centre)."""
+    with hub.db.read() as conn:
+        rows = store.of_customer(conn, customer_id, limit)
+    if not rows:
+        return []
+    key = hub.vault.key(customer_id)
+    out = []
+    for row in rows:
+        opened = hub.vault.unseal_json(customer_id, SEALED, bytes(row.sealed), key)
+        out.append(
+            {
+                "id": row.id,
+                "channel": row.channel,
+                "decided_at": rfc3339_micros(row.decided_at),
+                "app_id": row.app_id,
+                **opened,
+            }
+        )
+    return out
+
+
+def dismissals_of(hub: Hub, customer_id: str) -> list[dict[str, Any]]:
+    with hub.db.read() as conn:
+        return [
+            {"offer": r.offer_id, "at": rfc3339_micros(r.at)}
+            for r in store.dismissals_of(conn, customer_id)
+        ]
+
+
+def dismiss(hub: Hub, conn: Connection, customer_id: str, offer_id: str) -> dict[str, Any]:
+    """ "Not relevant": the offer is never chosen for this customer again."""
+    customers.require_active(conn, customer_id, for_update=True)
+    if offer_id not in {o.id for o in catalogue_service.current(hub, conn).catalogue.offers}:
+        raise NotFound(f"no offer {offer_id!r}")
+    store.dismiss(conn, customer_id, offer_id, hub.now_micros())
+    return {"customer": customer_id, "offer": offer_id, "dismissed": True}
+
+
+def undismiss(hub: Hub, conn: Connection, customer_id: str, offer_id: str) -> dict[str, Any]:
+    customers.require_active(conn, customer_id, for_update=True)
+    store.undismiss(conn, customer_id, offer_id)
+    return {"customer": customer_id, "offer": offer_id, "dismissed": False}
