@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from consentry.services import complements
 from consentry.services.hub import Hub
@@ -488,3 +490,85 @@ def _rules(hub: Hub) -> list[Any]:
 
     with hub.db.read() as conn:
         return store.all_complements(conn)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    # Weighted towards the interesting cases: everything allowed, sensitive topics declared.
+    purposes=st.one_of(
+        st.just(frozenset({"personalisation", "profiling", "maternity"})),
+        st.frozensets(st.sampled_from(["personalisation", "profiling", "maternity"])),
+    ),
+    interests=st.lists(st.sampled_from(["running", "cooking", "gaming"]), unique=True),
+    expecting=st.sampled_from([None, True, False]),
+    bought=st.lists(
+        st.tuples(
+            st.sampled_from(["RUN-SHOE", "TOY-CAR", *(p["sku"] for p in CATALOGUE["products"])]),
+            st.integers(0, 90),
+            st.booleans(),
+        ),
+        max_size=5,
+    ),
+    channel=st.sampled_from(["in_app", "in_app", "email", "store"]),
+)
+def test_no_decision_uses_what_the_customer_did_not_allow(
+    shop: TestClient,
+    hub: Hub,
+    purposes: frozenset[str],
+    interests: list[str],
+    expecting: bool | None,
+    bought: list[tuple[str, int, bool]],
+    channel: str,
+) -> None:
+    """Random consents, answers, purchases and exclusions through the API; every reason of
+    every decision checked against the policy and the customer's real consent state."""
+    if not _rules(hub):
+        _crowd(
+            shop,
+            hub,
+            (21, ("RUN-SHOE", "RUN-SOCK")),
+            (21, ("TOY-CAR", "AA-8")),
+            (21, ("VIT-PRE", "NAP-1")),
+            (21, ("PAN-28",)),
+        )
+    cid = make_customer(shop)
+    for purpose in sorted(purposes):
+        channel_of = "in_app" if purpose == "maternity" else None
+        assert change(shop, cid, purpose=purpose, channel=channel_of).status_code == 201
+    answer = {"channel": "web", "actor": {"type": "customer"}}
+    if interests:
+        shop.post(
+            f"/v1/customers/{cid}/answers",
+            json={**answer, "question": "interests", "value": interests},
+        )
+    if expecting is not None:
+        shop.post(
+            f"/v1/customers/{cid}/answers",
+            json={**answer, "question": "expecting_baby", "value": expecting},
+        )
+    excluded: set[str] = set()
+    for sku, days, exclude in bought:
+        ids = _buy(shop, cid, sku, when=NOW - timedelta(days=days))
+        if exclude:
+            shop.post(f"/v1/customers/{cid}/events/{ids[0]}/exclude")
+            excluded.add(f"event:{ids[0]}")
+    decision = _decide(shop, cid, channel, limit=10)
+    granted = {p for p in purposes if p != "maternity" or channel == "in_app"}
+    for offer in decision["offers"]:
+        event("chose " + ("a sensitive offer" if offer["category"].startswith("baby") else "one"))
+        baby = offer["category"].startswith("baby")
+        if baby:
+            assert expecting is True and {"maternity", "personalisation"} <= granted
+        for reason in offer["reasons"]:
+            assert set(reason["allowed_by"]) <= granted
+            for fact in reason["facts"]:
+                event(f"used a {fact['provenance']} fact")
+                assert fact["source"] not in excluded
+                assert "personalisation" in granted
+                if fact["provenance"] != "declared":
+                    assert "profiling" in granted and not baby
+                    assert "baby" not in fact["source"] and "VIT" not in fact["text"]

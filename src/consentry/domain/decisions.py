@@ -54,7 +54,7 @@ class Declared:
 class Bought:
     """A purchase (or an item in the current basket) the customer did not exclude."""
 
-    source: str  # "event:<id>" or "basket"
+    source: str  # "event:<id>" or "basket:<sku>"
     sku: str | None
     category: str | None
     name: str
@@ -224,10 +224,15 @@ def _reasons(
     topic = catalogue.offer_topic(offer)
     reasons: list[Reason] = []
     if topic is not None:
-        declaring = [d for d in known.declared if d.topic == topic]
+        opened_by = catalogue.topics[topic]
+        declaring = [
+            d
+            for d in known.declared
+            if d.topic == topic and d.values & opened_by.answered_with  # "no" opens nothing
+        ]
         if not declaring:
             return []  # never from observation, never guessed
-        purpose = catalogue.topics[topic].purpose
+        purpose = opened_by.purpose
         reasons += [
             Reason(
                 f"You told us: {d.question_text} — {d.shown}",
@@ -302,7 +307,7 @@ def _complement_reasons(
             observed = Fact(
                 Provenance.OBSERVED,
                 f"You bought {bought.name}"
-                + ("" if bought.source == "basket" else f" on {_day(bought.at)}"),
+                + ("" if bought.source.startswith("basket:") else f" on {_day(bought.at)}"),
                 bought.source,
             )
             derived = Fact(
