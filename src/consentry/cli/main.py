@@ -31,7 +31,13 @@ staff_app = typer.Typer(help="Staff accounts for the staff desk (/desk/).", no_a
 questions_app = typer.Typer(
     help="The question bank for progressive profiling.", no_args_is_help=True
 )
+catalogue_app = typer.Typer(
+    help="The catalogue: categories, sensitive topics, products, offers.", no_args_is_help=True
+)
+offers_app = typer.Typer(help="Offers and the decision engine.", no_args_is_help=True)
 app.add_typer(questions_app, name="questions")
+app.add_typer(catalogue_app, name="catalogue")
+app.add_typer(offers_app, name="offers")
 app.add_typer(staff_app, name="staff")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(keys_app, name="keys")
@@ -355,6 +361,39 @@ def import_consents(
         raise typer.Exit(code=1)
 
 
+@import_app.command("events")
+def import_events(
+    file: Annotated[Path, typer.Argument(help="CSV (with a header) or NDJSON file.")],
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """Import purchases, returns, visits, views and app opens (the fields of POST /v1/events);
+    bad rows are reported by line, good rows kept, re-runs add nothing."""
+    from consentry.services.event_import import import_events as run_import
+
+    if not file.is_file():
+        raise fail(f"no file {file}")
+    hub = open_hub(load_settings(data_dir=data_dir))
+    with Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        TextColumn("{task.completed} rows"),
+        TimeElapsedColumn(),
+        console=err,
+    ) as progress:
+        task = progress.add_task("import", total=None)
+        try:
+            report = run_import(hub, file, lambda n: progress.advance(task, n))
+        finally:
+            hub.close()
+    for line, reason in report.errors[:50]:
+        err.print(f"[red]line {line}:[/] {reason}", soft_wrap=True)
+    if report.bad > 50:
+        err.print(f"… and {report.bad - 50} more bad rows")
+    out.print(f"imported {report.accepted}, already imported {report.duplicates}, bad {report.bad}")
+    if report.bad:
+        raise typer.Exit(code=1)
+
+
 @keys_app.command("rotate")
 def keys_rotate(
     data_dir: Annotated[Path | None, typer.Option()] = None,
@@ -446,6 +485,64 @@ def questions_load(
     out.print(
         f"{counts['created']} questions created, {counts['updated']} updated, "
         f"{counts['unchanged']} unchanged"
+    )
+
+
+@catalogue_app.command("load")
+def catalogue_load(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A YAML or JSON file with categories, sensitive_topics, products and offers."
+        ),
+    ],
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """Load a catalogue file, all or nothing: if it has categories, the catalogue (categories,
+    sensitive topics, products) is replaced; its offers are created or updated (offers not in
+    the file are left as they are; DELETE /v1/offers/{id} retires one)."""
+    from consentry.services import catalogue
+    from consentry.services.catalogue_file import CatalogueFileError, read_catalogue
+
+    try:
+        parsed = read_catalogue(file)
+    except CatalogueFileError as exc:
+        for problem in exc.problems:
+            err.print(f"[bold red]error:[/] {file}: {problem}", soft_wrap=True)
+        raise typer.Exit(code=2) from None
+    hub = open_hub(load_settings(data_dir=data_dir))
+    try:
+        counts, problems = catalogue.load(hub, parsed.catalogue, parsed.offers)
+    finally:
+        hub.close()
+    if problems:
+        for found in problems:
+            err.print(
+                f"[bold red]error:[/] {file}: {parsed.where(found['loc'])}: {found['msg']}",
+                soft_wrap=True,
+            )
+        raise typer.Exit(code=2)
+    out.print(
+        f"{counts['categories']} categories, {counts['products']} products; "
+        f"{counts['offers_created']} offers created, {counts['offers_updated']} updated"
+    )
+
+
+@offers_app.command("learn")
+def offers_learn(data_dir: Annotated[Path | None, typer.Option()] = None) -> None:
+    """Learn complements ("customers who buy A often buy B") from the baskets of the customers
+    who granted profiling; replaces the rules the decision engine uses."""
+    from consentry.services import complements
+
+    hub = open_hub(load_settings(data_dir=data_dir))
+    try:
+        report = complements.learn(hub)
+    finally:
+        hub.close()
+    out.print(
+        f"{report['rules']} complement rules from {report['baskets']} baskets of "
+        f"{report['customers']} customers who allowed profiling "
+        f"(each rule from at least {hub.settings.offers_min_customers} customers)"
     )
 
 

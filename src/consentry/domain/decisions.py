@@ -11,7 +11,8 @@ it, or nothing with the reason why nothing. The rules, in the order they apply:
    for a cool-down. (Suppression only removes offers; it never chooses one.)
 4. An offer is chosen only for reasons whose every fact the data-use policy permits
    (``DataUsePolicy.permitted``): declared answers it asks for, a dated intention it leads up
-   to, complements of recent purchases — or because it is for everyone.
+   to, complements of recent purchases — or because it is for everyone. An offer that leads up
+   to a date is chosen only in its window before that date (never after it).
 5. A sensitive offer (its topic, or its category's) needs the customer's own declaration of
    that topic and the topic's purpose; nothing observed or derived ever counts for it.
 6. Ranked by the weight of its reasons; one offer per category, so one purchase does not
@@ -244,6 +245,11 @@ def _reasons(
         ]
         return reasons
     by_question = {d.question: d for d in known.declared}
+    if offer.ahead_of is not None:
+        lead = _lead(offer, by_question.get(offer.ahead_of.question), policy, catalogue, situation)
+        if lead is None:  # before the window or after the date: not relevant at all
+            return _everyone(offer)
+        reasons.append(lead)
     for match in offer.for_answers:
         given = by_question.get(match.question)
         if given is None or (match.values and not match.values & given.values):
@@ -256,31 +262,37 @@ def _reasons(
                 ANSWER_WEIGHT,
             )
         )
-    if offer.ahead_of is not None:
-        given = by_question.get(offer.ahead_of.question)
-        if given is not None and given.when is not None:
-            days_to_go = (given.when - situation.local_time.date()).days
-            if 0 <= days_to_go <= offer.ahead_of.days:
-                reasons.append(
-                    Reason(
-                        f"You told us: {given.question_text} — {given.shown} "
-                        f"({days_to_go} days to go)",
-                        (_declared_fact(given),),
-                        policy.needs(Provenance.DECLARED, _topic_purpose(catalogue, given.topic)),
-                        LEAD_WEIGHT,
-                    )
-                )
     reasons += _complement_reasons(offer, catalogue, complements, policy, known, situation, rules)
-    if offer.everyone:
-        reasons.append(
-            Reason(
-                "Chosen for everyone" + (f": {', '.join(offer.tags)}" if offer.tags else ""),
-                (),
-                (),
-                EVERYONE_WEIGHT,
-            )
-        )
-    return reasons
+    return reasons + _everyone(offer)
+
+
+def _everyone(offer: Offer) -> list[Reason]:
+    if not offer.everyone:
+        return []
+    tags = f": {', '.join(offer.tags)}" if offer.tags else ""
+    return [Reason("Chosen for everyone" + tags, (), (), EVERYONE_WEIGHT)]
+
+
+def _lead(
+    offer: Offer,
+    given: Declared | None,
+    policy: DataUsePolicy,
+    catalogue: Catalogue,
+    situation: Situation,
+) -> Reason | None:
+    """The reason an offer leads up to a date the customer gave, if it is time."""
+    assert offer.ahead_of is not None
+    if given is None or given.when is None:
+        return None
+    days_to_go = (given.when - situation.local_time.date()).days
+    if not 0 <= days_to_go <= offer.ahead_of.days:
+        return None
+    return Reason(
+        f"You told us: {given.question_text} — {given.shown} ({days_to_go} days to go)",
+        (_declared_fact(given),),
+        policy.needs(Provenance.DECLARED, _topic_purpose(catalogue, given.topic)),
+        LEAD_WEIGHT,
+    )
 
 
 def _complement_reasons(

@@ -179,7 +179,9 @@ def decide_for(hub: Hub, caller: Caller, customer_id: str, body: DecisionIn) -> 
             window = max(rules.substitute_cooldown_days, rules.complement_days)
             bought = bought_of(hub, conn, customer_id, now - window * MICROS_PER_DAY, cat)
             bought += [
-                Bought(f"basket:{sku}", sku, cat.products[sku].category, cat.products[sku].name, now)
+                Bought(
+                    f"basket:{sku}", sku, cat.products[sku].category, cat.products[sku].name, now
+                )
                 for sku in body.context.basket
                 if sku in cat.products
             ]
