@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, update
 
+from consentry import demo_shop
 from consentry.domain.access import ALL_PURPOSES, Caller, Scope
 from consentry.domain.clock import to_micros
 from consentry.domain.consent import Action, ActorType, Source
@@ -25,7 +26,7 @@ from consentry.schemas import (
     PurposeCreate,
     PurposeUpdate,
 )
-from consentry.services import consents, customers, profiling, purposes, questions
+from consentry.services import consents, customers, events, profiling, purposes, questions
 from consentry.services.hub import Hub
 from consentry.services.question_file import read_bank
 from consentry.store.tables import customers as customer_table
@@ -103,7 +104,16 @@ PURPOSES = [
         description="Offers for parents-to-be. Only if you tell us yourself; we never "
         "infer it from what you buy.",
         legal_basis=LegalBasis.CONSENT,
-        channels=["email"],
+        channels=["email", "in_app", "web"],
+        sensitive=True,
+    ),
+    PurposeCreate(
+        id="health_offers",
+        title="Pharmacy and health offers",
+        description="Offers on pharmacy and health products. Only if you ask for them; we "
+        "never infer your health from what you buy.",
+        legal_basis=LegalBasis.CONSENT,
+        channels=["email", "in_app", "web"],
         sensitive=True,
     ),
 ]
@@ -168,10 +178,13 @@ def build_demo(hub: Hub, count: int, progress: Callable[[int], None]) -> str:
             purposes.create(hub, conn, purpose)
     questions.load(hub, read_bank(QUESTIONS))
     bank_in_order = sorted(questions.bank_now(hub), key=lambda q: (q.stage, q.position))
+    skus = demo_shop.load_catalogue(hub, rng)
     answered = 0
     records = 0
+    purchases = 0
     batch = 250
     for start in range(0, count, batch):
+        pending: list[dict[str, Any]] = []
         with hub.db.write() as conn:
             for n in range(start, min(count, start + batch)):
                 first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -196,6 +209,9 @@ def build_demo(hub: Hub, count: int, progress: Callable[[int], None]) -> str:
                 # The first two customers (the demo's links) have agreed to be asked.
                 records += _history(hub, conn, admin, cid, rng, now, joined, n < 2)
                 answered += _answers(hub, conn, admin, cid, rng, bank_in_order, n)
+                if f"600{n:07d}" not in STORIES:
+                    pending += demo_shop.year_of_purchases(rng, cid, skus, now, joined)
+        purchases += demo_shop.send(hub, pending)
         progress(min(batch, count - start))
     # A notice change that asks everyone to agree again: earlier partner grants turn stale.
     with hub.db.write() as conn:
@@ -209,11 +225,97 @@ def build_demo(hub: Hub, count: int, progress: Callable[[int], None]) -> str:
                 reconsent=True,
             ),
         )
+    if count >= len(STORIES):
+        records += _stories(hub, admin, now, skus)
+    learnt = demo_shop.learn(hub)
     hub.sequencer.integrate_all()
     return (
         f"{len(PURPOSES)} purposes, {len(bank_in_order)} questions, {count} customers, "
-        f"{records} evidence records, {answered} answers"
+        f"{records} evidence records, {answered} answers, {purchases} purchases, "
+        f"{sum(len(v) for v in skus.values())} products, {learnt['rules']} complement rules"
     )
+
+
+# The demo's stories, by loyalty card: what each customer did, and what the offers show.
+STORIES = {
+    "6000000001": "running shoes: offered socks that go with them, never the shoes again",
+    "6000000002": "bought pregnancy vitamins, never told us: no baby offer, ever",
+    "6000000003": "bought a toy car as a gift and excluded it: no batteries for it",
+    "6000000004": "told us she is expecting and granted maternity offers: a baby offer, explained",
+}
+
+
+def _stories(hub: Hub, admin: Caller, now: datetime, skus: dict[str, list[str]]) -> int:
+    """Consents, answers and purchases that make the demo's stories (see STORIES)."""
+    ids = {card: customers.find(hub, CustomerLookup(loyalty_card=card)) for card in STORIES}
+    web = Actor(type=ActorType.CUSTOMER)
+    records = 0
+    with hub.db.write() as conn:
+        for card, purposes in (
+            ("6000000001", ["personalisation", "profiling"]),
+            ("6000000002", ["personalisation", "profiling"]),
+            ("6000000003", ["personalisation", "profiling"]),
+            ("6000000004", ["personalisation", "maternity"]),
+        ):
+            for purpose in purposes:
+                records += _record(
+                    hub,
+                    conn,
+                    admin,
+                    str(ids[card]),
+                    purpose,
+                    "web" if purpose == "maternity" else None,
+                    Action.GRANT,
+                    Source.WEB,
+                    web,
+                    None,
+                    {"method": "preference-centre"},
+                    now - timedelta(days=20),
+                )
+        profiling.answer(
+            hub,
+            conn,
+            admin,
+            str(ids["6000000001"]),
+            "interests",
+            ["running", "cooking"],
+            AskChannel.WEB,
+            web,
+        )
+        profiling.answer(
+            hub, conn, admin, str(ids["6000000004"]), "expecting_baby", True, AskChannel.WEB, web
+        )
+    day = timedelta(days=1)
+
+    def bought(card: str, category: str, days_ago: int, gift: bool = False) -> dict[str, Any]:
+        return {
+            "id": f"demo-{card}-{category}-{days_ago}",
+            "customer": str(ids[card]),
+            "type": "purchase",
+            "time": (now - days_ago * day).isoformat(),
+            "sku": skus[category][0 if not gift else 7],
+            "category": category,
+            "quantity": 1,
+            "store": "store-01-london",
+        }
+
+    demo_shop.send(
+        hub,
+        [
+            bought("6000000001", "sport/running/shoes", 5),
+            bought("6000000001", "food/coffee", 40),
+            bought("6000000002", "baby/vitamins", 10),
+            bought("6000000002", "pharmacy/tests", 10),
+            bought("6000000002", "food/snacks", 10),
+            bought("6000000003", "toys/cars", 4, gift=True),
+            bought("6000000003", "kitchen/pans", 30),
+        ],
+    )
+    gift = next(
+        e for e in events.of_customer(hub, str(ids["6000000003"])) if e["category"] == "toys/cars"
+    )
+    events.set_excluded(hub, str(ids["6000000003"]), gift["id"], True)
+    return records
 
 
 def _answers(

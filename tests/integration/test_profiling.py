@@ -375,5 +375,5 @@ def test_the_question_file_loader_names_lines(tmp_path: Path) -> None:
     demo = Path(__file__).parents[2] / "src" / "consentry" / "data" / "demo-questions.yaml"
     loaded = load(demo)
     assert loaded.returncode == 0, loaded.stderr
-    assert "28 questions created" in loaded.stdout
-    assert "28 unchanged" in load(demo).stdout
+    assert "29 questions created" in loaded.stdout
+    assert "29 unchanged" in load(demo).stdout
