@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
-from consentry.domain.access import Caller
 from consentry.domain.catalogue import Catalogue
 from consentry.domain.clock import rfc3339_micros
 from consentry.domain.consent import ALL_CHANNELS, MICROS_PER_DAY, decide, in_force
@@ -28,7 +27,7 @@ from consentry.domain.errors import NotFound
 from consentry.domain.events import EventType
 from consentry.domain.ids import new_id
 from consentry.domain.questions import DEFAULT_LANGUAGE, Question, QuestionKind, tokens
-from consentry.schemas_offers import DecisionIn
+from consentry.schemas_offers import DecisionIn, OfferChannel
 from consentry.services import catalogue as catalogue_service
 from consentry.services import customers
 from consentry.services.events import DETAILS
@@ -161,7 +160,8 @@ def bought_of(
     return found
 
 
-def decide_for(hub: Hub, caller: Caller, customer_id: str, body: DecisionIn) -> dict[str, Any]:
+def decide_for(hub: Hub, app_id: str | None, customer_id: str, body: DecisionIn) -> dict[str, Any]:
+    """Choose (``app_id``: the app that asked; None for the preference centre) and log."""
     channel = body.channel.value
     now = hub.now_micros()
     local = hub.now().astimezone(ZoneInfo(hub.settings.offers_timezone))
@@ -230,7 +230,7 @@ def decide_for(hub: Hub, caller: Caller, customer_id: str, body: DecisionIn) -> 
                 "decided_at": now,
                 "offer_ids": [c.offer.id for c in choice.offers],
                 "chosen": len(choice.offers),
-                "app_id": caller.app_id,
+                "app_id": app_id,
                 "sealed": sealed,
             },
         )
@@ -319,3 +319,18 @@ def undismiss(hub: Hub, conn: Connection, customer_id: str, offer_id: str) -> di
     customers.require_active(conn, customer_id, for_update=True)
     store.undismiss(conn, customer_id, offer_id)
     return {"customer": customer_id, "offer": offer_id, "dismissed": False}
+
+
+def centre_offers(hub: Hub, customer_id: str) -> dict[str, Any]:
+    """The preference centre's "Offers for you": chosen now for the web (and logged like any
+    decision), the offers the customer dismissed, and the titles of the purposes named."""
+    decision = decide_for(hub, None, customer_id, DecisionIn(channel=OfferChannel.WEB, limit=5))
+    with hub.db.read() as conn:
+        loaded = catalogue_service.current(hub, conn)
+        titles = {p.id: p.title for p in purpose_store.all_purposes(conn)}
+    offers = {o.id: o for o in loaded.catalogue.offers}
+    dismissed = [
+        {**d, "title": offers[d["offer"]].title if d["offer"] in offers else d["offer"]}
+        for d in dismissals_of(hub, customer_id)
+    ]
+    return {"decision": decision, "dismissed": dismissed, "purpose_titles": titles}

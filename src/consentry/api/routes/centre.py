@@ -16,7 +16,15 @@ from consentry.domain.consent import Action, ActorType
 from consentry.domain.errors import DomainError
 from consentry.domain.questions import AskChannel
 from consentry.schemas import Actor
-from consentry.services import centre, customers, events, profiling, questions, web_access
+from consentry.services import (
+    centre,
+    customers,
+    decisions,
+    events,
+    profiling,
+    questions,
+    web_access,
+)
 from consentry.services.hub import Hub
 from consentry.services.question_form import answer_from_form, shown
 from consentry.services.web_access import LinkProblem, WebSession
@@ -332,6 +340,35 @@ def exclude_event(
         raise PageAnswer(RedirectResponse("/p/data", status_code=303))
     events.set_excluded(hub, customer_id, event_id, choice == "exclude")
     return RedirectResponse("/p/data", status_code=303)
+
+
+@router.get("/p/offers", response_class=HTMLResponse, include_in_schema=False)
+def offers_page(request: Request, hub: HubDep) -> Response:
+    """Offers for you, each with "Why am I seeing this?" and "Not relevant"."""
+    session, customer_id = _customer(request, hub)
+    return _page(
+        request,
+        hub,
+        "offers.html",
+        view=decisions.centre_offers(hub, customer_id),
+        csrf=session.csrf,
+    )
+
+
+@router.post("/p/offers/{offer_id}/{choice}", include_in_schema=False)
+def dismiss_offer(
+    request: Request, hub: HubDep, offer_id: str, choice: str, csrf: Annotated[str, Form()]
+) -> Response:
+    """ "Not relevant" (never shown again), or "show it again"."""
+    _session, customer_id = _customer(request, hub, csrf)
+    if choice not in ("dismiss", "restore"):
+        raise PageAnswer(RedirectResponse("/p/offers", status_code=303))
+    with hub.db.write() as conn:
+        if choice == "dismiss":
+            decisions.dismiss(hub, conn, customer_id, offer_id)
+        else:
+            decisions.undismiss(hub, conn, customer_id, offer_id)
+    return RedirectResponse("/p/offers", status_code=303)
 
 
 @router.get("/p/download", include_in_schema=False)

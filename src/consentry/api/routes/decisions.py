@@ -18,7 +18,7 @@ def decide(hub: HubDep, caller: DecisionsRead, customer_id: str, body: DecisionI
     """Ranked offers for this channel and context, each with its reasons (the facts used, their
     provenance and the consent that allowed them); or none, with why. Every decision is
     logged (the export shows it) and counts towards the channel's cap."""
-    return decisions.decide_for(hub, caller, customer_id, body)
+    return decisions.decide_for(hub, caller.app_id, customer_id, body)
 
 
 @router.get("/decisions")
