@@ -374,6 +374,10 @@ class ExportDocument(BaseModel):
     dismissed_offers: list[dict[str, Any]] = Field(
         description="Offers the customer marked as not relevant (never chosen for them again)."
     )
+    notifications: list[dict[str, Any]] = Field(
+        description="Notifications real-time triggers recorded about the customer (for a "
+        "store's staff desk, an app push, an e-mail), with the offer and why."
+    )
     access_log: list[ExportAccess] = Field(description="Which apps read the customer's data.")
     stored_answers: list[ExportStoredAnswer]
     preference_centre: ExportPreferenceCentre = Field(
@@ -412,6 +416,9 @@ class EventsAccepted(BaseModel):
     accepted: int
     duplicates: int = Field(description="Events whose id was sent before: kept once.")
     errors: list[EventError]
+    notifications: int = Field(
+        default=0, description="Notifications the real-time triggers recorded for these events."
+    )
 
 
 class EventOut(BaseModel):

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
+from consentry.domain.events import EventType
+from consentry.domain.triggers import Notify
 from consentry.schemas import Strict
 
 _ID = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
@@ -200,3 +202,69 @@ class Dismissal(BaseModel):
     customer: str
     offer: str
     dismissed: bool
+
+
+# -- real-time triggers (domain/triggers.py, docs/triggers.md)
+
+_WINDOW_TEXT = r"^\d{1,4}[mhd]$"
+
+
+class CountIn(Strict):
+    event: EventType
+    at_least: int = Field(ge=1, le=1000)
+    within: str = Field(pattern=_WINDOW_TEXT, examples=["7d"])
+    same_category: bool = True
+
+
+class UnlessIn(Strict):
+    event: EventType
+    within: str = Field(pattern=_WINDOW_TEXT, examples=["7d"])
+    same_category: bool = True
+
+
+class ThenIn(Strict):
+    notify: Notify
+    needs: list[str] = Field(
+        default_factory=list,
+        description="Purposes the customer must also allow: 'purpose' or 'purpose:channel'.",
+        examples=[["location"]],
+    )
+    next_day_at: int | None = Field(
+        default=None, ge=0, le=23, description="Deliver at this hour the next day (local)."
+    )
+    declared_only: bool = Field(
+        default=False, description="Only offers chosen for something the customer told us."
+    )
+
+
+class TriggerIn(Strict):
+    id: str = Field(pattern=_ID, examples=["browsed-not-bought"])
+    description: str = Field(default="", max_length=500)
+    on: EventType
+    category: str | None = Field(default=None, pattern=_PATH, max_length=200)
+    count: CountIn | None = None
+    unless: UnlessIn | None = None
+    dedupe: str = Field(default="1d", pattern=_WINDOW_TEXT)
+    then: list[ThenIn] = Field(min_length=1, max_length=5)
+
+
+class TriggersIn(Strict):
+    triggers: list[TriggerIn] = Field(max_length=200)
+
+
+class NotificationOut(BaseModel):
+    id: str
+    customer: str
+    trigger: str
+    notify: str
+    store: str | None
+    offer: str
+    title: str
+    reasons: list[ReasonOut]
+    created_at: str
+    due_at: str
+    status: str
+
+
+class NotificationPage(BaseModel):
+    notifications: list[NotificationOut]

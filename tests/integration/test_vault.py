@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from consentry.audit.verify import verify_export
+from consentry.domain.clock import rfc3339
 from consentry.schemas import ExportDocument
 from consentry.services import evidence
 from consentry.services.export import COVERAGE
@@ -25,7 +26,7 @@ from consentry.store.tables import identifiers, metadata
 from consentry.vault.errors import KeyGone, VaultError
 from consentry.vault.master import MasterKeys
 from consentry.vault.vault import Vault
-from tests.helpers import GRANT, check, make_purpose
+from tests.helpers import GRANT, change, check, make_purpose
 
 ANN = {
     "identifiers": {
@@ -238,6 +239,16 @@ def test_export_covers_every_table_that_holds_customer_data(hub: Hub, client: Te
     assert client.post("/v1/offers", json={**offer, "everyone": True}).status_code == 201
     assert client.post(f"/v1/customers/{cid}/decisions", json={"channel": "email"}).json()["offers"]
     assert client.post(f"/v1/customers/{cid}/offers/mugs/dismiss").status_code == 200
+    # A trigger that told the store's desk she came in (she allows profiling).
+    for purpose in ("personalisation", "profiling"):
+        make_purpose(client, id=purpose, channels=[])
+        assert change(client, cid, purpose=purpose, channel=None).status_code == 201
+    desk = {"id": "visit", "on": "store_visit", "then": [{"notify": "desk"}]}
+    assert client.put("/v1/triggers", json={"triggers": [desk]}).status_code == 200
+    offer_in_store = {**offer, "id": "cups", "title": "Cups", "channels": ["store"]}
+    assert client.post("/v1/offers", json={**offer_in_store, "everyone": True}).status_code == 201
+    visit = {"customer": cid, "type": "store_visit", "time": rfc3339(hub.now()), "store": "s1"}
+    assert client.post("/v1/events", json={"events": [visit]}).json()["notifications"] == 1
     # Every table about a customer names the part of the export that shows it.
     assert set(_customer_tables()) == set(COVERAGE)
     export = client.get(f"/v1/customers/{cid}/export")

@@ -512,7 +512,7 @@ def catalogue_load(
         raise typer.Exit(code=2) from None
     hub = open_hub(load_settings(data_dir=data_dir))
     try:
-        counts, problems = catalogue.load(hub, parsed.catalogue, parsed.offers)
+        counts, problems = catalogue.load(hub, parsed.catalogue, parsed.offers, parsed.triggers)
     finally:
         hub.close()
     if problems:
@@ -524,7 +524,8 @@ def catalogue_load(
         raise typer.Exit(code=2)
     out.print(
         f"{counts['categories']} categories, {counts['products']} products; "
-        f"{counts['offers_created']} offers created, {counts['offers_updated']} updated"
+        f"{counts['offers_created']} offers created, {counts['offers_updated']} updated; "
+        f"{counts['triggers']} triggers"
     )
 
 
@@ -558,7 +559,8 @@ def retention_run(data_dir: Annotated[Path | None, typer.Option()] = None) -> No
     out.print(
         f"deleted {report.access_entries} access-log entries, {report.stored_answers} stored "
         f"answers, {report.orphan_keys} orphan keys, {report.events} events, "
-        f"{report.expired_answers} expired answers, {report.decisions} decisions; erased "
+        f"{report.expired_answers} expired answers, {report.decisions} decisions and "
+        "notifications; erased "
         f"{report.customers_erased} inactive customers",
         soft_wrap=True,
     )

@@ -36,6 +36,7 @@ from consentry.domain.data_use import DataUsePolicy, Fact, Provenance
 LEAD_WEIGHT = 5.0
 ANSWER_WEIGHT = 3.0
 COMPLEMENT_WEIGHT = 1.0
+SIGNAL_WEIGHT = 2.0
 EVERYONE_WEIGHT = 0.5
 
 
@@ -60,6 +61,15 @@ class Bought:
     category: str | None
     name: str
     at: int
+
+
+@dataclass(frozen=True)
+class Signal:
+    """Something the customer is doing now that a trigger noticed (three views of a category):
+    an observed fact that makes offers in or around that category relevant."""
+
+    category: str
+    fact: Fact
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,7 @@ class Known:
     dismissed: frozenset[str] = frozenset()
     shown: dict[str, int] = field(default_factory=dict)  # offer id → times chosen for them
     sends_in_cap_window: int = 0
+    signals: list[Signal] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -263,6 +274,11 @@ def _reasons(
             )
         )
     reasons += _complement_reasons(offer, catalogue, complements, policy, known, situation, rules)
+    reasons += [
+        Reason(s.fact.text, (s.fact,), policy.needs(s.fact.provenance), SIGNAL_WEIGHT)
+        for s in known.signals
+        if within(s.category, offer.category) or within(offer.category, s.category)
+    ]
     return reasons + _everyone(offer)
 
 

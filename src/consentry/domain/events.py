@@ -14,3 +14,5 @@ class EventType(StrEnum):
 
 
 MAX_EVENTS = 10_000
+# The vault's field name for an event's sealed details.
+DETAILS = "event"

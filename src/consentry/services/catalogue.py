@@ -24,11 +24,13 @@ from consentry.domain.clock import to_micros
 from consentry.domain.complements import Complement
 from consentry.domain.errors import Conflict, InvalidInput, NotFound
 from consentry.domain.questions import QuestionKind
-from consentry.schemas_offers import CatalogueIn, OfferIn
+from consentry.domain.triggers import Count, Notify, Then, Trigger, Unless, window_micros
+from consentry.schemas_offers import CatalogueIn, OfferIn, TriggersIn
 from consentry.services.hub import Hub
 from consentry.services.questions import bank
 from consentry.store import catalogue as store
 from consentry.store import purposes as purpose_store
+from consentry.store import triggers as trigger_store
 from consentry.store.pagination import check_limit, decode_cursor, encode_cursor
 
 
@@ -37,6 +39,7 @@ class Loaded:
     version: int
     catalogue: Catalogue
     complements: dict[str, list[Complement]]
+    triggers: list[Trigger]
 
 
 # -- the cache
@@ -73,7 +76,8 @@ def read(conn: Connection, version: int) -> Loaded:
         )
     for found in rules.values():
         found.sort(key=lambda c: -c.confidence * c.lift)
-    return Loaded(version, catalogue, rules)
+    triggers = [trigger_of(r.definition) for r in trigger_store.all_triggers(conn)]
+    return Loaded(version, catalogue, rules, triggers)
 
 
 def offer_of(row: Any) -> Offer:
@@ -99,6 +103,32 @@ def offer_of(row: Any) -> Offer:
         stores=frozenset(d["stores"]),
         active=bool(row.active),
         position=row.position,
+    )
+
+
+def trigger_of(d: dict[str, Any]) -> Trigger:
+    count, unless = d.get("count"), d.get("unless")
+    return Trigger(
+        id=d["id"],
+        on=d["on"],
+        then=tuple(
+            Then(Notify(t["notify"]), tuple(t["needs"]), t["next_day_at"], t["declared_only"])
+            for t in d["then"]
+        ),
+        category=d.get("category"),
+        count=Count(
+            count["event"],
+            count["at_least"],
+            window_micros(count["within"]),
+            count["same_category"],
+        )
+        if count
+        else None,
+        unless=Unless(unless["event"], window_micros(unless["within"]), unless["same_category"])
+        if unless
+        else None,
+        dedupe=window_micros(d["dedupe"]),
+        description=d.get("description", ""),
     )
 
 
@@ -340,14 +370,31 @@ class _Rejected(Exception):
 
 
 def load(
-    hub: Hub, body: CatalogueIn | None, offers: Sequence[OfferIn]
+    hub: Hub,
+    body: CatalogueIn | None,
+    offers: Sequence[OfferIn],
+    triggers: TriggersIn | None = None,
 ) -> tuple[dict[str, int], list[dict[str, Any]]]:
-    """A catalogue file: the catalogue (if it has one) and its offers, in one transaction,
-    all or nothing. Counts, or every problem found (nothing written then)."""
-    counts = {"categories": 0, "products": 0, "offers_created": 0, "offers_updated": 0}
+    """A catalogue file: the catalogue (if it has one), its offers and its triggers (if it has
+    them), in one transaction, all or nothing. Counts, or every problem found (nothing
+    written then)."""
+    counts = {
+        "categories": 0,
+        "products": 0,
+        "offers_created": 0,
+        "offers_updated": 0,
+        "triggers": 0,
+    }
     try:
         with hub.db.write() as conn:
             _load_in(hub, conn, body, offers, counts)
+            if triggers is not None:
+                categories = set(read(conn, store.version(conn)).catalogue.categories)
+                found = trigger_problems(conn, triggers, categories)
+                if found:
+                    raise _Rejected(found)
+                _store_triggers(hub, conn, triggers)
+                counts["triggers"] = len(triggers.triggers)
     except _Rejected as rejected:
         return {k: 0 for k in counts}, rejected.problems
     return counts, []
@@ -402,3 +449,59 @@ def _load_in(
                 conn, offer.id, {"active": True, "definition": wanted, "updated_at": now}
             )
             counts["offers_updated"] += 1
+
+
+# -- triggers (run by services/triggers.py)
+
+
+def trigger_problems(
+    conn: Connection, body: TriggersIn, categories: set[str]
+) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    ids = [t.id for t in body.triggers]
+    for i, trigger in enumerate(body.triggers):
+        where = ["triggers", i]
+        if ids.count(trigger.id) > 1:
+            found.append({"loc": [*where, "id"], "msg": f"trigger {trigger.id!r} appears twice"})
+        if trigger.category is not None and trigger.category not in categories:
+            found.append(
+                {"loc": [*where, "category"], "msg": f"unknown category {trigger.category!r}"}
+            )
+        for j, then in enumerate(trigger.then):
+            for need in then.needs:
+                purpose_id, _, channel = need.partition(":")
+                purpose = purpose_store.get(conn, purpose_id)
+                if purpose is None:
+                    message = f"unknown purpose {purpose_id!r}"
+                elif channel and channel not in purpose.channels:
+                    message = f"purpose {purpose_id!r} has no channel {channel!r}"
+                else:
+                    continue
+                found.append({"loc": [*where, "then", j, "needs"], "msg": message})
+    return found
+
+
+def replace_triggers(hub: Hub, conn: Connection, body: TriggersIn) -> list[dict[str, Any]]:
+    """All triggers at once (all or nothing)."""
+    categories = set(current(hub, conn).catalogue.categories)
+    found = trigger_problems(conn, body, categories)
+    if found:
+        raise InvalidInput(found[0]["msg"], [{**p, "loc": ["body", *p["loc"]]} for p in found])
+    return _store_triggers(hub, conn, body)
+
+
+def _store_triggers(hub: Hub, conn: Connection, body: TriggersIn) -> list[dict[str, Any]]:
+    now = hub.now_micros()
+    trigger_store.replace_triggers(
+        conn,
+        [
+            {"id": t.id, "position": i, "definition": t.model_dump(mode="json"), "updated_at": now}
+            for i, t in enumerate(body.triggers)
+        ],
+    )
+    return [t.model_dump(mode="json") for t in body.triggers]
+
+
+def triggers_json(hub: Hub) -> list[dict[str, Any]]:
+    with hub.db.read() as conn:
+        return [r.definition for r in trigger_store.all_triggers(conn)]

@@ -1,5 +1,5 @@
-"""Catalogue files (YAML or JSON): ``categories``, ``sensitive_topics``, ``products`` and
-``offers``, every problem named by its line."""
+"""Catalogue files (YAML or JSON): ``categories``, ``sensitive_topics``, ``products``,
+``offers`` and ``triggers``, every problem named by its line."""
 
 from __future__ import annotations
 
@@ -10,17 +10,19 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from consentry.schemas_offers import CatalogueIn, OfferIn
+from consentry.schemas_offers import CatalogueIn, OfferIn, TriggersIn
 from consentry.services.yaml_lines import FileProblems, compose, line_of, message
 
 CatalogueFileError = FileProblems
 _SECTIONS = ("categories", "sensitive_topics", "products")
+_OTHERS = ("offers", "triggers")
 
 
 @dataclass
 class ParsedCatalogue:
     catalogue: CatalogueIn | None
     offers: list[OfferIn]
+    triggers: TriggersIn | None
     data: dict[str, Any]
     root: yaml.Node | None
 
@@ -42,14 +44,17 @@ class ParsedCatalogue:
 
 def read_catalogue(path: Path) -> ParsedCatalogue:
     data, root = compose(path)
-    if not isinstance(data, dict) or not any(k in data for k in (*_SECTIONS, "offers")):
+    if not isinstance(data, dict) or not any(k in data for k in (*_SECTIONS, *_OTHERS)):
         raise FileProblems(
-            ["line 1: expected a mapping with categories, sensitive_topics, products, offers"]
+            [
+                "line 1: expected a mapping with categories, sensitive_topics, products, "
+                "offers, triggers"
+            ]
         )
-    unknown = sorted(set(data) - {*_SECTIONS, "offers"})
+    unknown = sorted(set(data) - {*_SECTIONS, *_OTHERS})
     if unknown:
         raise FileProblems([f"line 1: unknown section {unknown[0]!r}"])
-    parsed = ParsedCatalogue(None, [], data, root)
+    parsed = ParsedCatalogue(None, [], None, data, root)
     problems: list[str] = []
     if any(k in data for k in _SECTIONS):
         try:
@@ -69,6 +74,11 @@ def read_catalogue(path: Path) -> ParsedCatalogue:
             problems += [
                 f"{parsed.where(['offers', index, *e['loc']])}: {message(e)}" for e in exc.errors()
             ]
+    if "triggers" in data:
+        try:
+            parsed.triggers = TriggersIn.model_validate({"triggers": data["triggers"] or []})
+        except ValidationError as exc:
+            problems += [f"{parsed.where(list(e['loc']))}: {message(e)}" for e in exc.errors()]
     if problems:
         raise FileProblems(problems)
     return parsed

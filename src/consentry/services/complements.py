@@ -9,8 +9,8 @@ from typing import Any
 from consentry.domain.clock import from_micros
 from consentry.domain.complements import learn as learn_rules
 from consentry.domain.consent import decide
+from consentry.domain.events import DETAILS
 from consentry.services import catalogue as catalogue_service
-from consentry.services.events import DETAILS
 from consentry.services.hub import Hub
 from consentry.store import catalogue as catalogue_store
 from consentry.store import consents as consent_store

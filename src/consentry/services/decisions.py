@@ -3,6 +3,7 @@ its provenance), let the pure engine choose, log the decision sealed under their
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,17 +21,17 @@ from consentry.domain.decisions import (
     Declared,
     Known,
     Rules,
+    Signal,
     Situation,
     choose,
 )
 from consentry.domain.errors import NotFound
-from consentry.domain.events import EventType
+from consentry.domain.events import DETAILS, EventType
 from consentry.domain.ids import new_id
 from consentry.domain.questions import DEFAULT_LANGUAGE, Question, QuestionKind, tokens
 from consentry.schemas_offers import DecisionIn, OfferChannel
 from consentry.services import catalogue as catalogue_service
 from consentry.services import customers
-from consentry.services.events import DETAILS
 from consentry.services.hub import Hub
 from consentry.services.profiling import ANSWER
 from consentry.services.question_form import shown
@@ -160,80 +161,95 @@ def bought_of(
     return found
 
 
-def decide_for(hub: Hub, app_id: str | None, customer_id: str, body: DecisionIn) -> dict[str, Any]:
-    """Choose (``app_id``: the app that asked; None for the preference centre) and log."""
-    channel = body.channel.value
+def choose_in(
+    hub: Hub,
+    conn: Connection,
+    customer: CustomerRow,
+    channel: str,
+    *,
+    store_id: str | None = None,
+    basket: Sequence[str] = (),
+    limit: int = 3,
+    signals: Sequence[Signal] = (),
+) -> Choice:
+    """The engine's choice for a customer (locked by the caller) on a channel, now."""
     now = hub.now_micros()
     local = hub.now().astimezone(ZoneInfo(hub.settings.offers_timezone))
     rules = rules_for(hub, channel)
-    with hub.db.write() as conn:
-        # Locked: two decisions at once for one customer cannot both slip under a cap.
-        customer = customers.require_active(conn, customer_id, for_update=True)
-        loaded = catalogue_service.current(hub, conn)
-        cat = loaded.catalogue
-        if customer.restricted:
-            choice = Choice((), "processing restricted: the customer asked us to hold off", {})
-        else:
-            allowed = granted(hub, conn, customer, channel, cat)
-            personal = policy(hub).personal_allowed(allowed)
-            window = max(rules.substitute_cooldown_days, rules.complement_days)
-            bought = bought_of(hub, conn, customer_id, now - window * MICROS_PER_DAY, cat)
-            bought += [
-                Bought(
-                    f"basket:{sku}", sku, cat.products[sku].category, cat.products[sku].name, now
-                )
-                for sku in body.context.basket
-                if sku in cat.products
-            ]
-            sends = (
-                store.sends_since(
-                    conn, customer_id, channel, now - rules.channel_cap[1] * MICROS_PER_DAY
-                )
-                if rules.channel_cap
-                else 0
-            )
-            known = Known(
-                granted=allowed,
-                declared=declared_of(hub, conn, customer_id, cat) if personal else [],
-                bought=bought,
-                dismissed=store.dismissed(conn, customer_id),
-                shown=store.shown_counts(conn, customer_id),
-                sends_in_cap_window=sends,
-            )
-            choice = choose(
-                cat,
-                loaded.complements,
-                policy(hub),
-                known,
-                Situation(now, channel, local, body.context.store),
-                rules,
-                body.limit,
-            )
-        offers = [chosen_json(c) for c in choice.offers]
-        decision_id = new_id("dec")
-        sealed = hub.vault.seal_json(
-            customer_id,
-            SEALED,
-            {
-                "offers": offers,
-                "empty_because": choice.empty_because,
-                "suppressed": choice.suppressed,
-                "context": body.context.model_dump(),
-            },
-        )
-        store.insert_decision(
-            conn,
-            {
-                "id": decision_id,
-                "customer_id": customer_id,
-                "channel": channel,
-                "decided_at": now,
-                "offer_ids": [c.offer.id for c in choice.offers],
-                "chosen": len(choice.offers),
-                "app_id": app_id,
-                "sealed": sealed,
-            },
-        )
+    loaded = catalogue_service.current(hub, conn)
+    cat = loaded.catalogue
+    if customer.restricted:
+        return Choice((), "processing restricted: the customer asked us to hold off", {})
+    allowed = granted(hub, conn, customer, channel, cat)
+    personal = policy(hub).personal_allowed(allowed)
+    window = max(rules.substitute_cooldown_days, rules.complement_days)
+    bought = bought_of(hub, conn, customer.id, now - window * MICROS_PER_DAY, cat)
+    bought += [
+        Bought(f"basket:{sku}", sku, cat.products[sku].category, cat.products[sku].name, now)
+        for sku in basket
+        if sku in cat.products
+    ]
+    sends = (
+        store.sends_since(conn, customer.id, channel, now - rules.channel_cap[1] * MICROS_PER_DAY)
+        if rules.channel_cap
+        else 0
+    )
+    known = Known(
+        granted=allowed,
+        declared=declared_of(hub, conn, customer.id, cat) if personal else [],
+        bought=bought,
+        dismissed=store.dismissed(conn, customer.id),
+        shown=store.shown_counts(conn, customer.id),
+        sends_in_cap_window=sends,
+        signals=list(signals),
+    )
+    return choose(
+        cat,
+        loaded.complements,
+        policy(hub),
+        known,
+        Situation(now, channel, local, store_id),
+        rules,
+        limit,
+    )
+
+
+def log(
+    hub: Hub,
+    conn: Connection,
+    customer_id: str,
+    channel: str,
+    choice: Choice,
+    app_id: str | None,
+    context: dict[str, Any],
+) -> dict[str, Any]:
+    """Record a decision (sealed under the customer's key); the decision as the API shows it."""
+    now = hub.now_micros()
+    offers = [chosen_json(c) for c in choice.offers]
+    decision_id = new_id("dec")
+    sealed = hub.vault.seal_json(
+        customer_id,
+        SEALED,
+        {
+            "offers": offers,
+            "empty_because": choice.empty_because,
+            "suppressed": choice.suppressed,
+            "context": context,
+        },
+    )
+    store.insert_decision(
+        conn,
+        {
+            "id": decision_id,
+            "customer_id": customer_id,
+            "channel": channel,
+            "decided_at": now,
+            "offer_ids": [c.offer.id for c in choice.offers],
+            "chosen": len(choice.offers),
+            "app_id": app_id,
+            "sealed": sealed,
+        },
+    )
     return {
         "id": decision_id,
         "customer": customer_id,
@@ -243,6 +259,25 @@ def decide_for(hub: Hub, app_id: str | None, customer_id: str, body: DecisionIn)
         "empty_because": choice.empty_because,
         "suppressed": choice.suppressed,
     }
+
+
+def decide_for(hub: Hub, app_id: str | None, customer_id: str, body: DecisionIn) -> dict[str, Any]:
+    """Choose (``app_id``: the app that asked; None for the preference centre) and log."""
+    with hub.db.write() as conn:
+        # Locked: two decisions at once for one customer cannot both slip under a cap.
+        customer = customers.require_active(conn, customer_id, for_update=True)
+        choice = choose_in(
+            hub,
+            conn,
+            customer,
+            body.channel.value,
+            store_id=body.context.store,
+            basket=body.context.basket,
+            limit=body.limit,
+        )
+        return log(
+            hub, conn, customer_id, body.channel.value, choice, app_id, body.context.model_dump()
+        )
 
 
 def chosen_json(chosen: Chosen) -> dict[str, Any]:

@@ -10,15 +10,14 @@ from pydantic import ValidationError
 from consentry.domain.clock import rfc3339_micros, to_micros
 from consentry.domain.consent import CustomerStatus
 from consentry.domain.errors import NotFound
+from consentry.domain.events import DETAILS
 from consentry.domain.ids import new_id
 from consentry.schemas import EventIn
-from consentry.services import customers
+from consentry.services import customers, triggers
 from consentry.services.hub import Hub
 from consentry.store import customers as customer_store
 from consentry.store import events as store
 
-# The vault's field name for an event's details.
-DETAILS = "event"
 _DETAIL_FIELDS = ("sku", "category", "quantity", "price", "store")
 
 
@@ -53,6 +52,7 @@ def ingest(hub: Hub, raw: list[dict[str, Any]]) -> dict[str, Any]:
             )
         )
         rows = []
+        new = []
         for index, event in good:
             state = known.get(event.customer)
             if state is None:
@@ -69,9 +69,11 @@ def ingest(hub: Hub, raw: list[dict[str, Any]]) -> dict[str, Any]:
                 seen.add(source_key)
             details = event.model_dump(include=set(_DETAIL_FIELDS))
             sealed = hub.vault.seal_json(event.customer, DETAILS, details, keys[event.customer])
+            event_id = new_id("evt")
+            new.append((event_id, event.customer, event.type.value, to_micros(event.time), event))
             rows.append(
                 (
-                    new_id("evt"),
+                    event_id,
                     event.customer,
                     event.type.value,
                     to_micros(event.time),
@@ -81,8 +83,15 @@ def ingest(hub: Hub, raw: list[dict[str, Any]]) -> dict[str, Any]:
                 )
             )
         store.insert_many(conn, rows)
+        # In the same transaction: a notification exists exactly when its event does.
+        notified = triggers.react(hub, conn, new)
     errors.sort(key=lambda e: e["index"])
-    return {"accepted": len(rows), "duplicates": duplicates, "errors": errors}
+    return {
+        "accepted": len(rows),
+        "duplicates": duplicates,
+        "errors": errors,
+        "notifications": notified,
+    }
 
 
 def of_customer(hub: Hub, customer_id: str, limit: int | None = None) -> list[dict[str, Any]]:

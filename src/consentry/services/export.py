@@ -13,7 +13,15 @@ import orjson
 from consentry.domain.access import Caller
 from consentry.domain.clock import rfc3339_micros
 from consentry.schemas import ExportDocument
-from consentry.services import consents, customers, decisions, events, evidence, profiling
+from consentry.services import (
+    consents,
+    customers,
+    decisions,
+    events,
+    evidence,
+    profiling,
+    triggers,
+)
 from consentry.services.hub import Hub
 from consentry.store import access_log as access_store
 from consentry.store import consents as consent_store
@@ -39,6 +47,8 @@ COVERAGE = {
     "points_entries": ["points"],
     "decisions": ["decisions"],
     "offer_dismissals": ["dismissed_offers"],
+    "notifications": ["notifications"],
+    "trigger_firings": ["notifications"],
 }
 
 # What is read by an export, for the access log.
@@ -113,6 +123,7 @@ def export(
         "asking": profiling.asking_export(hub, customer_id),
         "decisions": decisions.decisions_of(hub, customer_id),
         "dismissed_offers": decisions.dismissals_of(hub, customer_id),
+        "notifications": triggers.of_customer(hub, customer_id),
         "access_log": [
             {
                 "at": rfc3339_micros(a.at),

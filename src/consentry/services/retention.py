@@ -10,8 +10,8 @@
   creation that failed after its key was stored), an hour after they were made.
 - Answers that expire (intentions such as "planning a beach holiday"): once expired. Declines
   are kept (they are what stops a question being asked again), without any value.
-- Decisions (which offers were chosen for a customer, and why): after
-  ``retention_decision_days`` (365). Offers' caps only look back a few days.
+- Decisions (which offers were chosen for a customer, and why) and the notifications of
+  real-time triggers: after ``retention_decision_days`` (365). Caps only look back a few days.
 
 Each policy works in small committed batches, so ``consentry retention run`` can be
 interrupted at any point and run again.
@@ -34,6 +34,7 @@ from consentry.store import access_log, web
 from consentry.store import decisions as decision_store
 from consentry.store import events as event_store
 from consentry.store import profiling as profiling_store
+from consentry.store import triggers as trigger_store
 from consentry.store.customers import states
 from consentry.store.tables import consent_state, evidence_records, idempotency_keys
 from consentry.store.tables import customers as customer_table
@@ -90,6 +91,14 @@ def run(hub: Hub) -> RetentionReport:
     while True:
         with hub.db.write() as conn:
             n = decision_store.forget_before(
+                conn, now - settings.retention_decision_days * DAY, BATCH
+            )
+        report.decisions += n
+        if n < BATCH:
+            break
+    while True:
+        with hub.db.write() as conn:
+            n = trigger_store.forget_before(
                 conn, now - settings.retention_decision_days * DAY, BATCH
             )
         report.decisions += n

@@ -19,11 +19,13 @@ from consentry.store.tables import (
     evidence_openings,
     idempotency_keys,
     identifiers,
+    notifications,
     offer_dismissals,
     points_accounts,
     points_entries,
     preference_links,
     profiling,
+    trigger_firings,
     web_sessions,
 )
 
@@ -198,6 +200,8 @@ def erase(conn: Connection, customer_id: str, now: int) -> None:
         points_entries,
         decisions,
         offer_dismissals,
+        notifications,
+        trigger_firings,
     ):
         conn.execute(delete(table).where(table.c.customer_id == customer_id))
     conn.execute(

@@ -440,3 +440,41 @@ offer_dismissals = Table(
     Column("offer_id", String(64), primary_key=True),
     Column("at", BigInteger, nullable=False),
 )
+
+# Real-time triggers (domain/triggers.py), their firings (for de-duplication) and the
+# notifications they record: for a store's desk, an app push or an e-mail, due now or later.
+# Pending until delivered (the webhook outbox will carry push and e-mail).
+triggers = Table(
+    "triggers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("definition", JSON, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+trigger_firings = Table(
+    "trigger_firings",
+    metadata,
+    Column("customer_id", String(40), primary_key=True),
+    Column("trigger_id", String(64), primary_key=True),
+    Column("fired_at", BigInteger, nullable=False),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("customer_id", String(40), nullable=False),
+    Column("trigger_id", String(64), nullable=False),
+    Column("notify", String(8), nullable=False),  # desk, push, email
+    Column("store", String(200)),
+    Column("offer_id", String(64), nullable=False),
+    Column("decision_id", String(40), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("due_at", BigInteger, nullable=False),
+    Column("status", String(10), nullable=False),  # pending, done
+    Column("sealed", LargeBinary, nullable=False),  # what to say, and why
+    Index(None, "notify", "status", "due_at"),
+    Index(None, "customer_id"),
+)

@@ -1,4 +1,5 @@
-"""The catalogue and the offers: managed by admin, readable by apps that show offers."""
+"""The catalogue, the offers and the real-time triggers: managed by admin, readable by apps
+that show offers; the notifications the triggers record."""
 
 from __future__ import annotations
 
@@ -7,8 +8,18 @@ from starlette.responses import Response
 
 from consentry.api.deps import Admin, DecisionsRead, HubDep
 from consentry.api.writes import write
-from consentry.schemas_offers import CatalogueIn, CatalogueLoaded, OfferIn, OfferOut, OfferPage
-from consentry.services import catalogue
+from consentry.domain.triggers import Notify
+from consentry.schemas_offers import (
+    CatalogueIn,
+    CatalogueLoaded,
+    NotificationOut,
+    NotificationPage,
+    OfferIn,
+    OfferOut,
+    OfferPage,
+    TriggersIn,
+)
+from consentry.services import catalogue, triggers
 
 router = APIRouter(tags=["offers"])
 
@@ -70,3 +81,42 @@ def list_offers(
 @router.get("/v1/offers/{offer_id}", response_model=OfferOut)
 def get_offer(hub: HubDep, _caller: DecisionsRead, offer_id: str) -> object:
     return catalogue.get_offer(hub, offer_id)
+
+
+@router.put("/v1/triggers")
+async def replace_triggers(
+    hub: HubDep, caller: Admin, body: TriggersIn, request: Request
+) -> Response:
+    """Every real-time trigger at once (docs/triggers.md); all or nothing."""
+    return await write(
+        hub, request, caller, body, 200, lambda conn: catalogue.replace_triggers(hub, conn, body)
+    )
+
+
+@router.get("/v1/triggers")
+def list_triggers(hub: HubDep, _caller: DecisionsRead) -> object:
+    return catalogue.triggers_json(hub)
+
+
+@router.get("/v1/notifications", response_model=NotificationPage)
+def pending_notifications(
+    hub: HubDep,
+    _caller: DecisionsRead,
+    notify: Notify,
+    store: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+) -> object:
+    """Notifications the triggers recorded that are due now and not yet done: for one store's
+    staff desk (notify=desk&store=…), or for the app or mailer that delivers pushes and
+    e-mails (until the webhook outbox does)."""
+    return {"notifications": triggers.pending(hub, notify, store, limit)}
+
+
+@router.post("/v1/notifications/{notification_id}/done", response_model=NotificationOut)
+async def notification_done(
+    hub: HubDep, caller: DecisionsRead, notification_id: str, request: Request
+) -> Response:
+    """Delivered (or seen at the desk): taken off the pending list."""
+    return await write(
+        hub, request, caller, None, 200, lambda conn: triggers.done(hub, conn, notification_id)
+    )
