@@ -252,3 +252,33 @@ def test_notifications_are_exported_and_erased(
     with hub.db.read() as conn:
         for table in ("notifications", "trigger_firings"):
             assert conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar() == 0
+
+
+def test_the_store_desk_sees_who_came_in(shop: TestClient, hub: Hub, clock: list[datetime]) -> None:
+    from tests.integration.test_desk import _clerk, _signed_in
+
+    named = make_customer(shop, name="Ann Lee", identifiers={"loyalty_card": "6009"})
+    for purpose in ("personalisation", "profiling"):
+        assert change(shop, named, purpose=purpose, channel=None).status_code == 201
+    answer = {
+        "question": "interests",
+        "value": ["running"],
+        "channel": "web",
+        "actor": {"type": "customer"},
+    }
+    assert shop.post(f"/v1/customers/{named}/answers", json=answer).status_code == 200
+    assert _event(shop, named, "store_visit", clock[0], store=STORE) == 1
+    _clerk(hub)  # Sam, at store-01-london
+    desk, csrf = _signed_in(shop)
+    page = desk.get("/desk/")
+    assert "In store now" in page.text and "Ann Lee" in page.text
+    assert "Running club: free entry" in page.text and "You came into store-01-london" in page.text
+    (notification,) = _pending(shop, "desk", store=STORE)
+    done = desk.post(
+        f"/desk/notifications/{notification['id']}/done",
+        data={"csrf": csrf},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert "In store now" not in desk.get("/desk/").text
+    assert _pending(shop, "desk", store=STORE) == []

@@ -247,7 +247,7 @@ def _reasons(
         purpose = opened_by.purpose
         reasons += [
             Reason(
-                f"You told us: {d.question_text} — {d.shown}",
+                "You told us, and asked for offers like this",
                 (_declared_fact(d),),
                 policy.needs(Provenance.DECLARED, purpose),
                 ANSWER_WEIGHT,
@@ -267,7 +267,7 @@ def _reasons(
             continue
         reasons.append(
             Reason(
-                f"You told us: {given.question_text} — {given.shown}",
+                "It matches what you told us",
                 (_declared_fact(given),),
                 policy.needs(Provenance.DECLARED, _topic_purpose(catalogue, given.topic)),
                 ANSWER_WEIGHT,
@@ -275,7 +275,9 @@ def _reasons(
         )
     reasons += _complement_reasons(offer, catalogue, complements, policy, known, situation, rules)
     reasons += [
-        Reason(s.fact.text, (s.fact,), policy.needs(s.fact.provenance), SIGNAL_WEIGHT)
+        Reason(
+            "You were looking at these", (s.fact,), policy.needs(s.fact.provenance), SIGNAL_WEIGHT
+        )
         for s in known.signals
         if within(s.category, offer.category) or within(offer.category, s.category)
     ]
@@ -304,7 +306,7 @@ def _lead(
     if not 0 <= days_to_go <= offer.ahead_of.days:
         return None
     return Reason(
-        f"You told us: {given.question_text} — {given.shown} ({days_to_go} days to go)",
+        f"In time for the date you gave us ({days_to_go} days to go)",
         (_declared_fact(given),),
         policy.needs(Provenance.DECLARED, _topic_purpose(catalogue, given.topic)),
         LEAD_WEIGHT,

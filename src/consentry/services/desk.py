@@ -21,9 +21,10 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from consentry.domain.access import ALL_PURPOSES, Caller, Scope
 from consentry.domain.consent import Action, ActorType, Source
-from consentry.domain.errors import Conflict, InvalidInput
+from consentry.domain.errors import Conflict, InvalidInput, NotFound
 from consentry.domain.ids import new_id
 from consentry.domain.questions import AskChannel
+from consentry.domain.triggers import Notify
 from consentry.schemas import Actor, ConsentChange, CustomerLookup, WithdrawAll
 from consentry.services import (
     centre,
@@ -31,6 +32,7 @@ from consentry.services import (
     customers,
     evidence,
     profiling,
+    triggers,
     web_access,
 )
 from consentry.services.hub import Hub
@@ -298,3 +300,24 @@ def record_decline(hub: Hub, member: StaffRow, customer_id: str, question_id: st
             AskChannel.STORE,
             Actor(type=ActorType.STAFF, id=member.username),
         )
+
+
+def in_store(hub: Hub, member: StaffRow) -> list[dict[str, Any]]:
+    """For a store's desk: customers the real-time triggers noticed coming in, each with the
+    offer worth mentioning and why (only what they allowed; see services/triggers.py)."""
+    if member.desk != "store":
+        return []
+    pending = triggers.pending(hub, Notify.DESK, member.location, limit=20)
+    with hub.db.read() as conn:
+        for notification in pending:
+            row = customers.require(conn, notification["customer"])
+            notification["name"] = customers.opened_profile(hub, conn, row)["name"]
+    return pending
+
+
+def notification_done(hub: Hub, member: StaffRow, notification_id: str) -> None:
+    with hub.db.write() as conn:
+        found = triggers.store_of(conn, notification_id)
+        if found is None or found != member.location:
+            raise NotFound(f"no notification {notification_id!r} for {member.location}")
+        triggers.done(hub, conn, notification_id)

@@ -223,3 +223,9 @@ def of_customer(hub: Hub, customer_id: str) -> list[dict[str, Any]]:
         rows = store.of_customer(conn, customer_id)
     key = hub.vault.key(customer_id) if rows else None
     return [notification_json(hub, r, key) for r in rows]
+
+
+def store_of(conn: Connection, notification_id: str) -> str | None:
+    """The store a desk notification is for (None if there is no such notification)."""
+    row = store.get(conn, notification_id)
+    return row.store if row is not None else None

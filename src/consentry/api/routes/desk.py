@@ -53,6 +53,7 @@ def _search(
         member=member,
         csrf=session.csrf,
         problem=problem,
+        in_store=desk.in_store(hub, member),
     )
 
 
@@ -144,7 +145,25 @@ def logout(request: Request, hub: HubDep, csrf: Annotated[str, Form()]) -> Respo
 @router.get("/desk/", response_class=HTMLResponse)
 def search_page(request: Request, hub: HubDep) -> Response:
     session, member = _clerk(request, hub)
-    return _page(request, hub, "desk_search.html", member=member, csrf=session.csrf)
+    return _page(
+        request,
+        hub,
+        "desk_search.html",
+        member=member,
+        csrf=session.csrf,
+        in_store=desk.in_store(hub, member),
+    )
+
+
+@router.post("/desk/notifications/{notification_id}/done")
+def notification_done(
+    request: Request, hub: HubDep, notification_id: str, csrf: Annotated[str, Form()]
+) -> Response:
+    """The clerk has seen to it: off the list."""
+    _session, member = _clerk(request, hub, csrf)
+    with contextlib.suppress(DomainError):  # already done, or another store's: nothing to do
+        desk.notification_done(hub, member, notification_id)
+    return RedirectResponse("/desk/", status_code=303)
 
 
 @router.post("/desk/find")
