@@ -108,6 +108,14 @@ PURPOSES = [
         sensitive=True,
     ),
     PurposeCreate(
+        id="location",
+        title="Notice when I am in your store",
+        description="Our app may notice when you walk into one of our stores, to tell you "
+        "about an offer there. Never outside our stores.",
+        legal_basis=LegalBasis.CONSENT,
+        channels=["push"],
+    ),
+    PurposeCreate(
         id="health_offers",
         title="Pharmacy and health offers",
         description="Offers on pharmacy and health products. Only if you ask for them; we "
@@ -315,6 +323,14 @@ def _stories(hub: Hub, admin: Caller, now: datetime, skus: dict[str, list[str]])
         e for e in events.of_customer(hub, str(ids["6000000003"])) if e["category"] == "toys/cars"
     )
     events.set_excluded(hub, str(ids["6000000003"]), gift["id"], True)
+    # The runner walks into the London store now: its desk sees her, with the offer and why.
+    visit = {
+        "customer": str(ids["6000000001"]),
+        "type": "store_visit",
+        "time": now.isoformat(),
+        "store": "store-01-london",
+    }
+    demo_shop.send(hub, [visit])
     return records
 
 

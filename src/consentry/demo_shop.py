@@ -85,7 +85,7 @@ def load_catalogue(hub: Hub, rng: random.Random) -> dict[str, list[str]]:
         sensitive_topics=parsed.catalogue.sensitive_topics,
         products=products,
     )
-    _, problems = catalogue.load(hub, body, parsed.offers)
+    _, problems = catalogue.load(hub, body, parsed.offers, parsed.triggers)
     assert not problems, problems
     return by_category
 

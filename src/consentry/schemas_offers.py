@@ -247,6 +247,14 @@ class TriggerIn(Strict):
     dedupe: str = Field(default="1d", pattern=_WINDOW_TEXT)
     then: list[ThenIn] = Field(min_length=1, max_length=5)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_on(cls, value: Any) -> Any:
+        # YAML 1.1 reads an unquoted key "on" as the boolean true; here it can only mean "on".
+        if isinstance(value, dict) and True in value and "on" not in value:
+            value = {("on" if k is True else k): v for k, v in value.items()}
+        return value
+
 
 class TriggersIn(Strict):
     triggers: list[TriggerIn] = Field(max_length=200)
