@@ -572,3 +572,16 @@ def test_no_decision_uses_what_the_customer_did_not_allow(
                 if fact["provenance"] != "declared":
                     assert "profiling" in granted and not baby
                     assert "baby" not in fact["source"] and "VIT" not in fact["text"]
+
+
+def test_decisions_expire_after_a_year(shop: TestClient, hub: Hub, clock: list[datetime]) -> None:
+    from consentry.services import retention
+
+    ida = _customer(shop, "personalisation")
+    _decide(shop, ida)
+    clock[0] += timedelta(days=200)
+    kept = _decide(shop, ida)
+    clock[0] += timedelta(days=200)
+    assert retention.run(hub).decisions == 1
+    logged = shop.get(f"/v1/customers/{ida}/decisions").json()
+    assert [d["id"] for d in logged] == [kept["id"]]

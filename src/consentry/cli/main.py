@@ -1,10 +1,13 @@
-"""``consentry``: serve, demo, evidence, apps, import."""
+"""``consentry``: serve, demo, evidence, apps, import, keys, retention, staff, questions,
+catalogue, offers."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -327,6 +330,27 @@ def apps_revoke(
     out.print(f"revoked {app_id}")
 
 
+@contextmanager
+def _rows_progress() -> Iterator[Callable[[int], None]]:
+    """A progress bar counting rows on stderr; yields the function that advances it."""
+    with Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        TextColumn("{task.completed} rows"),
+        TimeElapsedColumn(),
+        console=err,
+    ) as progress:
+        task = progress.add_task("import", total=None)
+        yield lambda n: progress.advance(task, n)
+
+
+def _print_bad_rows(errors: list[tuple[int, str]]) -> None:
+    for line, reason in errors[:50]:
+        err.print(f"[red]line {line}:[/] {reason}", soft_wrap=True)
+    if len(errors) > 50:
+        err.print(f"… and {len(errors) - 50} more bad rows")
+
+
 @import_app.command("consents")
 def import_consents(
     file: Annotated[Path, typer.Argument(help="CSV (with a header) or NDJSON file.")],
@@ -338,21 +362,13 @@ def import_consents(
     if not file.is_file():
         raise fail(f"no file {file}")
     hub = open_hub(load_settings(data_dir=data_dir))
-    with Progress(
-        TextColumn("importing"),
-        BarColumn(),
-        TextColumn("{task.completed} rows"),
-        TimeElapsedColumn(),
-        console=err,
-    ) as progress:
-        task = progress.add_task("import", total=None)
-        report = run_import(hub, file, lambda n: progress.advance(task, n))
-    hub.sequencer.integrate_all()
-    hub.close()
-    for line, reason in report.errors[:50]:
-        err.print(f"[red]line {line}:[/] {reason}")
-    if report.bad > 50:
-        err.print(f"… and {report.bad - 50} more bad rows")
+    try:
+        with _rows_progress() as advance:
+            report = run_import(hub, file, advance)
+        hub.sequencer.integrate_all()
+    finally:
+        hub.close()
+    _print_bad_rows(report.errors)
     out.print(
         f"imported {report.imported}, already imported {report.already_imported}, "
         f"bad {report.bad}, customers created {report.customers_created}"
@@ -373,22 +389,12 @@ def import_events(
     if not file.is_file():
         raise fail(f"no file {file}")
     hub = open_hub(load_settings(data_dir=data_dir))
-    with Progress(
-        TextColumn("importing"),
-        BarColumn(),
-        TextColumn("{task.completed} rows"),
-        TimeElapsedColumn(),
-        console=err,
-    ) as progress:
-        task = progress.add_task("import", total=None)
-        try:
-            report = run_import(hub, file, lambda n: progress.advance(task, n))
-        finally:
-            hub.close()
-    for line, reason in report.errors[:50]:
-        err.print(f"[red]line {line}:[/] {reason}", soft_wrap=True)
-    if report.bad > 50:
-        err.print(f"… and {report.bad - 50} more bad rows")
+    try:
+        with _rows_progress() as advance:
+            report = run_import(hub, file, advance)
+    finally:
+        hub.close()
+    _print_bad_rows(report.errors)
     out.print(f"imported {report.accepted}, already imported {report.duplicates}, bad {report.bad}")
     if report.bad:
         raise typer.Exit(code=1)

@@ -244,17 +244,12 @@ def _reasons(
         ]
         if not declaring:
             return []  # never from observation, never guessed
-        purpose = opened_by.purpose
-        reasons += [
-            Reason(
-                "You told us, and asked for offers like this",
-                (_declared_fact(d),),
-                policy.needs(Provenance.DECLARED, purpose),
-                ANSWER_WEIGHT,
+        return [
+            _declared(
+                "You told us, and asked for offers like this", d, policy, catalogue, ANSWER_WEIGHT
             )
             for d in declaring
         ]
-        return reasons
     by_question = {d.question: d for d in known.declared}
     if offer.ahead_of is not None:
         lead = _lead(offer, by_question.get(offer.ahead_of.question), policy, catalogue, situation)
@@ -266,12 +261,7 @@ def _reasons(
         if given is None or (match.values and not match.values & given.values):
             continue
         reasons.append(
-            Reason(
-                "It matches what you told us",
-                (_declared_fact(given),),
-                policy.needs(Provenance.DECLARED, _topic_purpose(catalogue, given.topic)),
-                ANSWER_WEIGHT,
-            )
+            _declared("It matches what you told us", given, policy, catalogue, ANSWER_WEIGHT)
         )
     reasons += _complement_reasons(offer, catalogue, complements, policy, known, situation, rules)
     reasons += [
@@ -305,10 +295,11 @@ def _lead(
     days_to_go = (given.when - situation.local_time.date()).days
     if not 0 <= days_to_go <= offer.ahead_of.days:
         return None
-    return Reason(
+    return _declared(
         f"In time for the date you gave us ({days_to_go} days to go)",
-        (_declared_fact(given),),
-        policy.needs(Provenance.DECLARED, _topic_purpose(catalogue, given.topic)),
+        given,
+        policy,
+        catalogue,
         LEAD_WEIGHT,
     )
 
@@ -359,12 +350,21 @@ def _complement_reasons(
     return found
 
 
-def _declared_fact(given: Declared) -> Fact:
-    return Fact(
+def _declared(
+    text: str, given: Declared, policy: DataUsePolicy, catalogue: Catalogue, weight: float
+) -> Reason:
+    """A reason resting on one answer the customer gave (and on its topic's purpose, if any)."""
+    fact = Fact(
         Provenance.DECLARED,
         f"{given.question_text} — {given.shown}",
         f"answer:{given.question}",
         given.topic,
+    )
+    return Reason(
+        text,
+        (fact,),
+        policy.needs(Provenance.DECLARED, _topic_purpose(catalogue, given.topic)),
+        weight,
     )
 
 

@@ -342,19 +342,18 @@ def dismissals_of(hub: Hub, customer_id: str) -> list[dict[str, Any]]:
         ]
 
 
-def dismiss(hub: Hub, conn: Connection, customer_id: str, offer_id: str) -> dict[str, Any]:
-    """ "Not relevant": the offer is never chosen for this customer again."""
+def set_dismissed(
+    hub: Hub, conn: Connection, customer_id: str, offer_id: str, dismissed: bool
+) -> dict[str, Any]:
+    """ "Not relevant" (the offer is never chosen for this customer again), or taken back."""
     customers.require_active(conn, customer_id, for_update=True)
-    if offer_id not in {o.id for o in catalogue_service.current(hub, conn).catalogue.offers}:
-        raise NotFound(f"no offer {offer_id!r}")
-    store.dismiss(conn, customer_id, offer_id, hub.now_micros())
-    return {"customer": customer_id, "offer": offer_id, "dismissed": True}
-
-
-def undismiss(hub: Hub, conn: Connection, customer_id: str, offer_id: str) -> dict[str, Any]:
-    customers.require_active(conn, customer_id, for_update=True)
-    store.undismiss(conn, customer_id, offer_id)
-    return {"customer": customer_id, "offer": offer_id, "dismissed": False}
+    if dismissed:
+        if offer_id not in {o.id for o in catalogue_service.current(hub, conn).catalogue.offers}:
+            raise NotFound(f"no offer {offer_id!r}")
+        store.dismiss(conn, customer_id, offer_id, hub.now_micros())
+    else:
+        store.undismiss(conn, customer_id, offer_id)
+    return {"customer": customer_id, "offer": offer_id, "dismissed": dismissed}
 
 
 def centre_offers(hub: Hub, customer_id: str) -> dict[str, Any]:

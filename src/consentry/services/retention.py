@@ -19,10 +19,12 @@ interrupted at any point and run again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, exists, select
+from sqlalchemy import Connection, Select, and_, delete, exists, select
 
 from consentry.domain.consent import CustomerStatus
 from consentry.domain.errors import CustomerErased, CustomerNotFound
@@ -60,14 +62,12 @@ def run(hub: Hub) -> RetentionReport:
     report = RetentionReport()
     now = hub.now_micros()
     settings = hub.settings
-    while True:
-        with hub.db.write() as conn:
-            n = access_log.forget_before(
-                conn, now - settings.retention_access_log_days * DAY, BATCH
-            )
-        report.access_entries += n
-        if n < BATCH:
-            break
+    report.access_entries = _in_batches(
+        hub,
+        lambda conn: access_log.forget_before(
+            conn, now - settings.retention_access_log_days * DAY, BATCH
+        ),
+    )
     kept_days = {
         EventType.PURCHASE: settings.retention_purchase_days,
         EventType.RETURN: settings.retention_purchase_days,
@@ -76,34 +76,22 @@ def run(hub: Hub) -> RetentionReport:
         EventType.APP_OPEN: settings.retention_behaviour_days,
     }
     for event_type, days in kept_days.items():
-        while True:
-            with hub.db.write() as conn:
-                n = event_store.forget_before(conn, event_type, now - days * DAY, BATCH)
-            report.events += n
-            if n < BATCH:
-                break
-    while True:
-        with hub.db.write() as conn:
-            n = profiling_store.forget_expired_answers(conn, now, BATCH)
-        report.expired_answers += n
-        if n < BATCH:
-            break
-    while True:
-        with hub.db.write() as conn:
-            n = decision_store.forget_before(
-                conn, now - settings.retention_decision_days * DAY, BATCH
-            )
-        report.decisions += n
-        if n < BATCH:
-            break
-    while True:
-        with hub.db.write() as conn:
-            n = trigger_store.forget_before(
-                conn, now - settings.retention_decision_days * DAY, BATCH
-            )
-        report.decisions += n
-        if n < BATCH:
-            break
+        report.events += _in_batches(
+            hub,
+            partial(
+                event_store.forget_before,
+                event_type=event_type,
+                before=now - days * DAY,
+                limit=BATCH,
+            ),
+        )
+    report.expired_answers = _in_batches(
+        hub, lambda conn: profiling_store.forget_expired_answers(conn, now, BATCH)
+    )
+    decided_before = now - settings.retention_decision_days * DAY
+    report.decisions = _in_batches(
+        hub, lambda conn: decision_store.forget_before(conn, decided_before, BATCH)
+    ) + _in_batches(hub, lambda conn: trigger_store.forget_before(conn, decided_before, BATCH))
     with hub.db.write() as conn:
         report.stored_answers = conn.execute(
             delete(idempotency_keys).where(idempotency_keys.c.created_at < now - WINDOW_MICROS)
@@ -124,6 +112,17 @@ def run(hub: Hub) -> RetentionReport:
     with hub.db.write() as conn:
         report.expired_web = web.forget_expired(conn, now, rate_window=DAY)
     return report
+
+
+def _in_batches(hub: Hub, forget: Callable[[Connection], int]) -> int:
+    """Run one policy in committed batches until a batch comes back short; rows deleted."""
+    total = 0
+    while True:
+        with hub.db.write() as conn:
+            n = forget(conn)
+        total += n
+        if n < BATCH:
+            return total
 
 
 def _inactive(cutoff: int) -> Select[Any]:

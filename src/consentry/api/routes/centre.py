@@ -364,10 +364,7 @@ def dismiss_offer(
     if choice not in ("dismiss", "restore"):
         raise PageAnswer(RedirectResponse("/p/offers", status_code=303))
     with hub.db.write() as conn:
-        if choice == "dismiss":
-            decisions.dismiss(hub, conn, customer_id, offer_id)
-        else:
-            decisions.undismiss(hub, conn, customer_id, offer_id)
+        decisions.set_dismissed(hub, conn, customer_id, offer_id, choice == "dismiss")
     return RedirectResponse("/p/offers", status_code=303)
 
 

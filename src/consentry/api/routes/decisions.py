@@ -7,8 +7,10 @@ from starlette.responses import Response
 
 from consentry.api.deps import DecisionsRead, HubDep, PreferencesWrite, SubjectsManage
 from consentry.api.writes import write
+from consentry.domain.access import Caller
 from consentry.schemas_offers import DecisionIn, DecisionOut, Dismissal
 from consentry.services import decisions
+from consentry.services.hub import Hub
 
 router = APIRouter(prefix="/v1/customers/{customer_id}", tags=["decisions"])
 
@@ -32,15 +34,7 @@ async def dismiss_offer(
     hub: HubDep, caller: PreferencesWrite, customer_id: str, offer_id: str, request: Request
 ) -> Response:
     """ "Not relevant": never choose this offer for this customer again."""
-    return await write(
-        hub,
-        request,
-        caller,
-        None,
-        200,
-        lambda conn: decisions.dismiss(hub, conn, customer_id, offer_id),
-        customer_id=customer_id,
-    )
+    return await _dismissal(hub, caller, customer_id, offer_id, request, dismissed=True)
 
 
 @router.post("/offers/{offer_id}/restore", response_model=Dismissal)
@@ -48,12 +42,18 @@ async def restore_offer(
     hub: HubDep, caller: PreferencesWrite, customer_id: str, offer_id: str, request: Request
 ) -> Response:
     """Take a "not relevant" back."""
+    return await _dismissal(hub, caller, customer_id, offer_id, request, dismissed=False)
+
+
+async def _dismissal(
+    hub: Hub, caller: Caller, customer_id: str, offer_id: str, request: Request, *, dismissed: bool
+) -> Response:
     return await write(
         hub,
         request,
         caller,
         None,
         200,
-        lambda conn: decisions.undismiss(hub, conn, customer_id, offer_id),
+        lambda conn: decisions.set_dismissed(hub, conn, customer_id, offer_id, dismissed),
         customer_id=customer_id,
     )
