@@ -25,7 +25,8 @@ from consentry.schemas_offers import DecisionIn
 from consentry.services import complements, decisions, events
 from consentry.services.hub import Hub
 from consentry.settings import Settings
-from consentry.store.tables import customers, events as event_table, notifications
+from consentry.store.tables import customers, notifications
+from consentry.store.tables import events as event_table
 
 CALLS = int(__import__("os").environ.get("CALLS", 3000))
 
@@ -38,9 +39,7 @@ def main(url: str | None, label: str, count: int) -> None:
         built = time.perf_counter() - t0
         with hub.db.read() as conn:
             ids = list(conn.execute(customers.select().with_only_columns(customers.c.id)).scalars())
-            purchases = conn.execute(
-                event_table.select().with_only_columns(event_table.c.id)
-            ).all()
+            purchases = conn.execute(event_table.select().with_only_columns(event_table.c.id)).all()
         t0 = time.perf_counter()
         learnt = complements.learn(hub)
         learn_s = time.perf_counter() - t0
@@ -61,7 +60,12 @@ def main(url: str | None, label: str, count: int) -> None:
         visits, notified = [], 0
         now = hub.now().isoformat()
         for i in range(min(CALLS, len(ids))):
-            visit = {"customer": ids[i], "type": "store_visit", "time": now, "store": "store-01-london"}
+            visit = {
+                "customer": ids[i],
+                "type": "store_visit",
+                "time": now,
+                "store": "store-01-london",
+            }
             t0 = time.perf_counter()
             answer = events.ingest(hub, [visit])
             visits.append(time.perf_counter() - t0)

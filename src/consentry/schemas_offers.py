@@ -237,6 +237,11 @@ class ThenIn(Strict):
     )
 
 
+class CapIn(Strict):
+    count: int = Field(ge=1, le=1000)
+    within: str = Field(pattern=_WINDOW_TEXT, examples=["30d"])
+
+
 class TriggerIn(Strict):
     id: str = Field(pattern=_ID, examples=["browsed-not-bought"])
     description: str = Field(default="", max_length=500)
@@ -245,6 +250,9 @@ class TriggerIn(Strict):
     count: CountIn | None = None
     unless: UnlessIn | None = None
     dedupe: str = Field(default="1d", pattern=_WINDOW_TEXT)
+    cap: CapIn | None = Field(
+        default=None, description="At most this many notifications to one customer in a window."
+    )
     then: list[ThenIn] = Field(min_length=1, max_length=5)
 
     @model_validator(mode="before")

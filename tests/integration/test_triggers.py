@@ -282,3 +282,28 @@ def test_the_store_desk_sees_who_came_in(shop: TestClient, hub: Hub, clock: list
     assert done.status_code == 303
     assert "In store now" not in desk.get("/desk/").text
     assert _pending(shop, "desk", store=STORE) == []
+
+
+def test_a_cap_limits_a_trigger_per_customer(shop: TestClient, clock: list[datetime]) -> None:
+    capped = {
+        "id": "visit-capped",
+        "on": "store_visit",
+        "dedupe": "1h",
+        "cap": {"count": 2, "within": "30d"},
+        "then": [{"notify": "desk", "declared_only": True}],
+    }
+    assert shop.put("/v1/triggers", json={"triggers": [capped]}).status_code == 200
+    ann = _runner(shop, "personalisation", "profiling")
+    made = []
+    for _ in range(4):  # four visits, two hours apart: past the de-duplication each time
+        made.append(_event(shop, ann, "store_visit", clock[0], store=STORE))
+        clock[0] += timedelta(hours=2)
+    assert made == [1, 1, 0, 0]
+    clock[0] += timedelta(days=31)
+    assert _event(shop, ann, "store_visit", clock[0], store=STORE) == 1
+    assert (
+        shop.put(
+            "/v1/triggers", json={"triggers": [{**capped, "cap": {"count": 0, "within": "1d"}}]}
+        ).status_code
+        == 422
+    )

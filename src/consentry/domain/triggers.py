@@ -6,7 +6,8 @@ may be cancelled by another (``unless``: a purchase in that category in the wind
 fires, each of its ``then`` actions asks the decision engine for one offer on the action's
 channel — so every consent, cap, quiet hour and sensitivity rule applies — and records a
 notification: for the store's staff desk, an app push or an e-mail, now or the next morning.
-``dedupe`` keeps a trigger from firing twice for one customer within its window.
+``dedupe`` keeps a trigger from firing twice for one customer within its window; ``cap`` allows
+at most so many of its notifications to one customer in a longer window (three a month).
 
 This module is pure: it says whether a trigger fires for an event, given the customer's recent
 events, and when its notification is due. The service gathers the events and records.
@@ -15,6 +16,7 @@ events, and when its notification is due. The service gathers the events and rec
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -62,6 +64,12 @@ class Unless:
 
 
 @dataclass(frozen=True)
+class Cap:
+    count: int
+    within: int
+
+
+@dataclass(frozen=True)
 class Then:
     notify: Notify
     # Purposes (``purpose`` or ``purpose:channel``) the customer must allow, beyond those the
@@ -82,6 +90,7 @@ class Trigger:
     count: Count | None = None
     unless: Unless | None = None
     dedupe: int = 0  # microseconds
+    cap: Cap | None = None
     description: str = ""
 
 
@@ -96,9 +105,15 @@ class Seen:
     store: str | None
 
 
-def fires(trigger: Trigger, event: Seen, recent: list[Seen], last_fired: int | None) -> bool:
+def fires(
+    trigger: Trigger,
+    event: Seen,
+    recent: list[Seen],
+    last_fired: int | None,
+    notified: Sequence[int] = (),
+) -> bool:
     """Does ``event`` fire ``trigger``, given the customer's recent events (``event`` among
-    them) and when the trigger last fired for them?"""
+    them), when the trigger last fired for them and when it notified them (for its cap)?"""
     if event.type != trigger.on:
         return False
     if trigger.category is not None and not (
@@ -106,6 +121,10 @@ def fires(trigger: Trigger, event: Seen, recent: list[Seen], last_fired: int | N
     ):
         return False
     if last_fired is not None and event.at < last_fired + trigger.dedupe:
+        return False
+    if trigger.cap is not None and (
+        sum(1 for at in notified if at >= event.at - trigger.cap.within) >= trigger.cap.count
+    ):
         return False
     if trigger.count is not None:
         c = trigger.count

@@ -24,7 +24,7 @@ from consentry.domain.clock import to_micros
 from consentry.domain.complements import Complement
 from consentry.domain.errors import Conflict, InvalidInput, NotFound
 from consentry.domain.questions import QuestionKind
-from consentry.domain.triggers import Count, Notify, Then, Trigger, Unless, window_micros
+from consentry.domain.triggers import Cap, Count, Notify, Then, Trigger, Unless, window_micros
 from consentry.schemas_offers import CatalogueIn, OfferIn, TriggersIn
 from consentry.services.hub import Hub
 from consentry.services.questions import bank
@@ -128,6 +128,7 @@ def trigger_of(d: dict[str, Any]) -> Trigger:
         if unless
         else None,
         dedupe=window_micros(d["dedupe"]),
+        cap=Cap(d["cap"]["count"], window_micros(d["cap"]["within"])) if d.get("cap") else None,
         description=d.get("description", ""),
     )
 

@@ -70,14 +70,18 @@ def react(hub: Hub, conn: Connection, new: Sequence[tuple[str, str, str, int, An
         events = sorted(by_customer[customer_id], key=lambda s: s.at)
         recent = _seen(hub, conn, customer_id, events[0].at - longest)
         last = store.last_fired(conn, customer_id)
+        notified = store.notification_times(conn, customer_id)
         for event in events:
             for trigger in triggers:
-                if not fires(trigger, event, recent, last.get(trigger.id)):
+                sent = notified.setdefault(trigger.id, [])
+                if not fires(trigger, event, recent, last.get(trigger.id), sent):
                     continue
                 store.fired(conn, customer_id, trigger.id, event.at, trigger.id in last)
                 last[trigger.id] = event.at
                 for then in trigger.then:
-                    recorded += _notify(hub, conn, customer, trigger, then, event)
+                    if _notify(hub, conn, customer, trigger, then, event):
+                        recorded += 1
+                        sent.append(event.at)
     return recorded
 
 
@@ -109,10 +113,10 @@ def _allows(hub: Hub, conn: Connection, customer: CustomerRow, need: str) -> boo
 
 def _notify(
     hub: Hub, conn: Connection, customer: CustomerRow, trigger: Trigger, then: Then, event: Seen
-) -> int:
+) -> bool:
     """Choose the one offer this action brings, if any, and record its notification."""
     if not all(_allows(hub, conn, customer, need) for need in then.needs):
-        return 0
+        return False
     channel = CHANNEL_OF[then.notify]
     cat = catalogue_service.current(hub, conn).catalogue
     fact = Fact(
@@ -124,7 +128,7 @@ def _notify(
     allowed = decisions.granted(hub, conn, customer, channel, cat)
     topic_purposes = {t.id: t.purpose for t in cat.topics.values()}
     if not decisions.policy(hub).permitted(fact, allowed, topic_purposes):
-        return 0  # the firing itself is an observation the customer did not allow us to use
+        return False  # the firing itself is an observation the customer did not allow us to use
     signals = [Signal(event.category, fact)] if trigger.count and event.category else []
     choice = decisions.choose_in(
         hub, conn, customer, channel, store_id=event.store, limit=10, signals=signals
@@ -132,7 +136,7 @@ def _notify(
     picked = next((c for c in choice.offers if _fits(c, trigger, then, fact)), None)
     context = {"trigger": trigger.id, "event": event.id, "store": event.store}
     if picked is None:
-        return 0
+        return False
     reasons = decisions.chosen_json(picked)["reasons"]
     if not any(f["source"] == fact.source for r in reasons for f in r["facts"]):
         reasons.append(
@@ -167,7 +171,7 @@ def _notify(
             ),
         },
     )
-    return 1
+    return True
 
 
 def _fits(chosen: Chosen, trigger: Trigger, then: Then, fact: Fact) -> bool:

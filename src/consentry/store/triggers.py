@@ -49,6 +49,18 @@ def fired(conn: Connection, customer_id: str, trigger_id: str, at: int, known: b
         )
 
 
+def notification_times(conn: Connection, customer_id: str) -> dict[str, list[int]]:
+    """When each trigger notified the customer (for the triggers' caps)."""
+    times: dict[str, list[int]] = {}
+    for r in conn.execute(
+        select(notifications.c.trigger_id, notifications.c.created_at).where(
+            notifications.c.customer_id == customer_id
+        )
+    ):
+        times.setdefault(r.trigger_id, []).append(r.created_at)
+    return times
+
+
 def insert_notification(conn: Connection, row: dict[str, Any]) -> None:
     conn.execute(insert(notifications).values(**row))
 
