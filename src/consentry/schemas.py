@@ -374,6 +374,10 @@ class ExportDocument(BaseModel):
     dismissed_offers: list[dict[str, Any]] = Field(
         description="Offers the customer marked as not relevant (never chosen for them again)."
     )
+    announced_changes: list[dict[str, Any]] = Field(
+        description="What the other apps were told about the customer (change feed and "
+        "webhooks): each change's type, purpose and time, without personal data."
+    )
     notifications: list[dict[str, Any]] = Field(
         description="Notifications real-time triggers recorded about the customer (for a "
         "store's staff desk, an app push, an e-mail), with the offer and why."

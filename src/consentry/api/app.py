@@ -19,6 +19,7 @@ from consentry.api.limits import BodySizeLimit
 from consentry.api.routes import (
     apps,
     centre,
+    changes,
     checks,
     consents,
     customers,
@@ -57,8 +58,9 @@ RETENTION_LOCK = 0x72657465  # "rete"
 
 class SequencerLoop:
     """Integrates new evidence into the tree in the background, so that every acknowledged
-    record has its ``seq`` within one second; also writes the buffered access log, and runs
-    the retention policies every ``retention_interval`` seconds."""
+    record has its ``seq`` within one second, and gives new outbox changes their feed
+    positions; also writes the buffered access log, and runs the retention policies every
+    ``retention_interval`` seconds."""
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
@@ -79,6 +81,7 @@ class SequencerLoop:
         while not self._stop.wait(self.hub.settings.sequencer_interval):
             try:
                 self.hub.sequencer.integrate_all()
+                self.hub.outbox.integrate_all()
                 self.hub.access.flush()
                 runs += 1
                 if runs % 5 == 0:
@@ -136,6 +139,7 @@ def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
         profiling,
         offers,
         decisions,
+        changes,
         centre,
         desk,
     )

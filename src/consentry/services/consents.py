@@ -15,6 +15,7 @@ import orjson
 from sqlalchemy import Connection
 
 from consentry.domain.access import Caller
+from consentry.domain.changes import ChangeType
 from consentry.domain.clock import rfc3339, rfc3339_micros, to_micros
 from consentry.domain.consent import (
     ALL_CHANNELS,
@@ -37,7 +38,7 @@ from consentry.domain.evidence import EvidenceRecord, Opening
 from consentry.domain.ids import new_id
 from consentry.domain.purposes import LegalBasis, Purpose
 from consentry.schemas import ConsentChange, WithdrawAll
-from consentry.services import customers, purposes
+from consentry.services import changes, customers, purposes
 from consentry.services.hub import Hub
 from consentry.store import consents as store
 from consentry.store import purposes as purpose_store
@@ -189,10 +190,41 @@ def append_record(
     scope = channel or ALL_CHANNELS
     entry = ConsentEntry(action, notice_version, record.id, since, order)
     previous = current.get((purpose.id, scope))
-    if entry.supersedes(previous):
+    in_force = entry.supersedes(previous)
+    if in_force:
         store.put_entry(conn, customer.id, purpose.id, scope, entry, exists=previous is not None)
         current[(purpose.id, scope)] = entry
+    changes.announce(
+        hub,
+        conn,
+        ChangeType.CONSENT_CHANGED,
+        customer.id,
+        purpose.id,
+        change_body(record.id, purpose.id, channel, action, notice_version, since, in_force),
+    )
     return record_json(leaf, None, leaf_hash, stored_openings)
+
+
+def change_body(
+    record_id: str,
+    purpose: str,
+    channel: str | None,
+    action: Action,
+    notice_version: int,
+    captured_at: int,
+    in_force: bool,
+) -> dict[str, Any]:
+    """What a consent change announces: no personal data, only what changed. ``in_force``:
+    whether the record now decides the state (a backdated capture may not)."""
+    return {
+        "record_id": record_id,
+        "purpose": purpose,
+        "channel": channel,
+        "action": action.value,
+        "notice_version": notice_version,
+        "captured_at": rfc3339_micros(captured_at),
+        "in_force": in_force,
+    }
 
 
 def record_change(

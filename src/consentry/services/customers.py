@@ -8,6 +8,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Connection
 
 from consentry.domain.access import Caller, Scope
+from consentry.domain.changes import ChangeType
 from consentry.domain.clock import rfc3339_micros
 from consentry.domain.consent import CustomerStatus
 from consentry.domain.errors import (
@@ -26,6 +27,7 @@ from consentry.domain.identifiers import (
 )
 from consentry.domain.ids import new_id
 from consentry.schemas import CustomerCreate, CustomerLookup
+from consentry.services import changes
 from consentry.services.hub import Hub
 from consentry.store import customers as store
 from consentry.store.customers import CustomerRow
@@ -182,10 +184,20 @@ def get_profile(hub: Hub, caller: Caller, customer_id: str) -> dict[str, Any]:
     )
 
 
-def set_restricted(conn: Connection, customer_id: str, restricted: bool) -> dict[str, Any]:
+def set_restricted(
+    hub: Hub, conn: Connection, customer_id: str, restricted: bool
+) -> dict[str, Any]:
     """GDPR art. 18: while restricted, every check answers "restricted"."""
     row = require_active(conn, customer_id, for_update=True)
     store.set_restricted(conn, customer_id, restricted)
+    changes.announce(
+        hub,
+        conn,
+        ChangeType.CUSTOMER_RESTRICTED if restricted else ChangeType.CUSTOMER_UNRESTRICTED,
+        customer_id,
+        None,
+        {"restricted": restricted},
+    )
     return {"id": row.id, "status": row.status, "restricted": restricted}
 
 
@@ -201,6 +213,15 @@ def erase(hub: Hub, customer_id: str) -> dict[str, Any]:
     with hub.db.write() as conn:
         require(conn, customer_id, for_update=True)
         store.erase(conn, customer_id, now)
+        # Every app holding data about the customer must delete it too.
+        changes.announce(
+            hub,
+            conn,
+            ChangeType.CUSTOMER_ERASED,
+            customer_id,
+            None,
+            {"erased_at": rfc3339_micros(now)},
+        )
     hub.access.forget(customer_id)
     return {
         "id": customer_id,

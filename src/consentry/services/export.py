@@ -14,6 +14,7 @@ from consentry.domain.access import Caller
 from consentry.domain.clock import rfc3339_micros
 from consentry.schemas import ExportDocument
 from consentry.services import (
+    changes,
     consents,
     customers,
     decisions,
@@ -49,6 +50,7 @@ COVERAGE = {
     "offer_dismissals": ["dismissed_offers"],
     "notifications": ["notifications"],
     "trigger_firings": ["notifications"],
+    "outbox": ["announced_changes"],
 }
 
 # What is read by an export, for the access log.
@@ -124,6 +126,7 @@ def export(
         "decisions": decisions.decisions_of(hub, customer_id),
         "dismissed_offers": decisions.dismissals_of(hub, customer_id),
         "notifications": triggers.of_customer(hub, customer_id),
+        "announced_changes": changes.announced(hub, customer_id),
         "access_log": [
             {
                 "at": rfc3339_micros(a.at),

@@ -16,7 +16,7 @@ from consentry.signing import Signer
 from consentry.store.checks import CheckReader
 from consentry.store.database import Database
 from consentry.store.migrate import migrate
-from consentry.store.sequencer import Sequencer
+from consentry.store.sequencer import OutboxSequencer, Sequencer
 from consentry.store.tree_cache import TreeCache
 from consentry.store.vault_meta import open_vault
 from consentry.vault.vault import Vault
@@ -33,6 +33,7 @@ class Hub:
     vault: Vault
     clock: Callable[[], datetime] = utcnow
     sequencer: Sequencer = field(init=False)
+    outbox: OutboxSequencer = field(init=False)
     tree: TreeCache = field(init=False)
     checks: CheckReader = field(init=False)
     access: AccessLog = field(init=False)
@@ -48,6 +49,7 @@ class Hub:
 
     def __post_init__(self) -> None:
         self.sequencer = Sequencer(self.db, self.signer, self.clock)
+        self.outbox = OutboxSequencer(self.db)
         self.tree = TreeCache(self.db)
         self.checks = CheckReader(self.db, self.settings.check_cache_mb)
         self.access = AccessLog(self.db, self.now_micros)

@@ -23,6 +23,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from sqlalchemy import Connection
 
 from consentry.domain.canonical import canonical_json
+from consentry.domain.changes import ChangeType
 from consentry.domain.clock import to_micros
 from consentry.domain.consent import (
     ALL_CHANNELS,
@@ -36,11 +37,19 @@ from consentry.domain.errors import DomainError, InvalidInput
 from consentry.domain.ids import new_id
 from consentry.domain.purposes import Purpose
 from consentry.services import customers as customer_service
-from consentry.services.consents import CLOCK_SKEW, OPENINGS, Capture, new_record, stored
+from consentry.services.consents import (
+    CLOCK_SKEW,
+    OPENINGS,
+    Capture,
+    change_body,
+    new_record,
+    stored,
+)
 from consentry.services.hub import Hub
 from consentry.services.purposes import notice_hash_of
 from consentry.store import consents as consent_store
 from consentry.store import customers as customer_store
+from consentry.store import outbox
 from consentry.store import purposes as purpose_store
 from consentry.store.customers import CustomerRow
 
@@ -186,13 +195,33 @@ def _import_chunk(
             ],
         )
         changed: dict[tuple[str, str, str], tuple[ConsentEntry, bool]] = {}
+        announced = []
+        stamp = hub.now_micros()
         for r, rec, _, since in written:
             assert r.customer_id is not None
             scope = rec.channel or ALL_CHANNELS
             entries = current.setdefault(r.customer_id, {})
             entry = ConsentEntry(rec.action, rec.purpose_version, rec.id, since, order[rec.id])
             previous = entries.get((rec.purpose, scope))
-            if entry.supersedes(previous):
+            in_force = entry.supersedes(previous)
+            announced.append(
+                {
+                    "type": ChangeType.CONSENT_CHANGED.value,
+                    "subject": r.customer_id,
+                    "purpose": rec.purpose,
+                    "body": change_body(
+                        rec.id,
+                        rec.purpose,
+                        rec.channel,
+                        rec.action,
+                        rec.purpose_version,
+                        since,
+                        in_force,
+                    ),
+                    "created_at": stamp,
+                }
+            )
+            if in_force:
                 entries[(rec.purpose, scope)] = entry
                 key = (r.customer_id, rec.purpose, scope)
                 existed = changed[key][1] if key in changed else previous is not None
@@ -200,6 +229,7 @@ def _import_chunk(
         consent_store.put_entries(
             conn, [(c, p, s, e, existed) for (c, p, s), (e, existed) in changed.items()]
         )
+        outbox.append_many(conn, announced)
         with_openings = [(rec.id, r.customer_id, o) for r, rec, o, _ in written if o]
         keys = hub.vault.keys(sorted({cid for _, cid, _ in with_openings if cid}))
         consent_store.insert_openings_many(

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from consentry.domain.access import Caller
+from consentry.domain.changes import ChangeType
 from consentry.domain.clock import rfc3339_micros
 from consentry.domain.consent import ALL_CHANNELS, MICROS_PER_DAY, ActorType, decide, in_force
 from consentry.domain.errors import Conflict, InvalidInput, NotFound
@@ -28,7 +29,7 @@ from consentry.domain.profiling import (
 )
 from consentry.domain.questions import PRIVATE_CHANNELS, AskChannel, Question, tokens
 from consentry.schemas import Actor
-from consentry.services import customers
+from consentry.services import changes, customers
 from consentry.services.hub import Hub
 from consentry.services.questions import bank, gating
 from consentry.store import consents as consent_store
@@ -225,6 +226,15 @@ def _put(
     }
     exists = store.answer_of(conn, customer_id, question.id) is not None
     store.put_answer(conn, row, exists)
+    # Announced without the value: an app that may read it asks GET …/answers.
+    changes.announce(
+        hub,
+        conn,
+        ChangeType.PREFERENCE_CHANGED,
+        customer_id,
+        hub.settings.profiling_purpose,
+        {"question": question.id, "status": status.value, "channel": channel.value},
+    )
     return store.answer_of(conn, customer_id, question.id)
 
 
@@ -330,6 +340,14 @@ def set_asking(hub: Hub, conn: Connection, customer_id: str, asking: bool) -> di
     customers.require_active(conn, customer_id, for_update=True)
     stopped = None if asking else hub.now_micros()
     store.put_asking(conn, customer_id, {"stopped_at": stopped})
+    changes.announce(
+        hub,
+        conn,
+        ChangeType.PREFERENCE_CHANGED,
+        customer_id,
+        hub.settings.profiling_purpose,
+        {"asking": asking},
+    )
     return asking_json(customer_id, stopped)
 
 

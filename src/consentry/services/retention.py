@@ -10,6 +10,8 @@
   creation that failed after its key was stored), an hour after they were made.
 - Answers that expire (intentions such as "planning a beach holiday"): once expired. Declines
   are kept (they are what stops a question being asked again), without any value.
+- The change feed's outbox: sequenced changes after 30 days (``domain.changes.FEED_DAYS``);
+  a reader further behind than that starts again from the oldest change kept.
 - Decisions (which offers were chosen for a customer, and why) and the notifications of
   real-time triggers: after ``retention_decision_days`` (365). Caps only look back a few days.
 
@@ -26,13 +28,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, delete, exists, select
 
+from consentry.domain.changes import FEED_DAYS
 from consentry.domain.consent import CustomerStatus
 from consentry.domain.errors import CustomerErased, CustomerNotFound
 from consentry.domain.events import EventType
 from consentry.services import customers
 from consentry.services.hub import Hub
 from consentry.services.idempotency import WINDOW_MICROS
-from consentry.store import access_log, web
+from consentry.store import access_log, outbox, web
 from consentry.store import decisions as decision_store
 from consentry.store import events as event_store
 from consentry.store import profiling as profiling_store
@@ -56,6 +59,7 @@ class RetentionReport:
     events: int = 0
     expired_answers: int = 0
     decisions: int = 0
+    changes: int = 0
 
 
 def run(hub: Hub) -> RetentionReport:
@@ -92,6 +96,9 @@ def run(hub: Hub) -> RetentionReport:
     report.decisions = _in_batches(
         hub, lambda conn: decision_store.forget_before(conn, decided_before, BATCH)
     ) + _in_batches(hub, lambda conn: trigger_store.forget_before(conn, decided_before, BATCH))
+    report.changes = _in_batches(
+        hub, lambda conn: outbox.forget_before(conn, now - FEED_DAYS * DAY, BATCH)
+    )
     with hub.db.write() as conn:
         report.stored_answers = conn.execute(
             delete(idempotency_keys).where(idempotency_keys.c.created_at < now - WINDOW_MICROS)

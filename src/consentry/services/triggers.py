@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
+from consentry.domain.changes import ChangeType
 from consentry.domain.clock import rfc3339_micros, to_micros
 from consentry.domain.consent import ALL_CHANNELS, decide, in_force
 from consentry.domain.data_use import Fact, Provenance
@@ -29,7 +30,7 @@ from consentry.domain.triggers import (
     fires,
 )
 from consentry.services import catalogue as catalogue_service
-from consentry.services import customers, decisions
+from consentry.services import changes, customers, decisions
 from consentry.services.hub import Hub
 from consentry.store import consents as consent_store
 from consentry.store import events as event_store
@@ -153,10 +154,26 @@ def _notify(
         hub, conn, customer.id, channel, Choice((picked,), None, choice.suppressed), None, context
     )
     local = hub.now().astimezone(ZoneInfo(hub.settings.offers_timezone))
+    notification_id = new_id("ntf")
+    due = to_micros(due_at(then, local))
+    changes.announce(
+        hub,
+        conn,
+        ChangeType.NOTIFICATION_CREATED,
+        customer.id,
+        decisions.policy(hub).personalisation,
+        {
+            "notification": notification_id,
+            "notify": then.notify.value,
+            "store": event.store if then.notify is Notify.DESK else None,
+            "offer": picked.offer.id,
+            "due_at": rfc3339_micros(due),
+        },
+    )
     store.insert_notification(
         conn,
         {
-            "id": new_id("ntf"),
+            "id": notification_id,
             "customer_id": customer.id,
             "trigger_id": trigger.id,
             "notify": then.notify.value,
@@ -164,7 +181,7 @@ def _notify(
             "offer_id": picked.offer.id,
             "decision_id": logged["id"],
             "created_at": hub.now_micros(),
-            "due_at": to_micros(due_at(then, local)),
+            "due_at": due,
             "status": "pending",
             "sealed": hub.vault.seal_json(
                 customer.id, SEALED, {"title": picked.offer.title, "reasons": reasons}

@@ -20,7 +20,7 @@ from consentry.domain.clock import rfc3339, to_micros, utcnow
 from consentry.domain.heads import TreeHead, head_payload
 from consentry.domain.merkle import CompactRange
 from consentry.signing import Signer
-from consentry.store import evidence
+from consentry.store import evidence, outbox
 from consentry.store.database import Database
 
 SEQUENCER_LOCK = 0x73657175  # "sequ"
@@ -73,3 +73,34 @@ class Sequencer:
         while (head := self.integrate()) is not None:
             last = head
         return last
+
+
+OUTBOX_LOCK = 0x6F757462  # "outb"
+
+
+class OutboxSequencer:
+    """Gives outbox changes their feed positions, in the order they became visible.
+
+    Why not the primary key: on PostgreSQL a transaction that took a smaller key can commit
+    after one with a larger key, and a reader that had already passed the larger one would skip
+    it forever. Positions are handed out only to committed changes, by one sequencer at a time
+    (an advisory lock), so a cursor never skips one. The same design as the evidence log's."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def integrate(self, batch: int = BATCH) -> int:
+        with self.db.write() as conn:
+            self.db.advisory_lock(conn, OUTBOX_LOCK)
+            pks = outbox.pending(conn, batch)
+            if not pks:
+                return 0
+            start = outbox.last_position(conn) + 1
+            outbox.assign_positions(conn, [(pk, start + i) for i, pk in enumerate(pks)])
+            return len(pks)
+
+    def integrate_all(self) -> int:
+        total = 0
+        while n := self.integrate():
+            total += n
+        return total

@@ -478,3 +478,26 @@ notifications = Table(
     Index(None, "notify", "status", "due_at"),
     Index(None, "customer_id"),
 )
+
+# The transactional outbox: every change to announce, written in the transaction that makes it.
+# ``position`` is given by the outbox sequencer in the order changes become visible (a change
+# committed later never gets a smaller position, so a feed reader's cursor never skips one).
+outbox = Table(
+    "outbox",
+    metadata,
+    Column(
+        "pk", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("position", BigInteger, unique=True),
+    Column("type", String(40), nullable=False),
+    Column("subject", String(40), nullable=False),  # the customer's pseudonymous id
+    Column("purpose", String(64)),  # None: every app may see it (erasure, restriction)
+    Column("body", JSON, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index(
+        "ix_outbox_pending",
+        "pk",
+        postgresql_where=text("position IS NULL"),
+        sqlite_where=text("position IS NULL"),
+    ),
+)

@@ -70,7 +70,7 @@ async def _set_restricted(
         caller,
         None,
         200,
-        lambda conn: customers.set_restricted(conn, customer_id, restricted),
+        lambda conn: customers.set_restricted(hub, conn, customer_id, restricted),
         customer_id=customer_id,
     )
 

@@ -1,0 +1,24 @@
+"""Changes announced to other apps: what happened, to which customer, under which purpose.
+
+Every change is written to the outbox in the transaction that makes it, so nothing is announced
+that did not commit and nothing committed goes unannounced. A change carries the customer's
+pseudonymous id and what changed — never a name, an e-mail or an answer's value: an app that
+needs those reads them through the API, under its own purposes.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ChangeType(StrEnum):
+    CONSENT_CHANGED = "consent.changed"
+    PREFERENCE_CHANGED = "preference.changed"
+    CUSTOMER_RESTRICTED = "customer.restricted"
+    CUSTOMER_UNRESTRICTED = "customer.unrestricted"
+    CUSTOMER_ERASED = "customer.erased"
+    NOTIFICATION_CREATED = "notification.created"
+
+
+# How long sequenced changes stay readable in the feed (then retention deletes them).
+FEED_DAYS = 30
