@@ -86,6 +86,15 @@ class Settings(BaseSettings):
     offers_quiet_channels: list[str] = ["sms", "push"]
     offers_timezone: str = "Europe/London"
     retention_decision_days: int = Field(default=365, ge=1)
+    # Webhooks (see services/webhooks.py): delivered by the server process itself unless
+    # turned off (then run `consentry worker`), at most so many requests at once per endpoint,
+    # each with this timeout, retried for this many days, and an endpoint failing for longer
+    # than this many days is disabled.
+    webhook_delivery: bool = True
+    webhook_per_endpoint: int = Field(default=8, ge=1, le=100)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_retry_days: float = Field(default=3, gt=0)
+    webhook_disable_after_days: float = Field(default=5, gt=0)
 
     @field_validator("admin_key")
     @classmethod

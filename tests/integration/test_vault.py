@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from consentry.audit.verify import verify_export
 from consentry.domain.clock import rfc3339
 from consentry.schemas import ExportDocument
-from consentry.services import evidence
+from consentry.services import evidence, webhooks
 from consentry.services.export import COVERAGE
 from consentry.services.hub import Hub
 from consentry.settings import Settings
@@ -251,6 +251,12 @@ def test_export_covers_every_table_that_holds_customer_data(hub: Hub, client: Te
     assert client.post("/v1/offers", json={**offer_in_store, "everyone": True}).status_code == 201
     visit = {"customer": cid, "type": "store_visit", "time": rfc3339(hub.now()), "store": "s1"}
     assert client.post("/v1/events", json={"events": [visit]}).json()["notifications"] == 1
+    # An app was told of her changes by webhook (queued deliveries are enough here).
+    hook = {"url": "http://127.0.0.1:9/hook"}
+    assert client.post("/v1/webhooks", json=hook).status_code == 201
+    assert client.post(f"/v1/customers/{cid}/restrict").status_code == 200
+    hub.outbox.integrate_all()
+    assert webhooks.dispatch(hub) >= 1
     # Every table about a customer names the part of the export that shows it.
     assert set(_customer_tables()) == set(COVERAGE)
     export = client.get(f"/v1/customers/{cid}/export")
@@ -259,7 +265,9 @@ def test_export_covers_every_table_that_holds_customer_data(hub: Hub, client: Te
     ExportDocument.model_validate(doc)
     with hub.db.read() as conn:
         for table in COVERAGE:
-            column = {"customers": "id", "outbox": "subject"}.get(table, "customer_id")
+            column = {"customers": "id", "outbox": "subject", "webhook_deliveries": "subject"}.get(
+                table, "customer_id"
+            )
             held = conn.execute(
                 text(f"SELECT count(*) FROM {table} WHERE {column} = :cid"), {"cid": cid}
             ).scalar()

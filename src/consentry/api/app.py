@@ -32,10 +32,12 @@ from consentry.api.routes import (
     profiling,
     purposes,
     questions,
+    webhooks,
 )
 from consentry.services import apps as app_service
 from consentry.services import retention
 from consentry.services.hub import Hub
+from consentry.services.webhook_worker import WebhookWorker
 
 log = logging.getLogger("consentry.sequencer")
 
@@ -104,11 +106,17 @@ def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
         hub.db.start_writer()
         hub.checks.warm()
         loop = SequencerLoop(hub) if run_sequencer else None
+        # Webhooks go out from the server process itself unless `consentry worker`s do it.
+        worker = WebhookWorker(hub) if run_sequencer and hub.settings.webhook_delivery else None
         if loop:
             loop.start()
+        if worker:
+            worker.start()
         try:
             yield
         finally:
+            if worker:
+                worker.stop()
             if loop:
                 loop.stop()
 
@@ -140,6 +148,7 @@ def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
         offers,
         decisions,
         changes,
+        webhooks,
         centre,
         desk,
     )

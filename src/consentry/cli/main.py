@@ -1,5 +1,5 @@
-"""``consentry``: serve, demo, evidence, apps, import, keys, retention, staff, questions,
-catalogue, offers."""
+"""``consentry``: serve, worker, demo, evidence, apps, import, keys, retention, staff,
+questions, catalogue, offers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Annotated
 
@@ -111,6 +111,32 @@ def serve(
         # URLs (look-ups are POSTs), so they are safe to log.
         access_log=log_level in ("debug", "info"),
     )
+
+
+@app.command()
+def worker(
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="Deliver what is due now, then stop.")
+    ] = False,
+) -> None:
+    """Deliver webhooks (fan-out, signing, retries) without serving HTTP. Run as many as you
+    like next to `consentry serve` (with CONSENTRY_WEBHOOK_DELIVERY=false there, or not):
+    they never deliver the same message at once."""
+    from consentry.services.webhook_worker import WebhookWorker, deliver_now
+
+    hub = open_hub(load_settings(data_dir=data_dir))
+    try:
+        if once:
+            hub.outbox.integrate_all()
+            out.print(f"{deliver_now(hub, rounds=100)} deliveries attempted")
+            return
+        out.print("delivering webhooks; Ctrl-C to stop")
+        loop = WebhookWorker(hub)
+        with suppress(KeyboardInterrupt):
+            loop.run_forever()
+    finally:
+        hub.close()
 
 
 @app.command()

@@ -15,6 +15,7 @@ from consentry.domain.clock import rfc3339_micros
 from consentry.domain.errors import InvalidInput
 from consentry.services.hub import Hub
 from consentry.store import outbox
+from consentry.store import webhooks as webhook_store
 from consentry.store.pagination import decode_cursor, encode_cursor
 
 MAX_WAIT = 30.0
@@ -99,6 +100,9 @@ def announced(hub: Hub, customer_id: str) -> list[dict[str, Any]]:
     """What the other apps were told about the customer (the export shows it)."""
     with hub.db.read() as conn:
         rows = outbox.of_subject(conn, customer_id)
+        sent: dict[int, list[dict[str, Any]]] = {}
+        for d in webhook_store.deliveries_of_subject(conn, customer_id):
+            sent.setdefault(d.position, []).append({"endpoint": d.endpoint_id, "status": d.status})
     return [
         {
             "type": r.type,
@@ -106,6 +110,7 @@ def announced(hub: Hub, customer_id: str) -> list[dict[str, Any]]:
             "at": rfc3339_micros(r.created_at),
             "position": r.position,
             "data": r.body,
+            "webhooks": sent.get(r.position, []),
         }
         for r in rows
     ]

@@ -51,6 +51,7 @@ COVERAGE = {
     "notifications": ["notifications"],
     "trigger_firings": ["notifications"],
     "outbox": ["announced_changes"],
+    "webhook_deliveries": ["announced_changes"],
 }
 
 # What is read by an export, for the access log.

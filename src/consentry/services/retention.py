@@ -10,8 +10,8 @@
   creation that failed after its key was stored), an hour after they were made.
 - Answers that expire (intentions such as "planning a beach holiday"): once expired. Declines
   are kept (they are what stops a question being asked again), without any value.
-- The change feed's outbox: sequenced changes after 30 days (``domain.changes.FEED_DAYS``);
-  a reader further behind than that starts again from the oldest change kept.
+- The change feed's outbox and finished webhook deliveries: after 30 days
+  (``domain.changes.FEED_DAYS``); a reader further behind starts from the oldest change kept.
 - Decisions (which offers were chosen for a customer, and why) and the notifications of
   real-time triggers: after ``retention_decision_days`` (365). Caps only look back a few days.
 
@@ -40,6 +40,7 @@ from consentry.store import decisions as decision_store
 from consentry.store import events as event_store
 from consentry.store import profiling as profiling_store
 from consentry.store import triggers as trigger_store
+from consentry.store import webhooks as webhook_store
 from consentry.store.customers import states
 from consentry.store.tables import consent_state, evidence_records, idempotency_keys
 from consentry.store.tables import customers as customer_table
@@ -98,6 +99,8 @@ def run(hub: Hub) -> RetentionReport:
     ) + _in_batches(hub, lambda conn: trigger_store.forget_before(conn, decided_before, BATCH))
     report.changes = _in_batches(
         hub, lambda conn: outbox.forget_before(conn, now - FEED_DAYS * DAY, BATCH)
+    ) + _in_batches(
+        hub, lambda conn: webhook_store.forget_before(conn, now - FEED_DAYS * DAY, BATCH)
     )
     with hub.db.write() as conn:
         report.stored_answers = conn.execute(
@@ -162,7 +165,8 @@ def _orphan_keys(hub: Hub, now: int) -> int:
     for ids in hub.vault.keystore.made_between(now - ORPHAN_AGE - window, now - ORPHAN_AGE):
         with hub.db.read() as conn:
             known = states(conn, ids)
-        orphans = [cid for cid in ids if cid not in known]
+        # System keys (``sys_…``: the webhook secrets' key) belong to no customer.
+        orphans = [cid for cid in ids if cid not in known and not cid.startswith("sys_")]
         if orphans:
             deleted += hub.vault.shred(orphans)
     return deleted

@@ -501,3 +501,51 @@ outbox = Table(
         sqlite_where=text("position IS NULL"),
     ),
 )
+
+# Webhooks: endpoints (their signing secret sealed under the system key), the dispatcher's place
+# in the outbox, and one delivery per change and endpoint (its webhook-id is the same on every
+# retry and redelivery).
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("app_id", String(40), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("description", String(500), nullable=False),
+    Column("types", JSON, nullable=False),
+    Column("purposes", JSON, nullable=False),
+    Column("secret_sealed", LargeBinary, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("failing_since", BigInteger),
+    Column("disabled_at", BigInteger),
+    Column("disabled_reason", String(500)),
+)
+
+webhook_dispatch = Table(
+    "webhook_dispatch",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("endpoint_id", String(40), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("subject", String(40), nullable=False),
+    Column("status", String(12), nullable=False),  # pending, delivering, delivered, dead
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", BigInteger, nullable=False),
+    Column("leased_until", BigInteger),
+    Column("first_attempt_at", BigInteger),
+    Column("last_status_code", Integer),
+    Column("last_error", String(500)),
+    Column("last_duration_ms", Integer),
+    Column("created_at", BigInteger, nullable=False),
+    Column("delivered_at", BigInteger),
+    Index(None, "status", "next_attempt_at"),
+    Index(None, "endpoint_id", "subject", "position"),
+    Index(None, "endpoint_id", "created_at"),
+)

@@ -1,0 +1,103 @@
+"""The webhook worker: fans changes out and delivers them, in the server process by default or
+as `consentry worker` processes.
+
+Every delivery runs as its own task; each endpoint has at most ``webhook_per_endpoint``
+requests in flight, and an endpoint at its limit is not claimed from, so a slow or dead
+receiver only ever holds its own slots — the others keep flowing. Claims are leases: a worker
+that dies mid-request leaves a lease that runs out, and the delivery is sent again with the same
+webhook-id (at least once)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Any
+
+import httpx
+
+from consentry.services import webhooks
+from consentry.services.hub import Hub
+
+log = logging.getLogger("consentry.webhooks")
+IDLE = 0.05  # seconds between looks when there is nothing to do
+CLAIM = 200
+
+
+class WebhookWorker:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._main, name="webhooks", daemon=True)
+        self._inflight: dict[str, int] = {}
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=15)
+
+    def run_forever(self) -> None:
+        """For `consentry worker`: run in this thread until interrupted."""
+        asyncio.run(self._loop())
+
+    def _main(self) -> None:
+        asyncio.run(self._loop())
+
+    async def _loop(self) -> None:
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=200)
+        timeout = httpx.Timeout(self.hub.settings.webhook_timeout_seconds)
+        tasks: set[asyncio.Task[None]] = set()
+        async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
+            while not self._stop.is_set():
+                try:
+                    await asyncio.to_thread(webhooks.dispatch, self.hub)
+                    per_endpoint = self.hub.settings.webhook_per_endpoint
+                    busy = {e for e, n in self._inflight.items() if n >= per_endpoint}
+                    claimed = await asyncio.to_thread(webhooks.claim, self.hub, CLAIM, busy)
+                except Exception as exc:  # a passing database error: try again shortly
+                    log.warning("webhook round failed (%s); retrying", type(exc).__name__)
+                    claimed = []
+                for row, url, secret in claimed:
+                    self._inflight[row.endpoint_id] = self._inflight.get(row.endpoint_id, 0) + 1
+                    task = asyncio.create_task(self._deliver(client, row, url, secret))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                if not claimed:
+                    await asyncio.sleep(IDLE)
+            if tasks:
+                await asyncio.wait(tasks, timeout=self.hub.settings.webhook_timeout_seconds)
+
+    async def _deliver(self, client: httpx.AsyncClient, row: Any, url: str, secret: str) -> None:
+        try:
+            code, error, ms = await webhooks.send(client, row, url, secret, self.hub.now_micros())
+            await asyncio.to_thread(webhooks.record, self.hub, row, code, error, ms)
+        except Exception as exc:  # the lease runs out and the delivery is tried again
+            log.warning("delivery %s failed to record (%s)", row.id, type(exc).__name__)
+        finally:
+            self._inflight[row.endpoint_id] -= 1
+
+
+def deliver_now(hub: Hub, rounds: int = 1) -> int:
+    """Fan out and deliver what is due, in the caller's thread (tests, `consentry worker
+    --once`); the number of attempts made."""
+
+    async def run() -> int:
+        made = 0
+        timeout = httpx.Timeout(hub.settings.webhook_timeout_seconds)
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            for _ in range(rounds):
+                webhooks.dispatch(hub)
+                claimed = webhooks.claim(hub, CLAIM, set())
+                if not claimed:
+                    break
+                results = await asyncio.gather(
+                    *(webhooks.send(client, r, u, s, hub.now_micros()) for r, u, s in claimed)
+                )
+                for (row, _, _), (code, error, ms) in zip(claimed, results, strict=True):
+                    webhooks.record(hub, row, code, error, ms)
+                made += len(claimed)
+        return made
+
+    return asyncio.run(run())

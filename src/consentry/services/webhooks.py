@@ -1,0 +1,322 @@
+"""Webhooks: endpoints apps register, the dispatcher that fans sequenced outbox changes out to
+them (one delivery per change and endpoint, in the transaction that moves its place in the
+outbox: nothing fanned out twice or skipped), and delivery signed per the Standard Webhooks
+specification (the ``standardwebhooks`` package), retried with back-off, dead-lettered after
+``webhook_retry_days``; an endpoint failing for ``webhook_disable_after_days`` is disabled."""
+
+from __future__ import annotations
+
+import base64
+import random
+import secrets
+import time
+from datetime import UTC
+from typing import Any
+
+import httpx
+import orjson
+from sqlalchemy import Connection
+from standardwebhooks import Webhook
+
+from consentry.domain.access import ALL_PURPOSES, Caller
+from consentry.domain.clock import from_micros, rfc3339_micros
+from consentry.domain.errors import InvalidInput, NotFound
+from consentry.domain.ids import new_id
+from consentry.domain.webhooks import Endpoint, next_attempt
+from consentry.schemas_webhooks import EndpointIn
+from consentry.services.hub import Hub
+from consentry.store import apps as app_store
+from consentry.store import webhooks as store
+from consentry.vault.errors import KeyGone
+
+# The data key that seals endpoints' signing secrets: a system key, in the key store like the
+# customers' (the retention sweep leaves ``sys_`` keys alone).
+SYSTEM_KEY = "sys_webhooks"
+SECRET_FIELD = "webhook-secret"
+DISPATCH_LOCK = 0x77686F6B  # "whok"
+LEASE = 60 * 1_000_000
+DAY = 86_400_000_000
+_rng = random.Random()
+
+
+# -- endpoints
+
+
+def _seal_secret(hub: Hub, secret: str) -> bytes:
+    try:
+        hub.vault.key(SYSTEM_KEY)
+    except KeyGone:
+        hub.vault.new_keys([SYSTEM_KEY], hub.now_micros())
+    return hub.vault.seal(SYSTEM_KEY, SECRET_FIELD, secret)
+
+
+def secret_of(hub: Hub, row: Any) -> str:
+    return hub.vault.unseal(SYSTEM_KEY, SECRET_FIELD, bytes(row.secret_sealed))
+
+
+def endpoint_json(conn: Connection, row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "url": row.url,
+        "description": row.description,
+        "types": row.types,
+        "purposes": row.purposes,
+        "created_at": rfc3339_micros(row.created_at),
+        "active": row.disabled_at is None,
+        "failing_since": rfc3339_micros(row.failing_since) if row.failing_since else None,
+        "disabled_at": rfc3339_micros(row.disabled_at) if row.disabled_at else None,
+        "disabled_reason": row.disabled_reason,
+        "deliveries": store.counts(conn, row.id),
+    }
+
+
+def create_endpoint(hub: Hub, conn: Connection, caller: Caller, body: EndpointIn) -> dict[str, Any]:
+    unknown = [p for p in body.purposes if not caller.may_use(p)]
+    if unknown:
+        raise InvalidInput(
+            f"this app is not bound to purpose {unknown[0]!r}",
+            [{"loc": ["body", "purposes"], "msg": "not one of the app's purposes"}],
+        )
+    secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    endpoint_id = new_id("whe")
+    store.insert_endpoint(
+        conn,
+        {
+            "id": endpoint_id,
+            "app_id": caller.app_id,
+            "url": str(body.url),
+            "description": body.description,
+            "types": [t.value for t in body.types],
+            "purposes": body.purposes,
+            "secret_sealed": _seal_secret(hub, secret),
+            "created_at": hub.now_micros(),
+        },
+    )
+    return {**endpoint_json(conn, store.get_endpoint(conn, endpoint_id)), "secret": secret}
+
+
+def _require(conn: Connection, endpoint_id: str) -> Any:
+    row = store.get_endpoint(conn, endpoint_id)
+    if row is None:
+        raise NotFound(f"no webhook endpoint {endpoint_id!r}")
+    return row
+
+
+def get_endpoint(hub: Hub, endpoint_id: str) -> dict[str, Any]:
+    with hub.db.read() as conn:
+        return endpoint_json(conn, _require(conn, endpoint_id))
+
+
+def list_endpoints(hub: Hub) -> list[dict[str, Any]]:
+    with hub.db.read() as conn:
+        return [endpoint_json(conn, r) for r in store.all_endpoints(conn)]
+
+
+def delete_endpoint(hub: Hub, conn: Connection, endpoint_id: str) -> dict[str, Any]:
+    _require(conn, endpoint_id)
+    store.delete_endpoint(conn, endpoint_id)
+    return {"id": endpoint_id, "deleted": True}
+
+
+def enable_endpoint(hub: Hub, conn: Connection, endpoint_id: str) -> dict[str, Any]:
+    """Turn a disabled endpoint back on; its dead deliveries can then be redelivered."""
+    _require(conn, endpoint_id)
+    store.update_endpoint(
+        conn, endpoint_id, {"disabled_at": None, "disabled_reason": None, "failing_since": None}
+    )
+    return endpoint_json(conn, _require(conn, endpoint_id))
+
+
+def delivery_json(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "webhook_id": f"msg_{row.position}",
+        "position": row.position,
+        "customer": row.subject,
+        "status": row.status,
+        "attempts": row.attempts,
+        "next_attempt_at": (
+            rfc3339_micros(row.next_attempt_at) if row.status == "pending" else None
+        ),
+        "last_status_code": row.last_status_code,
+        "last_error": row.last_error,
+        "last_duration_ms": row.last_duration_ms,
+        "created_at": rfc3339_micros(row.created_at),
+        "delivered_at": rfc3339_micros(row.delivered_at) if row.delivered_at else None,
+    }
+
+
+def deliveries(hub: Hub, endpoint_id: str, status: str | None, limit: int) -> list[dict[str, Any]]:
+    with hub.db.read() as conn:
+        _require(conn, endpoint_id)
+        return [delivery_json(r) for r in store.deliveries_of(conn, endpoint_id, status, limit)]
+
+
+def redeliver(hub: Hub, conn: Connection, endpoint_id: str, delivery_id: str) -> dict[str, Any]:
+    """Send it again (a dead one, or a delivered one the receiver lost): the same webhook-id,
+    a fresh three days of retries."""
+    row = store.get_delivery(conn, delivery_id)
+    if row is None or row.endpoint_id != endpoint_id:
+        raise NotFound(f"endpoint {endpoint_id!r} has no delivery {delivery_id!r}")
+    store.finish(
+        conn,
+        delivery_id,
+        {
+            "status": "pending",
+            "next_attempt_at": hub.now_micros(),
+            "first_attempt_at": None,
+            "leased_until": None,
+        },
+    )
+    found = store.get_delivery(conn, delivery_id)
+    return delivery_json(found)
+
+
+# -- fan-out
+
+
+def dispatch(hub: Hub, batch: int = 5_000) -> int:
+    """Fan the next sequenced changes out to the endpoints that want them."""
+    with hub.db.write() as conn:
+        hub.db.advisory_lock(conn, DISPATCH_LOCK)
+        position = store.dispatched_to(conn)
+        changes = store.changes_after(conn, position, batch)
+        if not changes:
+            return 0
+        endpoints = _endpoints(conn)
+        now = hub.now_micros()
+        rows = [
+            {
+                "id": new_id("dlv"),
+                "endpoint_id": e.id,
+                "position": c.position,
+                "subject": c.subject,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for c in changes
+            for e in endpoints
+            if e.wants(c.type, c.purpose)
+        ]
+        store.insert_deliveries(conn, rows)
+        store.set_dispatched_to(conn, changes[-1].position)
+        return len(rows)
+
+
+def _endpoints(conn: Connection) -> list[Endpoint]:
+    found = []
+    for row in store.all_endpoints(conn):
+        app = app_store.get(conn, row.app_id)
+        purposes = frozenset(app.purposes) if app is not None else frozenset()
+        found.append(
+            Endpoint(
+                row.id,
+                row.url,
+                frozenset(row.types),
+                frozenset(row.purposes),
+                purposes,
+                # A disabled endpoint still gets its deliveries queued: they wait for it.
+                app is not None and app.revoked_at is None,
+            )
+        )
+    return found
+
+
+# -- delivery
+
+
+def payload(row: Any) -> bytes:
+    return orjson.dumps(
+        {
+            "type": row.type,
+            "timestamp": rfc3339_micros(row.changed_at),
+            "data": {
+                "customer": row.subject,
+                "purpose": row.purpose,
+                "position": row.position,
+                **row.body,
+            },
+        }
+    )
+
+
+def claim(hub: Hub, limit: int, busy: set[str]) -> list[tuple[Any, str, str]]:
+    """Due deliveries, except for endpoints at their limit (``busy``) and disabled ones (theirs
+    wait for "enable"): (row, url, secret) each."""
+    with hub.db.write() as conn:
+        endpoints = {e.id: e for e in store.all_endpoints(conn)}
+        skip = busy | {e.id for e in endpoints.values() if e.disabled_at is not None}
+        rows = store.claim(conn, hub.now_micros(), LEASE, limit, skip)
+        return [
+            (row, endpoints[row.endpoint_id].url, secret_of(hub, endpoints[row.endpoint_id]))
+            for row in rows
+        ]
+
+
+async def send(
+    client: httpx.AsyncClient, row: Any, url: str, secret: str, now: int
+) -> tuple[int | None, str | None, int]:
+    """POST one delivery, signed; (status code, error, milliseconds)."""
+    body = payload(row)
+    webhook_id = f"msg_{row.position}"
+    moment = from_micros(now).astimezone(UTC)
+    signature = Webhook(secret).sign(webhook_id, moment, body.decode())
+    headers = {
+        "content-type": "application/json",
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(now // 1_000_000),
+        "webhook-signature": signature,
+        "user-agent": "Consentry-Webhooks/1",
+    }
+    started = time.perf_counter()
+    try:
+        answer = await client.post(url, content=body, headers=headers)
+        code: int | None = answer.status_code
+        error = None if 200 <= answer.status_code < 300 else f"HTTP {answer.status_code}"
+    except httpx.HTTPError as exc:
+        code, error = None, f"{type(exc).__name__}: {exc}"[:500]
+    return code, error, int((time.perf_counter() - started) * 1000)
+
+
+def record(hub: Hub, row: Any, code: int | None, error: str | None, ms: int) -> None:
+    """The outcome of one attempt: delivered, retried later, or dead; the endpoint's health."""
+    now = hub.now_micros()
+    settings = hub.settings
+    with hub.db.write() as conn:
+        attempts = row.attempts + 1
+        first = row.first_attempt_at or now
+        values: dict[str, Any] = {
+            "attempts": attempts,
+            "first_attempt_at": first,
+            "last_status_code": code,
+            "last_error": error,
+            "last_duration_ms": ms,
+            "leased_until": None,
+        }
+        endpoint = store.get_endpoint(conn, row.endpoint_id)
+        if error is None:
+            values.update(status="delivered", delivered_at=now)
+            if endpoint is not None and endpoint.failing_since is not None:
+                store.update_endpoint(conn, row.endpoint_id, {"failing_since": None})
+        else:
+            retry_for = int(settings.webhook_retry_days * DAY)
+            at = next_attempt(attempts, first, now, retry_for, _rng)
+            values.update(status="pending" if at is not None else "dead", next_attempt_at=at or now)
+            if endpoint is not None:
+                failing = endpoint.failing_since or now
+                health: dict[str, Any] = {"failing_since": failing}
+                if endpoint.disabled_at is None and now - failing > int(
+                    settings.webhook_disable_after_days * DAY
+                ):
+                    health.update(
+                        disabled_at=now,
+                        disabled_reason=f"failing since {rfc3339_micros(failing)}: {error}"[:500],
+                    )
+                store.update_endpoint(conn, row.endpoint_id, health)
+        store.finish(conn, row.id, values)
+
+
+def may_see(caller: Caller, purposes: list[str]) -> bool:
+    return ALL_PURPOSES in caller.purposes or all(caller.may_use(p) for p in purposes)
