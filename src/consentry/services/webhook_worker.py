@@ -1,8 +1,9 @@
 """The webhook worker: fans changes out and delivers them, in the server process by default or
 as `consentry worker` processes.
 
-Every delivery runs as its own task; each endpoint has at most ``webhook_per_endpoint``
-requests in flight, and an endpoint at its limit is not claimed from, so a slow or dead
+Deliveries are claimed in chains (one customer's changes to one endpoint, in order) and each
+chain runs as its own task; each endpoint has at most ``webhook_per_endpoint`` chains in
+flight, and an endpoint at its limit is not claimed from, so a slow or dead
 receiver only ever holds its own slots — the others keep flowing. Claims are leases: a worker
 that dies mid-request leaves a lease that runs out, and the delivery is sent again with the same
 webhook-id (at least once)."""
@@ -53,15 +54,16 @@ class WebhookWorker:
             while not self._stop.is_set():
                 try:
                     await asyncio.to_thread(webhooks.dispatch, self.hub)
-                    per_endpoint = self.hub.settings.webhook_per_endpoint
-                    busy = {e for e, n in self._inflight.items() if n >= per_endpoint}
-                    claimed = await asyncio.to_thread(webhooks.claim, self.hub, CLAIM, busy)
+                    claimed = await asyncio.to_thread(
+                        webhooks.claim, self.hub, CLAIM, dict(self._inflight)
+                    )
                 except Exception as exc:  # a passing database error: try again shortly
                     log.warning("webhook round failed (%s); retrying", type(exc).__name__)
                     claimed = []
-                for row, url, secret in claimed:
-                    self._inflight[row.endpoint_id] = self._inflight.get(row.endpoint_id, 0) + 1
-                    task = asyncio.create_task(self._deliver(client, row, url, secret))
+                for chain in claimed:
+                    endpoint_id = chain[0][0].endpoint_id
+                    self._inflight[endpoint_id] = self._inflight.get(endpoint_id, 0) + 1
+                    task = asyncio.create_task(self._deliver(client, chain, endpoint_id))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
                 if not claimed:
@@ -69,14 +71,16 @@ class WebhookWorker:
             if tasks:
                 await asyncio.wait(tasks, timeout=self.hub.settings.webhook_timeout_seconds)
 
-    async def _deliver(self, client: httpx.AsyncClient, row: Any, url: str, secret: str) -> None:
+    async def _deliver(
+        self, client: httpx.AsyncClient, chain: list[tuple[Any, str, str]], endpoint_id: str
+    ) -> None:
         try:
-            code, error, ms = await webhooks.send(client, row, url, secret, self.hub.now_micros())
-            await asyncio.to_thread(webhooks.record, self.hub, row, code, error, ms)
-        except Exception as exc:  # the lease runs out and the delivery is tried again
-            log.warning("delivery %s failed to record (%s)", row.id, type(exc).__name__)
+            outcomes, untried = await webhooks.send_chain(client, chain, self.hub.now_micros)
+            await asyncio.to_thread(webhooks.record_chain, self.hub, outcomes, untried)
+        except Exception as exc:  # the lease runs out and the deliveries are tried again
+            log.warning("deliveries failed to record (%s)", type(exc).__name__)
         finally:
-            self._inflight[row.endpoint_id] -= 1
+            self._inflight[endpoint_id] -= 1
 
 
 def deliver_now(hub: Hub, rounds: int = 1) -> int:
@@ -89,15 +93,15 @@ def deliver_now(hub: Hub, rounds: int = 1) -> int:
         async with httpx.AsyncClient(timeout=timeout) as client:
             for _ in range(rounds):
                 webhooks.dispatch(hub)
-                claimed = webhooks.claim(hub, CLAIM, set())
+                claimed = webhooks.claim(hub, CLAIM, {})
                 if not claimed:
                     break
                 results = await asyncio.gather(
-                    *(webhooks.send(client, r, u, s, hub.now_micros()) for r, u, s in claimed)
+                    *(webhooks.send_chain(client, chain, hub.now_micros) for chain in claimed)
                 )
-                for (row, _, _), (code, error, ms) in zip(claimed, results, strict=True):
-                    webhooks.record(hub, row, code, error, ms)
-                made += len(claimed)
+                for outcomes, untried in results:
+                    webhooks.record_chain(hub, outcomes, untried)
+                    made += len(outcomes)
         return made
 
     return asyncio.run(run())

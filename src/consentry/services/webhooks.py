@@ -34,7 +34,6 @@ from consentry.vault.errors import KeyGone
 SYSTEM_KEY = "sys_webhooks"
 SECRET_FIELD = "webhook-secret"
 DISPATCH_LOCK = 0x77686F6B  # "whok"
-LEASE = 60 * 1_000_000
 DAY = 86_400_000_000
 _rng = random.Random()
 
@@ -242,17 +241,47 @@ def payload(row: Any) -> bytes:
     )
 
 
-def claim(hub: Hub, limit: int, busy: set[str]) -> list[tuple[Any, str, str]]:
-    """Due deliveries, except for endpoints at their limit (``busy``) and disabled ones (theirs
-    wait for "enable"): (row, url, secret) each."""
+# A customer's deliveries to one endpoint go out in order, one after the other, up to this
+# many per claim: the order holds, and a busy customer does not need a claim per change.
+CHAIN = 10
+
+
+def lease(hub: Hub) -> int:
+    """How long a claim is this worker's: the longest a chain can take, and a margin. A worker
+    that dies leaves its claims for this long, then they are sent again."""
+    return int((hub.settings.webhook_timeout_seconds * CHAIN + 5) * 1_000_000)
+
+
+def claim(hub: Hub, limit: int, in_flight: dict[str, int]) -> list[list[tuple[Any, str, str]]]:
+    """Due deliveries in chains (one customer and endpoint each, in order): no more chains for
+    an endpoint than its free slots (``webhook_per_endpoint`` less ``in_flight``), none for
+    disabled endpoints (theirs wait for "enable")."""
+    per_endpoint = hub.settings.webhook_per_endpoint
     with hub.db.write() as conn:
         endpoints = {e.id: e for e in store.all_endpoints(conn)}
-        skip = busy | {e.id for e in endpoints.values() if e.disabled_at is not None}
-        rows = store.claim(conn, hub.now_micros(), LEASE, limit, skip)
-        return [
-            (row, endpoints[row.endpoint_id].url, secret_of(hub, endpoints[row.endpoint_id]))
-            for row in rows
-        ]
+        room = {e: per_endpoint - in_flight.get(e, 0) for e in endpoints}
+        skip = {e for e, free in room.items() if free <= 0}
+        skip |= {e.id for e in endpoints.values() if e.disabled_at is not None}
+        rows = store.claim(conn, hub.now_micros(), lease(hub), limit, skip, CHAIN)
+        chains: dict[tuple[str, str], list[tuple[Any, str, str]]] = {}
+        secrets_of: dict[str, str] = {}
+        for row in rows:  # in position order
+            endpoint = endpoints[row.endpoint_id]
+            if row.endpoint_id not in secrets_of:
+                secrets_of[row.endpoint_id] = secret_of(hub, endpoint)
+            chains.setdefault((row.endpoint_id, row.subject), []).append(
+                (row, endpoint.url, secrets_of[row.endpoint_id])
+            )
+        kept: list[list[tuple[Any, str, str]]] = []
+        extra: list[str] = []
+        for (endpoint_id, _), chain in chains.items():
+            if room[endpoint_id] > 0:
+                room[endpoint_id] -= 1
+                kept.append(chain)
+            else:
+                extra += [row.id for row, _, _ in chain]
+        store.release(conn, extra)  # past the endpoint's slots: back for the next round
+        return kept
 
 
 async def send(
@@ -280,42 +309,67 @@ async def send(
     return code, error, int((time.perf_counter() - started) * 1000)
 
 
-def record(hub: Hub, row: Any, code: int | None, error: str | None, ms: int) -> None:
-    """The outcome of one attempt: delivered, retried later, or dead; the endpoint's health."""
+def record_chain(
+    hub: Hub, outcomes: list[tuple[Any, int | None, str | None, int]], untried: list[str]
+) -> None:
+    """The outcomes of a chain's attempts, in one transaction, and the claims it gives back
+    untried (after a failure, the rest of the chain waits behind it)."""
+    with hub.db.write() as conn:
+        for row, code, error, ms in outcomes:
+            _record_in(hub, conn, row, code, error, ms)
+        store.release(conn, untried)
+
+
+def _record_in(
+    hub: Hub, conn: Connection, row: Any, code: int | None, error: str | None, ms: int
+) -> None:
+    """One attempt's outcome: delivered, retried later, or dead; the endpoint's health."""
     now = hub.now_micros()
     settings = hub.settings
-    with hub.db.write() as conn:
-        attempts = row.attempts + 1
-        first = row.first_attempt_at or now
-        values: dict[str, Any] = {
-            "attempts": attempts,
-            "first_attempt_at": first,
-            "last_status_code": code,
-            "last_error": error,
-            "last_duration_ms": ms,
-            "leased_until": None,
-        }
-        endpoint = store.get_endpoint(conn, row.endpoint_id)
-        if error is None:
-            values.update(status="delivered", delivered_at=now)
-            if endpoint is not None and endpoint.failing_since is not None:
-                store.update_endpoint(conn, row.endpoint_id, {"failing_since": None})
-        else:
-            retry_for = int(settings.webhook_retry_days * DAY)
-            at = next_attempt(attempts, first, now, retry_for, _rng)
-            values.update(status="pending" if at is not None else "dead", next_attempt_at=at or now)
-            if endpoint is not None:
-                failing = endpoint.failing_since or now
-                health: dict[str, Any] = {"failing_since": failing}
-                if endpoint.disabled_at is None and now - failing > int(
-                    settings.webhook_disable_after_days * DAY
-                ):
-                    health.update(
-                        disabled_at=now,
-                        disabled_reason=f"failing since {rfc3339_micros(failing)}: {error}"[:500],
-                    )
-                store.update_endpoint(conn, row.endpoint_id, health)
-        store.finish(conn, row.id, values)
+    attempts = row.attempts + 1
+    first = row.first_attempt_at or now
+    values: dict[str, Any] = {
+        "attempts": attempts,
+        "first_attempt_at": first,
+        "last_status_code": code,
+        "last_error": error,
+        "last_duration_ms": ms,
+        "leased_until": None,
+    }
+    endpoint = store.get_endpoint(conn, row.endpoint_id)
+    if error is None:
+        values.update(status="delivered", delivered_at=now)
+        if endpoint is not None and endpoint.failing_since is not None:
+            store.update_endpoint(conn, row.endpoint_id, {"failing_since": None})
+    else:
+        retry_for = int(settings.webhook_retry_days * DAY)
+        at = next_attempt(attempts, first, now, retry_for, _rng)
+        values.update(status="pending" if at is not None else "dead", next_attempt_at=at or now)
+        if endpoint is not None:
+            failing = endpoint.failing_since or now
+            health: dict[str, Any] = {"failing_since": failing}
+            if endpoint.disabled_at is None and now - failing > int(
+                settings.webhook_disable_after_days * DAY
+            ):
+                health.update(
+                    disabled_at=now,
+                    disabled_reason=f"failing since {rfc3339_micros(failing)}: {error}"[:500],
+                )
+            store.update_endpoint(conn, row.endpoint_id, health)
+    store.finish(conn, row.id, values)
+
+
+async def send_chain(
+    client: httpx.AsyncClient, chain: list[tuple[Any, str, str]], now: Any
+) -> tuple[list[tuple[Any, int | None, str | None, int]], list[str]]:
+    """Send a chain in order, stopping at the first failure: (outcomes, untried ids)."""
+    outcomes: list[tuple[Any, int | None, str | None, int]] = []
+    for index, (row, url, secret) in enumerate(chain):
+        code, error, ms = await send(client, row, url, secret, now())
+        outcomes.append((row, code, error, ms))
+        if error is not None:
+            return outcomes, [r.id for r, _, _ in chain[index + 1 :]]
+    return outcomes, []
 
 
 def may_see(caller: Caller, purposes: list[str]) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, insert, select, text, true, update
+from sqlalchemy import Connection, and_, exists, func, insert, select, text, true, update
 
 from consentry.store.tables import outbox, webhook_deliveries, webhook_dispatch, webhook_endpoints
 
@@ -72,11 +72,15 @@ def insert_deliveries(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
 # -- deliveries
 
 
-def claim(conn: Connection, now: int, lease: int, limit: int, skip: set[str]) -> list[Any]:
-    """Due deliveries no earlier delivery of the same customer to the same endpoint is still
-    waiting for (per-customer order), leased to this worker. On PostgreSQL the rows are
-    locked with SKIP LOCKED, so several workers never take the same one; on SQLite the write
-    transaction already excludes every other writer."""
+def claim(
+    conn: Connection, now: int, lease: int, limit: int, skip: set[str], chain: int
+) -> list[Any]:
+    """Due deliveries, leased to this worker: the first unfinished delivery of a customer to an
+    endpoint (per-customer order: nothing later goes before it) and up to ``chain - 1`` due
+    ones after it, to be sent one after the other. On PostgreSQL the first ones are locked
+    with SKIP LOCKED, so several workers never take the same; the ones after it cannot be
+    taken by anyone else while it is unfinished. On SQLite the write transaction already
+    excludes every other writer."""
     earlier = d.alias("earlier")
     waiting = exists().where(
         earlier.c.endpoint_id == d.c.endpoint_id,
@@ -85,7 +89,7 @@ def claim(conn: Connection, now: int, lease: int, limit: int, skip: set[str]) ->
         earlier.c.status.in_(("pending", "delivering")),
     )
     query = (
-        select(d.c.id)
+        select(d.c.id, d.c.endpoint_id, d.c.subject, d.c.position)
         .where(
             and_(
                 d.c.next_attempt_at <= now,
@@ -100,9 +104,49 @@ def claim(conn: Connection, now: int, lease: int, limit: int, skip: set[str]) ->
     )
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=d)
-    ids = list(conn.execute(query).scalars())
-    if not ids:
+    heads = list(conn.execute(query))
+    if not heads:
         return []
+    ids = [h.id for h in heads]
+    if chain > 1:
+        first = {(h.endpoint_id, h.subject): h.position for h in heads}
+        n = (
+            func.row_number()
+            .over(partition_by=(d.c.endpoint_id, d.c.subject), order_by=d.c.position)
+            .label("n")
+        )
+        # Every unfinished delivery of these customers, numbered in order: a chain goes on
+        # only through pending, due ones, and stops at the first that is not (one still
+        # leased to a worker that died, one waiting for its retry): nothing overtakes it.
+        after = (
+            select(
+                d.c.id,
+                d.c.endpoint_id,
+                d.c.subject,
+                d.c.position,
+                d.c.status,
+                d.c.next_attempt_at,
+                n,
+            )
+            .where(
+                d.c.status.in_(("pending", "delivering")),
+                d.c.subject.in_(sorted({h.subject for h in heads})),
+                d.c.endpoint_id.in_(sorted({h.endpoint_id for h in heads})),
+            )
+            .subquery()
+        )
+        stopped: set[tuple[str, str]] = set()
+        for row in conn.execute(
+            select(after).where(after.c.n <= chain + 1).order_by(after.c.position)
+        ):
+            pair = (row.endpoint_id, row.subject)
+            head = first.get(pair)
+            if head is None or row.position <= head or pair in stopped:
+                continue
+            if row.status != "pending" or row.next_attempt_at > now:
+                stopped.add(pair)
+                continue
+            ids.append(row.id)
     conn.execute(
         update(d).where(d.c.id.in_(ids)).values(status="delivering", leased_until=now + lease)
     )
@@ -120,6 +164,14 @@ def claim(conn: Connection, now: int, lease: int, limit: int, skip: set[str]) ->
             .order_by(d.c.position)
         )
     )
+
+
+def release(conn: Connection, ids: Sequence[str]) -> None:
+    """Give claimed deliveries back untried (after an earlier one of the chain failed)."""
+    if ids:
+        conn.execute(
+            update(d).where(d.c.id.in_(list(ids))).values(status="pending", leased_until=None)
+        )
 
 
 def finish(conn: Connection, delivery_id: str, values: dict[str, Any]) -> None:
