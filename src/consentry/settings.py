@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     # each with this timeout, retried for this many days, and an endpoint failing for longer
     # than this many days is disabled.
     webhook_delivery: bool = True
-    webhook_per_endpoint: int = Field(default=8, ge=1, le=100)
+    webhook_per_endpoint: int = Field(default=32, ge=1, le=500)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     webhook_retry_days: float = Field(default=3, gt=0)
     webhook_disable_after_days: float = Field(default=5, gt=0)

@@ -22,7 +22,8 @@ from consentry.services.hub import Hub
 
 log = logging.getLogger("consentry.webhooks")
 IDLE = 0.05  # seconds between looks when there is nothing to do
-CLAIM = 200
+CLAIM = 500
+RECORD_EVERY = 0.01
 
 
 class WebhookWorker:
@@ -50,6 +51,8 @@ class WebhookWorker:
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=200)
         timeout = httpx.Timeout(self.hub.settings.webhook_timeout_seconds)
         tasks: set[asyncio.Task[None]] = set()
+        self._done: list[tuple[str, list[Any], list[str]]] = []
+        recorder = asyncio.create_task(self._record_loop())
         async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
             while not self._stop.is_set():
                 try:
@@ -70,17 +73,39 @@ class WebhookWorker:
                     await asyncio.sleep(IDLE)
             if tasks:
                 await asyncio.wait(tasks, timeout=self.hub.settings.webhook_timeout_seconds)
+            await self._record_now()
+            recorder.cancel()
 
     async def _deliver(
         self, client: httpx.AsyncClient, chain: list[tuple[Any, str, str]], endpoint_id: str
     ) -> None:
         try:
             outcomes, untried = await webhooks.send_chain(client, chain, self.hub.now_micros)
-            await asyncio.to_thread(webhooks.record_chain, self.hub, outcomes, untried)
         except Exception as exc:  # the lease runs out and the deliveries are tried again
+            log.warning("deliveries failed (%s)", type(exc).__name__)
+            self._inflight[endpoint_id] -= 1
+            return
+        self._done.append((endpoint_id, outcomes, untried))
+
+    async def _record_loop(self) -> None:
+        """Outcomes are written together, every few milliseconds, in one transaction: on
+        SQLite a transaction per delivery would spend the time on fsyncs."""
+        while True:
+            await asyncio.sleep(RECORD_EVERY)
+            await self._record_now()
+
+    async def _record_now(self) -> None:
+        done, self._done = self._done, []
+        if not done:
+            return
+        try:
+            await asyncio.to_thread(webhooks.record_many, self.hub, [(o, u) for _, o, u in done])
+        except Exception as exc:  # not recorded: the leases run out, they are sent again
             log.warning("deliveries failed to record (%s)", type(exc).__name__)
         finally:
-            self._inflight[endpoint_id] -= 1
+            # Only now may the same customers' next changes go: the claim reads these rows.
+            for endpoint_id, _, _ in done:
+                self._inflight[endpoint_id] -= 1
 
 
 def deliver_now(hub: Hub, rounds: int = 1) -> int:
@@ -99,9 +124,8 @@ def deliver_now(hub: Hub, rounds: int = 1) -> int:
                 results = await asyncio.gather(
                     *(webhooks.send_chain(client, chain, hub.now_micros) for chain in claimed)
                 )
-                for outcomes, untried in results:
-                    webhooks.record_chain(hub, outcomes, untried)
-                    made += len(outcomes)
+                webhooks.record_many(hub, results)
+                made += sum(len(outcomes) for outcomes, _ in results)
         return made
 
     return asyncio.run(run())

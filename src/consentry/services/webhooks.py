@@ -26,6 +26,7 @@ from consentry.domain.webhooks import Endpoint, next_attempt
 from consentry.schemas_webhooks import EndpointIn
 from consentry.services.hub import Hub
 from consentry.store import apps as app_store
+from consentry.store import outbox as outbox_store
 from consentry.store import webhooks as store
 from consentry.vault.errors import KeyGone
 
@@ -176,6 +177,9 @@ def redeliver(hub: Hub, conn: Connection, endpoint_id: str, delivery_id: str) ->
 
 def dispatch(hub: Hub, batch: int = 5_000) -> int:
     """Fan the next sequenced changes out to the endpoints that want them."""
+    with hub.db.read() as conn:  # most rounds have nothing new: no write transaction then
+        if outbox_store.last_position(conn) <= store.dispatched_to(conn):
+            return 0
     with hub.db.write() as conn:
         hub.db.advisory_lock(conn, DISPATCH_LOCK)
         position = store.dispatched_to(conn)
@@ -309,15 +313,17 @@ async def send(
     return code, error, int((time.perf_counter() - started) * 1000)
 
 
-def record_chain(
-    hub: Hub, outcomes: list[tuple[Any, int | None, str | None, int]], untried: list[str]
-) -> None:
-    """The outcomes of a chain's attempts, in one transaction, and the claims it gives back
-    untried (after a failure, the rest of the chain waits behind it)."""
+Outcome = tuple[Any, int | None, str | None, int]
+
+
+def record_many(hub: Hub, chains: list[tuple[list[Outcome], list[str]]]) -> None:
+    """The outcomes of chains' attempts, in one transaction, and the claims each gives back
+    untried (after a failure, the rest of its chain waits behind it)."""
     with hub.db.write() as conn:
-        for row, code, error, ms in outcomes:
-            _record_in(hub, conn, row, code, error, ms)
-        store.release(conn, untried)
+        for outcomes, untried in chains:
+            for row, code, error, ms in outcomes:
+                _record_in(hub, conn, row, code, error, ms)
+            store.release(conn, untried)
 
 
 def _record_in(
