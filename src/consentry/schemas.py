@@ -276,10 +276,19 @@ class Restriction(BaseModel):
     restricted: bool
 
 
+class ErasureAt(BaseModel):
+    id: str = Field(description="GET /v1/erasures/{id}: which apps have deleted their copy.")
+    deleted_from: list[Any]
+    pending_at: list[Any] = Field(
+        description="The apps that hold customer data and must confirm (POST …/ack)."
+    )
+
+
 class Erasure(BaseModel):
     id: str
     status: Literal["erased"]
     erased_at: str
+    erasure: ErasureAt
 
 
 # -- the data export (GET /v1/customers/{id}/export); its JSON Schema is docs/export.schema.json

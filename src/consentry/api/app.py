@@ -25,6 +25,7 @@ from consentry.api.routes import (
     customers,
     decisions,
     desk,
+    erasures,
     events,
     evidence,
     health,
@@ -149,6 +150,7 @@ def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
         decisions,
         changes,
         webhooks,
+        erasures,
         centre,
         desk,
     )

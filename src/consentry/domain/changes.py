@@ -17,6 +17,7 @@ class ChangeType(StrEnum):
     CUSTOMER_RESTRICTED = "customer.restricted"
     CUSTOMER_UNRESTRICTED = "customer.unrestricted"
     CUSTOMER_ERASED = "customer.erased"
+    CUSTOMER_ERASURE_PENDING = "customer.erasure_pending"
     NOTIFICATION_CREATED = "notification.created"
 
 

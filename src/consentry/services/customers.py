@@ -27,7 +27,7 @@ from consentry.domain.identifiers import (
 )
 from consentry.domain.ids import new_id
 from consentry.schemas import CustomerCreate, CustomerLookup
-from consentry.services import changes
+from consentry.services import changes, erasures
 from consentry.services.hub import Hub
 from consentry.store import customers as store
 from consentry.store.customers import CustomerRow
@@ -213,20 +213,14 @@ def erase(hub: Hub, customer_id: str) -> dict[str, Any]:
     with hub.db.write() as conn:
         require(conn, customer_id, for_update=True)
         store.erase(conn, customer_id, now)
-        # Every app holding data about the customer must delete it too.
-        changes.announce(
-            hub,
-            conn,
-            ChangeType.CUSTOMER_ERASED,
-            customer_id,
-            None,
-            {"erased_at": rfc3339_micros(now)},
-        )
+        # Every app holding data about the customer must delete it too, and confirm.
+        erasure = erasures.start(hub, conn, customer_id, now)
     hub.access.forget(customer_id)
     return {
         "id": customer_id,
         "status": CustomerStatus.ERASED.value,
         "erased_at": rfc3339_micros(now),
+        "erasure": erasure,
     }
 
 

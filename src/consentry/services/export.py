@@ -54,6 +54,10 @@ COVERAGE = {
     "webhook_deliveries": ["announced_changes"],
 }
 
+# Tables about a customer that only ever hold rows once the customer is erased (and the export
+# answers 410): the erasure and which apps confirmed it, under GET /v1/erasures/{id}.
+ONLY_AFTER_ERASURE = {"erasures": "GET /v1/erasures/{id}"}
+
 # What is read by an export, for the access log.
 _FIELDS = [
     "profile",

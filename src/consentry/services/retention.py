@@ -12,6 +12,7 @@
   are kept (they are what stops a question being asked again), without any value.
 - The change feed's outbox and finished webhook deliveries: after 30 days
   (``domain.changes.FEED_DAYS``); a reader further behind starts from the oldest change kept.
+- Erasures some app has not confirmed: a ``customer.erasure_pending`` reminder a day.
 - Decisions (which offers were chosen for a customer, and why) and the notifications of
   real-time triggers: after ``retention_decision_days`` (365). Caps only look back a few days.
 
@@ -32,7 +33,7 @@ from consentry.domain.changes import FEED_DAYS
 from consentry.domain.consent import CustomerStatus
 from consentry.domain.errors import CustomerErased, CustomerNotFound
 from consentry.domain.events import EventType
-from consentry.services import customers
+from consentry.services import customers, erasures
 from consentry.services.hub import Hub
 from consentry.services.idempotency import WINDOW_MICROS
 from consentry.store import access_log, outbox, web
@@ -61,6 +62,7 @@ class RetentionReport:
     expired_answers: int = 0
     decisions: int = 0
     changes: int = 0
+    erasure_reminders: int = 0
 
 
 def run(hub: Hub) -> RetentionReport:
@@ -118,6 +120,7 @@ def run(hub: Hub) -> RetentionReport:
                 continue  # another process got there first
         if len(stale) < BATCH:
             break
+    report.erasure_reminders = erasures.remind(hub)
     report.orphan_keys = _orphan_keys(hub, now)
     with hub.db.write() as conn:
         report.expired_web = web.forget_expired(conn, now, rate_window=DAY)

@@ -549,3 +549,32 @@ webhook_deliveries = Table(
     Index(None, "endpoint_id", "subject", "position"),
     Index(None, "endpoint_id", "created_at"),
 )
+
+# Erasure reaching every app: apps that declared they hold customer data, and per erasure the
+# apps that have (acknowledged_at) or have not yet deleted their copy.
+data_holders = Table(
+    "data_holders",
+    metadata,
+    Column("app_id", String(40), primary_key=True),
+    Column("declared_at", BigInteger, nullable=False),
+)
+
+erasures = Table(
+    "erasures",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("subject", String(40), nullable=False),  # the erased customer's pseudonymous id
+    Column("requested_at", BigInteger, nullable=False),
+    Index(None, "subject"),
+)
+
+erasure_acks = Table(
+    "erasure_acks",
+    metadata,
+    Column("erasure_id", String(40), primary_key=True),
+    Column("app_id", String(40), primary_key=True),
+    Column("acknowledged_at", BigInteger),
+    Column("reminded_at", BigInteger),
+    Column("reminders", Integer, nullable=False),
+    Index(None, "acknowledged_at", "reminded_at"),
+)
