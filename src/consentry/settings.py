@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     webhook_retry_days: float = Field(default=3, gt=0)
     webhook_disable_after_days: float = Field(default=5, gt=0)
+    # Mirror every change onto NATS JetStream (subjects consentry.<type>); off unless set.
+    nats_url: str | None = None
 
     @field_validator("admin_key")
     @classmethod

@@ -38,6 +38,7 @@ from consentry.api.routes import (
 from consentry.services import apps as app_service
 from consentry.services import retention
 from consentry.services.hub import Hub
+from consentry.services.nats_mirror import NatsMirror
 from consentry.services.webhook_worker import WebhookWorker
 
 log = logging.getLogger("consentry.sequencer")
@@ -109,13 +110,19 @@ def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
         loop = SequencerLoop(hub) if run_sequencer else None
         # Webhooks go out from the server process itself unless `consentry worker`s do it.
         worker = WebhookWorker(hub) if run_sequencer and hub.settings.webhook_delivery else None
-        if loop:
-            loop.start()
-        if worker:
-            worker.start()
+        mirror = (
+            NatsMirror(hub, hub.settings.nats_url)
+            if run_sequencer and hub.settings.nats_url
+            else None
+        )
+        for background in (loop, worker, mirror):
+            if background:
+                background.start()
         try:
             yield
         finally:
+            if mirror:
+                mirror.stop()
             if worker:
                 worker.stop()
             if loop:

@@ -69,12 +69,12 @@ def read(hub: Hub, caller: Caller, after: str | None, limit: int) -> dict[str, A
     position = _position(after)
     purposes = None if ALL_PURPOSES in caller.purposes else caller.purposes
     with hub.db.read() as conn:
-        rows = outbox.after(conn, position, limit, purposes)
-        # An app that sees few of the changes still moves on: its cursor goes to the last
-        # position looked at, not the last one it was shown.
-        seen_to = (
-            rows[-1].position if len(rows) == limit else max(position, outbox.last_position(conn))
-        )
+        # The bound first: a position given out between two statements (PostgreSQL reads each
+        # statement afresh) must not be passed over. An app that may see few of the changes
+        # still moves on: its cursor goes to the last position looked at, not the last shown.
+        bound = outbox.last_position(conn)
+        rows = outbox.after(conn, position, bound, limit, purposes)
+        seen_to = rows[-1].position if len(rows) == limit else max(position, bound)
     return {"changes": [change_json(r) for r in rows], "next": encode_cursor(seen_to)}
 
 

@@ -63,12 +63,15 @@ def assign_positions(conn: Connection, pairs: Sequence[tuple[int, int]]) -> None
 
 
 def after(
-    conn: Connection, position: int, limit: int, purposes: frozenset[str] | None
+    conn: Connection, position: int, bound: int, limit: int, purposes: frozenset[str] | None
 ) -> list[Any]:
-    """Sequenced changes after ``position`` in order; only those about ``purposes`` (or about
-    no purpose) when given."""
+    """Sequenced changes after ``position`` up to ``bound``, in order; only those about
+    ``purposes`` (or about no purpose) when given."""
     query = (
-        select(outbox).where(outbox.c.position > position).order_by(outbox.c.position).limit(limit)
+        select(outbox)
+        .where(outbox.c.position > position, outbox.c.position <= bound)
+        .order_by(outbox.c.position)
+        .limit(limit)
     )
     if purposes is not None:
         query = query.where(or_(outbox.c.purpose.is_(None), outbox.c.purpose.in_(sorted(purposes))))

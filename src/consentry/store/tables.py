@@ -578,3 +578,11 @@ erasure_acks = Table(
     Column("reminders", Integer, nullable=False),
     Index(None, "acknowledged_at", "reminded_at"),
 )
+
+# How far each mirror of the outbox (the NATS JetStream publisher) has published.
+mirror_positions = Table(
+    "mirror_positions",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
