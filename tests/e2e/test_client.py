@@ -13,24 +13,9 @@ import pytest
 
 from consentry.client import AsyncConsentry, Consentry, ConsentryError, verify_webhook
 from tests.conftest import ADMIN_KEY
+from tests.helpers import GRANT, NEWSLETTER
 from tests.receiver import receiving
 from tests.servers import serving
-
-NEWSLETTER = {
-    "id": "newsletter",
-    "title": "Newsletter",
-    "description": "Offers by e-mail, twice a month.",
-    "legal_basis": "consent",
-    "channels": ["email", "sms"],
-}
-GRANT = {
-    "purpose": "newsletter",
-    "channel": "email",
-    "action": "grant",
-    "notice_version": 1,
-    "source": "web",
-    "actor": {"type": "customer"},
-}
 
 
 @pytest.fixture

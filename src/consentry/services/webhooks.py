@@ -18,7 +18,7 @@ import orjson
 from sqlalchemy import Connection
 from standardwebhooks import Webhook
 
-from consentry.domain.access import ALL_PURPOSES, Caller
+from consentry.domain.access import Caller
 from consentry.domain.clock import from_micros, rfc3339_micros
 from consentry.domain.errors import InvalidInput, NotFound
 from consentry.domain.ids import new_id
@@ -376,7 +376,3 @@ async def send_chain(
         if error is not None:
             return outcomes, [r.id for r, _, _ in chain[index + 1 :]]
     return outcomes, []
-
-
-def may_see(caller: Caller, purposes: list[str]) -> bool:
-    return ALL_PURPOSES in caller.purposes or all(caller.may_use(p) for p in purposes)
