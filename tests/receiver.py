@@ -45,12 +45,13 @@ def receiving(status: int = 200, delay: float = 0.0) -> Iterator[Receiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
-            if receiver.delay:
-                time.sleep(receiver.delay)
+            # Recorded as it arrives; a slow receiver then takes its time to answer.
             with receiver.lock:
                 receiver.received.append(
                     Received({k.lower(): v for k, v in self.headers.items()}, body, time.time())
                 )
+            if receiver.delay:
+                time.sleep(receiver.delay)
             self.send_response(receiver.status)
             self.send_header("content-length", "0")
             self.end_headers()
