@@ -172,8 +172,10 @@ def choose_in(
     basket: Sequence[str] = (),
     limit: int = 3,
     signals: Sequence[Signal] = (),
+    allowed: frozenset[str] | None = None,
 ) -> Choice:
-    """The engine's choice for a customer (locked by the caller) on a channel, now."""
+    """The engine's choice for a customer (locked by the caller) on a channel, now;
+    ``allowed``: the purposes already read by the caller (``granted``), if it has them."""
     now = hub.now_micros()
     local = hub.now().astimezone(ZoneInfo(hub.settings.offers_timezone))
     rules = rules_for(hub, channel)
@@ -181,7 +183,8 @@ def choose_in(
     cat = loaded.catalogue
     if customer.restricted:
         return Choice((), "processing restricted: the customer asked us to hold off", {})
-    allowed = granted(hub, conn, customer, channel, cat)
+    if allowed is None:
+        allowed = granted(hub, conn, customer, channel, cat)
     personal = policy(hub).personal_allowed(allowed)
     window = max(rules.substitute_cooldown_days, rules.complement_days)
     bought = bought_of(hub, conn, customer.id, now - window * MICROS_PER_DAY, cat)

@@ -1,7 +1,7 @@
 """Real-time triggers: loaded with the catalogue, run inside the transaction that stores the
 events (so a notification exists exactly when its event does), and the notifications they
-record — shown at the store's staff desk, and pending for push and e-mail until the webhook
-outbox delivers them."""
+record — shown at the store's staff desk, and announced as ``notification.created`` on the
+outbox (change feed, webhooks, NATS) for the app or mailer that delivers pushes and e-mails."""
 
 from __future__ import annotations
 
@@ -132,7 +132,14 @@ def _notify(
         return False  # the firing itself is an observation the customer did not allow us to use
     signals = [Signal(event.category, fact)] if trigger.count and event.category else []
     choice = decisions.choose_in(
-        hub, conn, customer, channel, store_id=event.store, limit=10, signals=signals
+        hub,
+        conn,
+        customer,
+        channel,
+        store_id=event.store,
+        limit=10,
+        signals=signals,
+        allowed=allowed,  # read once above, for the firing's own fact
     )
     picked = next((c for c in choice.offers if _fits(c, trigger, then, fact)), None)
     context = {"trigger": trigger.id, "event": event.id, "store": event.store}

@@ -320,14 +320,21 @@ def record_many(hub: Hub, chains: list[tuple[list[Outcome], list[str]]]) -> None
     """The outcomes of chains' attempts, in one transaction, and the claims each gives back
     untried (after a failure, the rest of its chain waits behind it)."""
     with hub.db.write() as conn:
+        endpoints = {e.id: e for e in store.all_endpoints(conn)}  # once, not per delivery
         for outcomes, untried in chains:
             for row, code, error, ms in outcomes:
-                _record_in(hub, conn, row, code, error, ms)
+                _record_in(hub, conn, endpoints, row, code, error, ms)
             store.release(conn, untried)
 
 
 def _record_in(
-    hub: Hub, conn: Connection, row: Any, code: int | None, error: str | None, ms: int
+    hub: Hub,
+    conn: Connection,
+    endpoints: dict[str, Any],
+    row: Any,
+    code: int | None,
+    error: str | None,
+    ms: int,
 ) -> None:
     """One attempt's outcome: delivered, retried later, or dead; the endpoint's health."""
     now = hub.now_micros()
@@ -342,11 +349,12 @@ def _record_in(
         "last_duration_ms": ms,
         "leased_until": None,
     }
-    endpoint = store.get_endpoint(conn, row.endpoint_id)
+    endpoint = endpoints.get(row.endpoint_id)
     if error is None:
         values.update(status="delivered", delivered_at=now)
         if endpoint is not None and endpoint.failing_since is not None:
             store.update_endpoint(conn, row.endpoint_id, {"failing_since": None})
+            endpoints[row.endpoint_id] = store.get_endpoint(conn, row.endpoint_id)
     else:
         retry_for = int(settings.webhook_retry_days * DAY)
         at = next_attempt(attempts, first, now, retry_for, _rng)
@@ -362,6 +370,7 @@ def _record_in(
                     disabled_reason=f"failing since {rfc3339_micros(failing)}: {error}"[:500],
                 )
             store.update_endpoint(conn, row.endpoint_id, health)
+            endpoints[row.endpoint_id] = store.get_endpoint(conn, row.endpoint_id)
     store.finish(conn, row.id, values)
 
 
