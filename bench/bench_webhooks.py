@@ -1,5 +1,5 @@
-"""Webhooks and the change feed, on SQLite in process, with a fast receiver in its own process
-(uvicorn, bench/receiver_app.py):
+"""Webhooks and the change feed, on SQLite (or the PostgreSQL database given) in process, with
+a fast receiver in its own process (uvicorn, bench/receiver_app.py):
 
 - ``delivery``: 20,000 changes already in the outbox, one endpoint, the webhook worker started:
   deliveries per second until the receiver has them all;
@@ -9,7 +9,9 @@
 - ``feed``: a reader catching up on 20,000 changes through GET /v1/changes (the FastAPI app in
   process, pages of 10,000): changes per second.
 
-    python bench/bench_webhooks.py
+    python bench/bench_webhooks.py                       # SQLite
+    python bench/bench_webhooks.py postgresql+psycopg://postgres@127.0.0.1:5432/bench_wh
+        (a scratch database: it is filled, never emptied)
 """
 
 from __future__ import annotations
@@ -83,7 +85,12 @@ def main() -> None:
             time.sleep(0.1)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            settings = Settings(data_dir=Path(tmp), admin_key=KEY, check_cache_mb=16)
+            settings = Settings(
+                data_dir=Path(tmp),
+                admin_key=KEY,
+                check_cache_mb=16,
+                **({"database_url": sys.argv[1]} if len(sys.argv) > 1 else {}),
+            )
             hub = Hub.open(settings)
             with hub.db.write() as conn:
                 purposes.create(
@@ -123,7 +130,8 @@ def main() -> None:
             worker = WebhookWorker(hub)
             t0 = time.perf_counter()
             worker.start()
-            while httpx.get(base).json()["count"] < CHANGES:
+            poll = httpx.Client()  # one client: making one per poll costs the worker CPU
+            while poll.get(f"{base}/count").json()["count"] < CHANGES:
                 time.sleep(0.05)
             delivery_s = time.perf_counter() - t0
 
@@ -143,10 +151,10 @@ def main() -> None:
                 committed[start_position + made] = time.time()
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
-                stats = httpx.get(base).json()
-                if stats["count"] >= CHANGES + made:
+                if poll.get(f"{base}/count").json()["count"] >= CHANGES + made:
                     break
                 time.sleep(0.1)
+            stats = poll.get(base).json()
             loop.stop()
             worker.stop()
             hub.close()
@@ -157,10 +165,11 @@ def main() -> None:
     finally:
         receiver.terminate()
         receiver.wait()
+    engine = "postgres" if len(sys.argv) > 1 else "sqlite"
     write(
-        "webhooks_sqlite",
+        f"webhooks_{engine}",
         {
-            "engine": "sqlite",
+            "engine": engine,
             "delivery": {
                 "changes": CHANGES,
                 "seconds": round(delivery_s, 2),

@@ -16,7 +16,13 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] != "http":
         return
     if scope["method"] == "GET":
-        body = json.dumps({"count": count, "arrivals": arrivals}).encode()
+        # "/count" is cheap to poll; "/" tells every arrival too.
+        everything = (
+            {"count": count}
+            if scope["path"] == "/count"
+            else {"count": count, "arrivals": arrivals}
+        )
+        body = json.dumps(everything).encode()
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": body})
         return

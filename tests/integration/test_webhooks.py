@@ -15,6 +15,7 @@ from standardwebhooks import Webhook
 
 from consentry.services.hub import Hub
 from consentry.services.webhook_worker import WebhookWorker, deliver_now
+from consentry.services.webhooks import CHAIN
 from tests.helpers import change, make_customer, make_purpose, new_app
 from tests.receiver import Received, receiving
 
@@ -201,6 +202,42 @@ def test_a_slow_receiver_does_not_delay_a_fast_one(client: TestClient, hub: Hub)
                 Webhook(fast_endpoint["secret"]).verify(hit.body, hit.headers)
         finally:
             worker.stop()
+
+
+def test_the_worker_delivers_long_histories_in_order(client: TestClient, hub: Hub) -> None:
+    """Customers with fewer and more changes than one chain takes (a customer's chains follow
+    each other only once the one before is recorded, while others' chains come and go),
+    delivered by the running worker, each in order, every delivery recorded as delivered."""
+    make_purpose(client)
+    with receiving() as receiver:
+        endpoint = _endpoint(client, receiver.url)
+        counts = [1, 4, CHAIN + 1, 2 * CHAIN + 3, 3 * CHAIN + 3]
+        customers = [make_customer(client) for _ in counts]
+        for n in range(max(counts)):
+            for cid, count in zip(customers, counts, strict=True):
+                if n < count:
+                    change(client, cid, "grant" if n % 2 == 0 else "withdraw")
+        hub.outbox.integrate_all()
+        worker = WebhookWorker(hub)
+        worker.start()
+        health: dict[str, int] = {}
+        try:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                health = client.get(f"/v1/webhooks/{endpoint['id']}").json()["deliveries"]
+                if health == {"delivered": sum(counts)}:
+                    break
+                time.sleep(0.02)
+        finally:
+            worker.stop()
+        assert health == {"delivered": sum(counts)}
+        for cid, count in zip(customers, counts, strict=True):
+            positions = [
+                r.json["data"]["position"]
+                for r in receiver.received
+                if r.json["data"]["customer"] == cid
+            ]
+            assert len(positions) == count and positions == sorted(positions)
 
 
 def test_two_workers_deliver_each_change_once(client: TestClient, hub: Hub, settings: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -26,14 +27,21 @@ def from_micros(micros: int) -> datetime:
 # Cached: a batch stamps thousands of records with the same instant, and strftime is slow.
 @lru_cache(maxsize=1024)
 def rfc3339(moment: datetime) -> str:
-    moment = moment.astimezone(UTC)
-    if moment.microsecond:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat writes the six fraction digits only when there are microseconds, as wanted,
+    # and in a third of strftime's time.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
 
 
 def rfc3339_micros(micros: int) -> str:
-    return rfc3339(from_micros(micros))
+    # Straight from the integer (no datetime): feeds and webhooks format one per change.
+    seconds, rest = divmod(micros, 1_000_000)
+    whole = _rfc3339_second(seconds)
+    return f"{whole}.{rest:06d}Z" if rest else whole + "Z"
+
+
+@lru_cache(maxsize=4096)
+def _rfc3339_second(seconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
 def parse_rfc3339(text: str) -> datetime:

@@ -6,24 +6,32 @@ chain runs as its own task; each endpoint has at most ``webhook_per_endpoint`` c
 flight, and an endpoint at its limit is not claimed from, so a slow or dead
 receiver only ever holds its own slots — the others keep flowing. Claims are leases: a worker
 that dies mid-request leaves a lease that runs out, and the delivery is sent again with the same
-webhook-id (at least once)."""
+webhook-id (at least once).
+
+The worker goes in rounds: each round records the outcomes of the chains that finished since
+the last one and claims chains for the free slots, in one write transaction, then waits until
+chains finish (or IDLE passes, for new changes)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
-from typing import Any
 
-import httpx
+import aiohttp
 
 from consentry.services import webhooks
 from consentry.services.hub import Hub
 
 log = logging.getLogger("consentry.webhooks")
 IDLE = 0.05  # seconds between looks when there is nothing to do
-CLAIM = 500
-RECORD_EVERY = 0.01
+CLAIM = 500  # chains per endpoint and round at most (the endpoint's free slots limit first)
+# After a chain finishes, a little longer for others to: a round (a write transaction) per
+# finished chain would spend the worker's time on commits.
+GATHER = 0.003
+
+Done = tuple[list[webhooks.Outcome], list[str]]
 
 
 class WebhookWorker:
@@ -32,6 +40,7 @@ class WebhookWorker:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._main, name="webhooks", daemon=True)
         self._inflight: dict[str, int] = {}
+        self._done: list[Done] = []
 
     def start(self) -> None:
         self._thread.start()
@@ -48,64 +57,62 @@ class WebhookWorker:
         asyncio.run(self._loop())
 
     async def _loop(self) -> None:
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=200)
-        timeout = httpx.Timeout(self.hub.settings.webhook_timeout_seconds)
         tasks: set[asyncio.Task[None]] = set()
-        self._done: list[tuple[str, list[Any], list[str]]] = []
-        recorder = asyncio.create_task(self._record_loop())
-        async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
+        self._finished = asyncio.Event()
+        async with webhooks.session(self.hub) as client:
             while not self._stop.is_set():
-                try:
-                    await asyncio.to_thread(webhooks.dispatch, self.hub)
-                    claimed = await asyncio.to_thread(
-                        webhooks.claim, self.hub, CLAIM, dict(self._inflight)
-                    )
-                except Exception as exc:  # a passing database error: try again shortly
-                    log.warning("webhook round failed (%s); retrying", type(exc).__name__)
-                    claimed = []
-                for chain in claimed:
+                self._finished.clear()  # before the round: a chain ending during it counts
+                for chain in await self._round():
                     endpoint_id = chain[0][0].endpoint_id
                     self._inflight[endpoint_id] = self._inflight.get(endpoint_id, 0) + 1
                     task = asyncio.create_task(self._deliver(client, chain, endpoint_id))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
-                if not claimed:
-                    await asyncio.sleep(IDLE)
+                # A round fills every free slot with what is due: the next is worth making
+                # once chains finish (slots free, and their customers' next changes may go
+                # once recorded), or after IDLE for new changes.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._finished.wait(), IDLE)
+                await asyncio.sleep(GATHER)
             if tasks:
                 await asyncio.wait(tasks, timeout=self.hub.settings.webhook_timeout_seconds)
-            await self._record_now()
-            recorder.cancel()
+            await self._record_last()
+
+    async def _round(self) -> list[webhooks.Chain]:
+        done, self._done = self._done, []
+        try:
+            await asyncio.to_thread(webhooks.dispatch, self.hub)
+            return await asyncio.to_thread(
+                webhooks.record_and_claim, self.hub, done, CLAIM, dict(self._inflight)
+            )
+        except Exception as exc:  # a passing database error: try again shortly
+            # Outcomes not recorded: those deliveries' leases run out and they are sent again.
+            log.warning("webhook round failed (%s); retrying", type(exc).__name__)
+            return []
+
+    async def _record_last(self) -> None:
+        done, self._done = self._done, []
+        if done:
+            try:
+                await asyncio.to_thread(webhooks.record_many, self.hub, done)
+            except Exception as exc:  # the leases run out, they are sent again
+                log.warning("deliveries failed to record (%s)", type(exc).__name__)
 
     async def _deliver(
-        self, client: httpx.AsyncClient, chain: list[tuple[Any, str, str]], endpoint_id: str
+        self, client: aiohttp.ClientSession, chain: webhooks.Chain, endpoint_id: str
     ) -> None:
         try:
-            outcomes, untried = await webhooks.send_chain(client, chain, self.hub.now_micros)
+            done = await webhooks.send_chain(client, chain, self.hub.now_micros)
+            # Appended after the await: ``self._done`` is swapped for a new list by each round.
+            self._done.append(done)
         except Exception as exc:  # the lease runs out and the deliveries are tried again
             log.warning("deliveries failed (%s)", type(exc).__name__)
-            self._inflight[endpoint_id] -= 1
-            return
-        self._done.append((endpoint_id, outcomes, untried))
-
-    async def _record_loop(self) -> None:
-        """Outcomes are written together, every few milliseconds, in one transaction: on
-        SQLite a transaction per delivery would spend the time on fsyncs."""
-        while True:
-            await asyncio.sleep(RECORD_EVERY)
-            await self._record_now()
-
-    async def _record_now(self) -> None:
-        done, self._done = self._done, []
-        if not done:
-            return
-        try:
-            await asyncio.to_thread(webhooks.record_many, self.hub, [(o, u) for _, o, u in done])
-        except Exception as exc:  # not recorded: the leases run out, they are sent again
-            log.warning("deliveries failed to record (%s)", type(exc).__name__)
         finally:
-            # Only now may the same customers' next changes go: the claim reads these rows.
-            for endpoint_id, _, _ in done:
-                self._inflight[endpoint_id] -= 1
+            # The slot is free as soon as the sending is over. The customer's next changes
+            # still wait for the outcomes to be recorded: until then these rows are
+            # "delivering", and a claim never starts a chain behind an unfinished delivery.
+            self._inflight[endpoint_id] -= 1
+            self._finished.set()
 
 
 def deliver_now(hub: Hub, rounds: int = 1) -> int:
@@ -114,8 +121,7 @@ def deliver_now(hub: Hub, rounds: int = 1) -> int:
 
     async def run() -> int:
         made = 0
-        timeout = httpx.Timeout(hub.settings.webhook_timeout_seconds)
-        async with httpx.AsyncClient(timeout=timeout) as client:
+        async with webhooks.session(hub) as client:
             for _ in range(rounds):
                 webhooks.dispatch(hub)
                 claimed = webhooks.claim(hub, CLAIM, {})

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
 
+import orjson
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
@@ -43,6 +44,7 @@ class Database:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(
                 self.url,
+                json_deserializer=orjson.loads,
                 connect_args={"check_same_thread": False, "timeout": 30},
                 pool_size=pool_size,
                 max_overflow=pool_size,
@@ -52,7 +54,11 @@ class Database:
             event.listen(engine, "begin", _sqlite_on_begin)
             return engine
         return create_engine(
-            self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False
+            self.url,
+            json_deserializer=orjson.loads,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=False,
         )
 
     @contextmanager

@@ -545,8 +545,19 @@ webhook_deliveries = Table(
     Column("last_duration_ms", Integer),
     Column("created_at", BigInteger, nullable=False),
     Column("delivered_at", BigInteger),
-    Index(None, "status", "next_attempt_at"),
-    Index(None, "endpoint_id", "subject", "position"),
+    Index(None, "endpoint_id", "status", "next_attempt_at", "position"),
+    # What a claim asks of every candidate: is an earlier delivery of this customer to this
+    # endpoint unfinished? Partial, so that the planner picks it whatever its statistics say
+    # (PostgreSQL, on a table that just grew by a burst, otherwise scanned every pending row).
+    Index(
+        "ix_webhook_deliveries_unfinished",
+        "endpoint_id",
+        "subject",
+        "position",
+        sqlite_where=text("status IN ('pending', 'delivering')"),
+        postgresql_where=text("status IN ('pending', 'delivering')"),
+    ),
+    Index(None, "subject", "position"),
     Index(None, "endpoint_id", "created_at"),
 )
 
