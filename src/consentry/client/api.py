@@ -165,6 +165,23 @@ class Api(ABC, Generic[R]):
     def jwks(self) -> R:
         return self._send(Call("GET", "/.well-known/jwks.json"))
 
+    def inclusion_proof_at(self, record_id: str, size: int) -> R:
+        """The record's inclusion proof in the tree of ``size`` leaves (an older head)."""
+        return self._send(
+            Call("GET", f"/v1/evidence/records/{_p(record_id)}/proof", {"size": size})
+        )
+
+    def consistency_proof(self, first: int, second: int) -> R:
+        return self._send(Call("GET", "/v1/evidence/consistency", {"from": first, "to": second}))
+
+    def export_evidence(self) -> R:
+        """The whole log as NDJSON text, for `consentry evidence verify`."""
+        return self._send(Call("GET", "/v1/evidence/export"))
+
+    def receipt(self, record_id: str) -> R:
+        """The signed consent receipt (a compact JWS) of a record."""
+        return self._send(Call("GET", f"/v1/receipts/{_p(record_id)}"))
+
     # -- apps
     def create_app(self, name: str, scopes: list[str], purposes: list[str]) -> R:
         body = {"name": name, "scopes": scopes, "purposes": purposes}
@@ -172,6 +189,20 @@ class Api(ABC, Generic[R]):
 
     def revoke_app(self, app_id: str) -> R:
         return self._send(Call("DELETE", f"/v1/apps/{_p(app_id)}"))
+
+    def list_apps(self, *, after: str | None = None, limit: int = 100) -> R:
+        return self._send(Call("GET", "/v1/apps", _clean({"after": after, "limit": limit})))
+
+    def declare_data_holder(self, app_id: str, holds_customer_data: bool = True) -> R:
+        """Whether an erasure must be acknowledged by this app."""
+        return self._send(
+            Call(
+                "PUT",
+                f"/v1/apps/{_p(app_id)}/data-holder",
+                json={"holds_customer_data": holds_customer_data},
+                write=True,
+            )
+        )
 
     # -- events, questions, offers
     def send_events(self, events: list[JSON]) -> R:
@@ -194,12 +225,145 @@ class Api(ABC, Generic[R]):
             )
         )
 
+    def decline(self, customer_id: str, question_id: str, channel: str, actor: JSON) -> R:
+        return self._send(
+            Call(
+                "POST",
+                f"/v1/customers/{_p(customer_id)}/answers/{_p(question_id)}/decline",
+                json={"channel": channel, "actor": actor},
+                write=True,
+            )
+        )
+
+    def answers(self, customer_id: str) -> R:
+        return self._send(Call("GET", f"/v1/customers/{_p(customer_id)}/answers"))
+
+    def delete_answer(self, customer_id: str, question_id: str) -> R:
+        return self._send(
+            Call(
+                "DELETE",
+                f"/v1/customers/{_p(customer_id)}/answers/{_p(question_id)}",
+                write=True,
+            )
+        )
+
+    def asking(self, customer_id: str) -> R:
+        return self._send(Call("GET", f"/v1/customers/{_p(customer_id)}/asking"))
+
+    def set_asking(self, customer_id: str, asking: bool) -> R:
+        """Stop (False) or resume (True) progressive profiling for this customer."""
+        action = "resume-asking" if asking else "stop-asking"
+        return self._send(Call("POST", f"/v1/customers/{_p(customer_id)}/{action}", write=True))
+
+    def points(self, customer_id: str, *, after: str | None = None, limit: int = 100) -> R:
+        return self._send(
+            Call(
+                "GET",
+                f"/v1/customers/{_p(customer_id)}/points",
+                _clean({"after": after, "limit": limit}),
+            )
+        )
+
+    def redeem_points(self, customer_id: str, points: int, reason: str) -> R:
+        return self._send(
+            Call(
+                "POST",
+                f"/v1/customers/{_p(customer_id)}/points/redeem",
+                json={"points": points, "reason": reason},
+                write=True,
+            )
+        )
+
+    def customer_events(self, customer_id: str) -> R:
+        return self._send(Call("GET", f"/v1/customers/{_p(customer_id)}/events"))
+
+    def exclude_event(self, customer_id: str, event_id: str, excluded: bool = True) -> R:
+        """The customer's wish: never use this event for their profile (False takes it back)."""
+        action = "exclude" if excluded else "include"
+        return self._send(
+            Call(
+                "POST",
+                f"/v1/customers/{_p(customer_id)}/events/{_p(event_id)}/{action}",
+                write=True,
+            )
+        )
+
+    # -- the question bank
+    def list_questions(self, *, after: str | None = None, limit: int = 100) -> R:
+        return self._send(Call("GET", "/v1/questions", _clean({"after": after, "limit": limit})))
+
+    def get_question(self, question_id: str) -> R:
+        return self._send(Call("GET", f"/v1/questions/{_p(question_id)}"))
+
+    def create_question(self, question: JSON) -> R:
+        return self._send(Call("POST", "/v1/questions", json=question, write=True))
+
+    def replace_question(self, question_id: str, question: JSON) -> R:
+        return self._send(
+            Call("PUT", f"/v1/questions/{_p(question_id)}", json=question, write=True)
+        )
+
+    def retire_question(self, question_id: str) -> R:
+        return self._send(Call("DELETE", f"/v1/questions/{_p(question_id)}", write=True))
+
+    # -- offers, the catalogue, triggers and their notifications
     def decide(
         self, customer_id: str, channel: str, *, context: JSON | None = None, limit: int = 3
     ) -> R:
         """Offers for this channel and context, each with its reasons."""
         body = {"channel": channel, "context": context or {}, "limit": limit}
         return self._send(Call("POST", f"/v1/customers/{_p(customer_id)}/decisions", json=body))
+
+    def decisions(self, customer_id: str) -> R:
+        """The customer's logged decisions, newest first, with their reasons."""
+        return self._send(Call("GET", f"/v1/customers/{_p(customer_id)}/decisions"))
+
+    def dismiss_offer(self, customer_id: str, offer_id: str, dismissed: bool = True) -> R:
+        """ "Not relevant" (False restores the offer)."""
+        action = "dismiss" if dismissed else "restore"
+        return self._send(
+            Call(
+                "POST",
+                f"/v1/customers/{_p(customer_id)}/offers/{_p(offer_id)}/{action}",
+                write=True,
+            )
+        )
+
+    def replace_catalogue(self, catalogue: JSON) -> R:
+        """Categories (with sensitive branches), sensitive topics and products, all at once."""
+        return self._send(Call("PUT", "/v1/catalogue", json=catalogue, write=True))
+
+    def categories(self) -> R:
+        return self._send(Call("GET", "/v1/catalogue/categories"))
+
+    def list_offers(self, *, after: str | None = None, limit: int = 100) -> R:
+        return self._send(Call("GET", "/v1/offers", _clean({"after": after, "limit": limit})))
+
+    def get_offer(self, offer_id: str) -> R:
+        return self._send(Call("GET", f"/v1/offers/{_p(offer_id)}"))
+
+    def create_offer(self, offer: JSON) -> R:
+        return self._send(Call("POST", "/v1/offers", json=offer, write=True))
+
+    def replace_offer(self, offer_id: str, offer: JSON) -> R:
+        return self._send(Call("PUT", f"/v1/offers/{_p(offer_id)}", json=offer, write=True))
+
+    def retire_offer(self, offer_id: str) -> R:
+        return self._send(Call("DELETE", f"/v1/offers/{_p(offer_id)}", write=True))
+
+    def replace_triggers(self, triggers: JSON) -> R:
+        return self._send(Call("PUT", "/v1/triggers", json=triggers, write=True))
+
+    def triggers(self) -> R:
+        return self._send(Call("GET", "/v1/triggers"))
+
+    def notifications(self, notify: str, *, store: str | None = None, limit: int = 100) -> R:
+        """Due notifications for a store's desk (notify="desk", store=…) or for push/email."""
+        params = _clean({"notify": notify, "store": store, "limit": limit})
+        return self._send(Call("GET", "/v1/notifications", params))
+
+    def notification_done(self, notification_id: str) -> R:
+        return self._send(Call("POST", f"/v1/notifications/{_p(notification_id)}/done", write=True))
 
     # -- the change feed, webhooks, erasures
     def changes(self, *, after: str | None = None, limit: int = 1000, wait: float = 0) -> R:
@@ -215,10 +379,45 @@ class Api(ABC, Generic[R]):
         body = _clean({"url": url, "types": types, "purposes": purposes})
         return self._send(Call("POST", "/v1/webhooks", json=body, write=True))
 
-    def webhook_deliveries(self, endpoint_id: str, *, status: str | None = None) -> R:
+    def webhook_deliveries(
+        self, endpoint_id: str, *, status: str | None = None, limit: int = 100
+    ) -> R:
         return self._send(
-            Call("GET", f"/v1/webhooks/{_p(endpoint_id)}/deliveries", _clean({"status": status}))
+            Call(
+                "GET",
+                f"/v1/webhooks/{_p(endpoint_id)}/deliveries",
+                _clean({"status": status, "limit": limit}),
+            )
         )
+
+    def list_webhooks(self) -> R:
+        return self._send(Call("GET", "/v1/webhooks"))
+
+    def get_webhook(self, endpoint_id: str) -> R:
+        return self._send(Call("GET", f"/v1/webhooks/{_p(endpoint_id)}"))
+
+    def delete_webhook(self, endpoint_id: str) -> R:
+        return self._send(Call("DELETE", f"/v1/webhooks/{_p(endpoint_id)}", write=True))
+
+    def enable_webhook(self, endpoint_id: str) -> R:
+        """Turn a disabled endpoint back on."""
+        return self._send(Call("POST", f"/v1/webhooks/{_p(endpoint_id)}/enable", write=True))
+
+    def redeliver(self, endpoint_id: str, delivery_id: str) -> R:
+        return self._send(
+            Call(
+                "POST",
+                f"/v1/webhooks/{_p(endpoint_id)}/deliveries/{_p(delivery_id)}/redeliver",
+                write=True,
+            )
+        )
+
+    def erasures(self, *, limit: int = 100) -> R:
+        """Erasures still waiting for some app's acknowledgement."""
+        return self._send(Call("GET", "/v1/erasures", {"limit": limit}))
+
+    def get_erasure(self, erasure_id: str) -> R:
+        return self._send(Call("GET", f"/v1/erasures/{_p(erasure_id)}"))
 
     def acknowledge_erasure(self, erasure_id: str) -> R:
         return self._send(Call("POST", f"/v1/erasures/{_p(erasure_id)}/ack", write=True))
