@@ -10,12 +10,15 @@ a fast receiver in its own process (uvicorn, bench/receiver_app.py):
   process, pages of 10,000): changes per second.
 
     python bench/bench_webhooks.py                       # SQLite
+    python bench/bench_webhooks.py --workers 2           # and one `consentry worker` beside
     python bench/bench_webhooks.py postgresql+psycopg://postgres@127.0.0.1:5432/bench_wh
         (a scratch database: it is filled, never emptied)
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -62,6 +65,15 @@ def _changes(hub: Hub, ids: list[str], count: int, offset: int = 0) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("database_url", nargs="?", help="PostgreSQL (a scratch database)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="delivering processes: the in-process worker and N-1 `consentry worker`s",
+    )
+    args = parser.parse_args()
     receiver = subprocess.Popen(
         [
             sys.executable,
@@ -89,7 +101,7 @@ def main() -> None:
                 data_dir=Path(tmp),
                 admin_key=KEY,
                 check_cache_mb=16,
-                **({"database_url": sys.argv[1]} if len(sys.argv) > 1 else {}),
+                **({"database_url": args.database_url} if args.database_url else {}),
             )
             hub = Hub.open(settings)
             with hub.db.write() as conn:
@@ -128,6 +140,21 @@ def main() -> None:
                 owner = Caller(app["id"], "crm", frozenset({"webhooks:manage"}), frozenset({"*"}))
                 webhooks.create_endpoint(hub, conn, owner, EndpointIn(url=f"{base}/hook"))
             worker = WebhookWorker(hub)
+            env = {
+                **os.environ,
+                "CONSENTRY_DATA_DIR": tmp,
+                "CONSENTRY_ADMIN_KEY": KEY,
+                "CONSENTRY_CHECK_CACHE_MB": "16",
+                "CONSENTRY_DATABASE_URL": args.database_url or "",
+            }
+            others = [
+                subprocess.Popen(
+                    [str(Path(sys.executable).parent / "consentry"), "worker"],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                )
+                for _ in range(args.workers - 1)
+            ]
             t0 = time.perf_counter()
             worker.start()
             poll = httpx.Client()  # one client: making one per poll costs the worker CPU
@@ -157,6 +184,9 @@ def main() -> None:
             stats = poll.get(base).json()
             loop.stop()
             worker.stop()
+            for other in others:
+                other.terminate()
+                other.wait()
             hub.close()
         arrivals = stats["arrivals"]
         latencies = [
@@ -165,11 +195,13 @@ def main() -> None:
     finally:
         receiver.terminate()
         receiver.wait()
-    engine = "postgres" if len(sys.argv) > 1 else "sqlite"
+    engine = "postgres" if args.database_url else "sqlite"
+    suffix = f"_{args.workers}_workers" if args.workers > 1 else ""
     write(
-        f"webhooks_{engine}",
+        f"webhooks_{engine}{suffix}",
         {
             "engine": engine,
+            "worker_processes": args.workers,
             "delivery": {
                 "changes": CHANGES,
                 "seconds": round(delivery_s, 2),

@@ -81,6 +81,9 @@ class WebhookWorker:
     async def _round(self) -> list[webhooks.Chain]:
         done, self._done = self._done, []
         try:
+            # Positions first (the server's background loop gives them too, every 0.2 s):
+            # a change is then delivered without waiting for that loop.
+            await asyncio.to_thread(self.hub.outbox.integrate_if_pending)
             await asyncio.to_thread(webhooks.dispatch, self.hub)
             return await asyncio.to_thread(
                 webhooks.record_and_claim, self.hub, done, CLAIM, dict(self._inflight)
