@@ -10,7 +10,9 @@ from fastapi.testclient import TestClient
 
 from consentry.services import retention
 from consentry.services.hub import Hub
+from consentry.services.webhook_worker import deliver_now
 from tests.helpers import make_customer, make_purpose, new_app
+from tests.receiver import receiving
 
 
 def test_an_erasure_waits_for_every_app_that_holds_data(client: TestClient, hub: Hub) -> None:
@@ -63,6 +65,12 @@ def test_an_erasure_waits_for_every_app_that_holds_data(client: TestClient, hub:
         if c["type"] == "customer.erasure_pending"
     ]
     assert reminders[0]["data"] == {"erasure": erasure["id"], "apps_to_confirm": [crm_id]}
+    # Only the CRM is reminded: the mailer (confirmed) and the till (holds nothing) are not.
+    for key, reminded in ((crm, True), (mailer, False), (till, False)):
+        feed = client.get("/v1/changes", headers={"Authorization": f"Bearer {key}"}).json()
+        types = [c["type"] for c in feed["changes"]]
+        assert ("customer.erasure_pending" in types) is reminded
+        assert "customer.erased" in types  # the erasure itself is every app's news
     assert (
         client.post(
             f"/v1/erasures/{erasure['id']}/ack", headers={"Authorization": f"Bearer {crm}"}
@@ -72,3 +80,36 @@ def test_an_erasure_waits_for_every_app_that_holds_data(client: TestClient, hub:
     assert client.get("/v1/erasures").json() == []
     done = client.get(f"/v1/erasures/{erasure['id']}").json()
     assert done["pending_at"] == [] and len(done["deleted_from"]) == 2
+
+
+def test_reminders_go_only_to_the_apps_that_must_confirm(client: TestClient, hub: Hub) -> None:
+    """Webhooks: the CRM (not confirmed) gets the daily reminder; the mailer (confirmed) gets
+    the erasure but no reminder."""
+    now = [datetime(2026, 11, 23, 9, 0, tzinfo=UTC)]
+    hub.clock = lambda: now[0]
+    make_purpose(client)
+    apps = {name: new_app(client, ["webhooks:manage"], ["*"]) for name in ("crm", "mailer")}
+    with receiving() as crm_hook, receiving() as mailer_hook:
+        for (app_id, key), hook in zip(apps.values(), (crm_hook, mailer_hook), strict=True):
+            client.put(f"/v1/apps/{app_id}/data-holder", json={"holds_customer_data": True})
+            r = client.post(
+                "/v1/webhooks",
+                json={"url": hook.url},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+            assert r.status_code == 201
+        erasure = client.delete(f"/v1/customers/{make_customer(client)}").json()["erasure"]
+        client.post(
+            f"/v1/erasures/{erasure['id']}/ack",
+            headers={"Authorization": f"Bearer {apps['mailer'][1]}"},
+        )
+        now[0] += timedelta(hours=25)
+        assert retention.run(hub).erasure_reminders == 1
+        hub.outbox.integrate_all()
+        deliver_now(hub, rounds=5)
+        types = {
+            name: [hit.json["type"] for hit in hook.received]
+            for name, hook in (("crm", crm_hook), ("mailer", mailer_hook))
+        }
+        assert types["crm"] == ["customer.erased", "customer.erasure_pending"]
+        assert types["mailer"] == ["customer.erased"]

@@ -21,5 +21,15 @@ class ChangeType(StrEnum):
     NOTIFICATION_CREATED = "notification.created"
 
 
+def audience(change_type: str, body: dict[str, object] | None) -> frozenset[str] | None:
+    """The apps a change is addressed to, or None: every app that may see it. A reminder of an
+    unconfirmed erasure goes only to the apps that still have to confirm it."""
+    if change_type == ChangeType.CUSTOMER_ERASURE_PENDING and body is not None:
+        apps = body.get("apps_to_confirm")
+        if isinstance(apps, list):
+            return frozenset(str(a) for a in apps)
+    return None
+
+
 # How long sequenced changes stay readable in the feed (then retention deletes them).
 FEED_DAYS = 30

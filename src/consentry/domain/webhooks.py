@@ -19,9 +19,16 @@ class Endpoint:
     purposes: frozenset[str]  # empty: every purpose (within the owning app's binding)
     app_purposes: frozenset[str]  # the owning app's purposes ("*": all)
     active: bool
+    app_id: str = ""
 
-    def wants(self, change_type: str, purpose: str | None) -> bool:
+    def wants(
+        self, change_type: str, purpose: str | None, audience: frozenset[str] | None = None
+    ) -> bool:
+        """``audience``: the apps a change is addressed to (an erasure reminder goes only to
+        the apps that have not confirmed it), or None for every app."""
         if not self.active or (self.types and change_type not in self.types):
+            return False
+        if audience is not None and self.app_id not in audience:
             return False
         if purpose is None:  # erasure, restriction: every endpoint is told
             return True

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from consentry.domain.access import ALL_PURPOSES, Caller
-from consentry.domain.changes import ChangeType
+from consentry.domain.changes import ChangeType, audience
 from consentry.domain.clock import rfc3339_micros
 from consentry.domain.errors import InvalidInput
 from consentry.services.hub import Hub
@@ -60,7 +60,8 @@ def _position(cursor: str | None) -> int:
 
 def read(hub: Hub, caller: Caller, after: str | None, limit: int) -> dict[str, Any]:
     """Changes after the cursor, in order; only those the app may see (its purposes, and the
-    changes about no purpose: erasure and restriction)."""
+    changes about no purpose: erasure and restriction) and that are meant for it (an erasure
+    reminder is for the apps that still have to confirm; the admin sees every one)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(
             f"limit must be between 1 and {MAX_LIMIT}",
@@ -75,7 +76,14 @@ def read(hub: Hub, caller: Caller, after: str | None, limit: int) -> dict[str, A
         bound = outbox.last_position(conn)
         rows = outbox.after(conn, position, bound, limit, purposes)
         seen_to = rows[-1].position if len(rows) == limit else max(position, bound)
-    return {"changes": [change_json(r) for r in rows], "next": encode_cursor(seen_to)}
+    shown = [
+        r
+        for r in rows
+        if caller.is_admin
+        or (addressed := audience(r.type, r.body)) is None
+        or caller.app_id in addressed
+    ]
+    return {"changes": [change_json(r) for r in shown], "next": encode_cursor(seen_to)}
 
 
 async def wait_and_read(

@@ -97,8 +97,8 @@ def acknowledge(hub: Hub, conn: Connection, caller: Caller, erasure_id: str) -> 
 
 
 def remind(hub: Hub) -> int:
-    """Once a day, announce every erasure an app has not confirmed (to every app; the change
-    names the apps it waits for)."""
+    """Once a day, remind the apps that have not confirmed an erasure (the change names them,
+    and only they get it: see ``domain.changes.audience``)."""
     now = hub.now_micros()
     with hub.db.write() as conn:
         due = store.due_reminders(conn, now - DAY)

@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 from standardwebhooks import Webhook
 
 from consentry.domain.access import Caller
+from consentry.domain.changes import audience
 from consentry.domain.clock import from_micros, rfc3339_micros
 from consentry.domain.errors import InvalidInput, NotFound
 from consentry.domain.ids import new_id
@@ -202,7 +203,7 @@ def dispatch(hub: Hub, batch: int = 5_000) -> int:
             }
             for c in changes
             for e in endpoints
-            if e.wants(c.type, c.purpose)
+            if e.wants(c.type, c.purpose, audience(c.type, c.addressed))
         ]
         store.insert_deliveries(conn, rows)
         store.set_dispatched_to(conn, changes[-1].position)
@@ -223,6 +224,7 @@ def _endpoints(conn: Connection) -> list[Endpoint]:
                 purposes,
                 # A disabled endpoint still gets its deliveries queued: they wait for it.
                 app is not None and app.revoked_at is None,
+                row.app_id,
             )
         )
     return found

@@ -5,8 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, literal, select, text, update
+from sqlalchemy import (
+    Connection,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    text,
+    update,
+)
 
+from consentry.domain.changes import ChangeType
 from consentry.store.tables import outbox, webhook_deliveries, webhook_dispatch, webhook_endpoints
 
 d = webhook_deliveries
@@ -54,9 +66,15 @@ def set_dispatched_to(conn: Connection, position: int) -> None:
 
 
 def changes_after(conn: Connection, position: int, limit: int) -> list[Any]:
+    """The changes to fan out; ``addressed`` is the body of those that name their audience
+    (erasure reminders), null for the rest: bodies are not read for nothing."""
+    addressed = case(
+        (outbox.c.type == ChangeType.CUSTOMER_ERASURE_PENDING.value, outbox.c.body),
+        else_=null(),
+    ).label("addressed")
     return list(
         conn.execute(
-            select(outbox.c.position, outbox.c.type, outbox.c.subject, outbox.c.purpose)
+            select(outbox.c.position, outbox.c.type, outbox.c.subject, outbox.c.purpose, addressed)
             .where(outbox.c.position > position)
             .order_by(outbox.c.position)
             .limit(limit)
