@@ -327,7 +327,9 @@ async def send(
     code: int | None
     try:
         async with client.post(url, data=body, headers=headers, allow_redirects=False) as answer:
-            await answer.read()  # the body is not used, but the connection is then reusable
+            # The body is not used; read (a bounded part of it) so the connection can be
+            # reused — a receiver answering with more only costs its connection.
+            await answer.content.read(64 * 1024)
             code = answer.status
         error = None if 200 <= code < 300 else f"HTTP {code}"
     except TimeoutError:
