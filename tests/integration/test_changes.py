@@ -54,6 +54,7 @@ def test_every_change_is_announced_in_order(client: TestClient, hub: Hub) -> Non
     grant = first["changes"][0]
     assert grant["customer"] == cid and grant["data"]["action"] == "grant"
     assert grant["data"]["channel"] == "email" and grant["data"]["in_force"] is True
+    assert grant["data"]["source"] == "web"
     assert [c["position"] for c in first["changes"]] == [1, 2, 3, 4]
     assert _feed(client, first["next"])["changes"] == []
     assert client.delete(f"/v1/customers/{cid}").status_code == 202

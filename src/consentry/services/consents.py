@@ -200,7 +200,9 @@ def append_record(
         ChangeType.CONSENT_CHANGED,
         customer.id,
         purpose.id,
-        change_body(record.id, purpose.id, channel, action, notice_version, since, in_force),
+        change_body(
+            record.id, purpose.id, channel, action, notice_version, since, in_force, capture.source
+        ),
     )
     return record_json(leaf, None, leaf_hash, stored_openings)
 
@@ -213,9 +215,11 @@ def change_body(
     notice_version: int,
     captured_at: int,
     in_force: bool,
+    source: Source,
 ) -> dict[str, Any]:
     """What a consent change announces: no personal data, only what changed. ``in_force``:
-    whether the record now decides the state (a backdated capture may not)."""
+    whether the record now decides the state (a backdated capture may not); ``source``: where
+    the customer gave it (web, app, store, call centre…)."""
     return {
         "record_id": record_id,
         "purpose": purpose,
@@ -224,6 +228,7 @@ def change_body(
         "notice_version": notice_version,
         "captured_at": rfc3339_micros(captured_at),
         "in_force": in_force,
+        "source": source.value,
     }
 
 

@@ -217,6 +217,7 @@ def _import_chunk(
                         rec.purpose_version,
                         since,
                         in_force,
+                        rec.source,
                     ),
                     "created_at": stamp,
                 }
