@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     offers_quiet_channels: list[str] = ["sms", "push"]
     offers_timezone: str = "Europe/London"
     retention_decision_days: int = Field(default=365, ge=1)
+    # Insights (services/insights.py): a count of fewer than this many customers is never
+    # shown (never below domain.insights.K_FLOOR); days are the retailer's calendar days.
+    insights_k: int = Field(default=10, ge=5)
+    insights_timezone: str = "Europe/London"
     # Webhooks (see services/webhooks.py): delivered by the server process itself unless
     # turned off (then run `consentry worker`), at most so many requests at once per endpoint,
     # each with this timeout, retried for this many days, and an endpoint failing for longer

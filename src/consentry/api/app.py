@@ -35,8 +35,9 @@ from consentry.api.routes import (
     questions,
     webhooks,
 )
+from consentry.api.routes import insights as insights_routes
 from consentry.services import apps as app_service
-from consentry.services import retention
+from consentry.services import insights, retention
 from consentry.services.hub import Hub
 from consentry.services.nats_mirror import NatsMirror
 from consentry.services.webhook_worker import WebhookWorker
@@ -86,6 +87,7 @@ class SequencerLoop:
             try:
                 self.hub.sequencer.integrate_all()
                 self.hub.outbox.integrate_all()
+                insights.count_new(self.hub)
                 self.hub.access.flush()
                 runs += 1
                 if runs % 5 == 0:
@@ -158,6 +160,7 @@ def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
         changes,
         webhooks,
         erasures,
+        insights_routes,
         centre,
         desk,
     )

@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -591,6 +592,33 @@ erasure_acks = Table(
 )
 
 # How far each mirror of the outbox (the NATS JetStream publisher) has published.
+# Insights (services/insights.py): daily counts of distinct customers whose consent change
+# came into force, per purpose, channel, source and action; maintained from the outbox. A
+# member row says "this customer is counted in that cell" (by blind index, deleted on
+# erasure): a second change of the same customer the same day does not count again.
+insight_consent_flows = Table(
+    "insight_consent_flows",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("purpose", String(64), primary_key=True),
+    Column("channel", String(16), primary_key=True),
+    Column("source", String(16), primary_key=True),
+    Column("action", String(16), primary_key=True),
+    Column("customers", Integer, nullable=False),
+)
+
+insight_flow_members = Table(
+    "insight_flow_members",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("purpose", String(64), primary_key=True),
+    Column("channel", String(16), primary_key=True),
+    Column("source", String(16), primary_key=True),
+    Column("action", String(16), primary_key=True),
+    Column("member", String(64), primary_key=True),
+    Index(None, "member"),
+)
+
 mirror_positions = Table(
     "mirror_positions",
     metadata,

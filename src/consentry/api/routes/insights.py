@@ -1,0 +1,39 @@
+"""Insights: aggregates of what customers do with their consents, never about fewer than
+``insights_k`` customers (JSON for charts, CSV for spreadsheets)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from consentry.api.deps import Admin, HubDep
+from consentry.domain.insights import as_csv
+from consentry.services import insights
+
+router = APIRouter(tags=["insights"])
+
+
+@router.get("/v1/insights/consents")
+def consent_flows(
+    hub: HubDep,
+    _caller: Admin,
+    first: date = Query(alias="from"),
+    last: date = Query(alias="to"),
+    purpose: str | None = None,
+    format: Literal["json", "csv"] = "json",
+) -> object:
+    """Grants and withdrawals that came into force, per day, purpose, channel and source, in
+    distinct customers. A cell of fewer than k customers has ``customers: null`` and
+    ``suppressed: true`` (in CSV: ``<k``)."""
+    rows = insights.flows(hub, first, last, purpose)
+    k = hub.settings.insights_k
+    if format == "csv":
+        return Response(
+            as_csv(rows, k),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="consent-flows.csv"'},
+        )
+    return {"k": k, "from": first.isoformat(), "to": last.isoformat(), "cells": rows}

@@ -1,0 +1,72 @@
+"""What customers share, counted so that no one is singled out.
+
+Insights are aggregates: how many customers granted or withdrew a purpose on a day, by channel
+and by source (web, app, store, call centre…). An aggregate that covers fewer than ``k``
+customers could point at a person ("the one customer who withdrew health offers at the
+Leeds store on Tuesday"), so it is never shown — in charts, CSV files or the API. Counts are of
+distinct customers, not of changes: nine customers who each granted twice are nine, not
+eighteen.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+# Below five, a count is a near-identification whatever the retailer configures.
+K_FLOOR = 5
+
+
+@dataclass(frozen=True)
+class FlowCell:
+    """Distinct customers whose consent change of ``action`` came into force that day."""
+
+    day: date
+    purpose: str
+    channel: str  # "*": the purpose on every channel
+    source: str
+    action: str  # grant or withdraw
+    customers: int
+
+
+def day_of(captured_at: str, timezone: ZoneInfo) -> date:
+    """The retailer's calendar day of a change (when the customer acted, not when it was
+    recorded: an import of last year's consents counts on last year's days)."""
+    return datetime.fromisoformat(captured_at).astimezone(timezone).date()
+
+
+def shown(cells: Iterable[FlowCell], k: int) -> list[dict[str, object]]:
+    """The cells as the outside sees them: a cell of fewer than ``k`` customers keeps its
+    place (so a chart has no gap to wonder about) but not its count."""
+    if k < K_FLOOR:
+        raise ValueError(f"k must be at least {K_FLOOR}")
+    return [
+        {
+            "day": cell.day.isoformat(),
+            "purpose": cell.purpose,
+            "channel": cell.channel,
+            "source": cell.source,
+            "action": cell.action,
+            "customers": cell.customers if cell.customers >= k else None,
+            "suppressed": cell.customers < k,
+        }
+        for cell in cells
+    ]
+
+
+CSV_COLUMNS = ("day", "purpose", "channel", "source", "action", "customers")
+
+
+def as_csv(rows: Iterable[dict[str, object]], k: int) -> str:
+    """The rows of ``shown`` as CSV; a suppressed count is written ``<k``."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        count = f"<{k}" if row["suppressed"] else row["customers"]
+        writer.writerow([*(row[c] for c in CSV_COLUMNS[:-1]), count])
+    return out.getvalue()

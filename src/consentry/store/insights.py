@@ -1,0 +1,77 @@
+"""Insight counts as stored: the cells, their members, and how far the outbox is counted."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Insert, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from consentry.store.tables import insight_consent_flows as flows
+from consentry.store.tables import insight_flow_members as members
+from consentry.store.tables import mirror_positions
+
+PLACE = "insights"
+CELL = ("day", "purpose", "channel", "source", "action")
+
+
+def place(conn: Connection) -> int:
+    found = conn.execute(
+        select(mirror_positions.c.position).where(mirror_positions.c.name == PLACE)
+    ).scalar()
+    return int(found) if found is not None else 0
+
+
+def set_place(conn: Connection, position: int) -> None:
+    moved = conn.execute(
+        mirror_positions.update().where(mirror_positions.c.name == PLACE).values(position=position)
+    ).rowcount
+    if not moved:
+        conn.execute(mirror_positions.insert().values(name=PLACE, position=position))
+
+
+def _insert(conn: Connection, table: Any) -> Any:
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+def add_members(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Insert the member rows not there yet; the cells of those that were new (a customer
+    already counted in a cell is not counted again)."""
+    added: list[dict[str, Any]] = []
+    for start in range(0, len(rows), 500):
+        statement: Insert = _insert(conn, members).values(list(rows[start : start + 500]))
+        statement = statement.on_conflict_do_nothing()  # type: ignore[attr-defined]
+        returning = statement.returning(*(members.c[name] for name in CELL))
+        added += [dict(row._mapping) for row in conn.execute(returning)]
+    return added
+
+
+def add_to_cells(conn: Connection, counts: dict[tuple[Any, ...], int]) -> None:
+    if not counts:
+        return
+    rows = [{**dict(zip(CELL, cell, strict=True)), "customers": n} for cell, n in counts.items()]
+    statement = _insert(conn, flows).values(rows)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(CELL),
+            set_={"customers": flows.c.customers + statement.excluded.customers},
+        )
+    )
+
+
+def forget_member(conn: Connection, member: str) -> None:
+    """An erased customer's membership rows (the counts stay: they are of no one)."""
+    conn.execute(delete(members).where(members.c.member == member))
+
+
+def cells(conn: Connection, first: date, last: date, purpose: str | None) -> list[Any]:
+    query = (
+        select(flows)
+        .where(flows.c.day >= first, flows.c.day <= last)
+        .order_by(*(flows.c[name] for name in CELL))
+    )
+    if purpose is not None:
+        query = query.where(flows.c.purpose == purpose)
+    return list(conn.execute(query))
