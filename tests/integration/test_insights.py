@@ -181,3 +181,45 @@ def test_an_erased_customer_leaves_the_counts_but_not_the_members(
         ).first()
         (cell,) = insights.store.cells(conn, DAY.date(), DAY.date(), None)
     assert cell.customers == 1  # a count of no one: it stays (and shows only from k up)
+
+
+def test_consent_rates_hide_either_side_below_k(client: TestClient, hub: Hub) -> None:
+    """25 customers: 12 grant the newsletter by e-mail (rate shown), 3 grant loyalty (hidden:
+    three people said yes), 23 of them grant offers (hidden: two people said no)."""
+    hub.clock = lambda: DAY
+    make_purpose(client)
+    make_purpose(client, id="loyalty", title="Loyalty", channels=[])
+    make_purpose(client, id="offers", title="Offers", channels=[])
+    for n in range(25):
+        cid = make_customer(client)
+        if n < 12:
+            assert change(client, cid).status_code == 201
+        if n < 3:
+            assert change(client, cid, purpose="loyalty", channel=None).status_code == 201
+        if n < 23:
+            assert change(client, cid, purpose="offers", channel=None).status_code == 201
+    assert insights.snapshot_levels(hub) == 3
+    assert insights.snapshot_levels(hub) == 3  # the day's snapshot replaced, not doubled
+    r = client.get("/v1/insights/consent-rates", params={"from": "2026-11-20", "to": "2026-11-20"})
+    assert r.status_code == 200, r.text
+    levels = {level["purpose"]: level for level in r.json()["levels"]}
+    assert levels["newsletter"] == {
+        "day": "2026-11-20",
+        "purpose": "newsletter",
+        "channel": "email",
+        "customers": 25,
+        "granted": 12,
+        "rate": 0.48,
+        "suppressed": False,
+    }
+    for hidden in ("loyalty", "offers"):
+        assert levels[hidden]["granted"] is None and levels[hidden]["rate"] is None
+        assert levels[hidden]["suppressed"] is True and levels[hidden]["channel"] == "*"
+    csv = client.get(
+        "/v1/insights/consent-rates",
+        params={"from": "2026-11-20", "to": "2026-11-20", "format": "csv"},
+    ).text.splitlines()
+    assert csv[0] == "day,purpose,channel,customers,granted,rate"
+    assert "2026-11-20,newsletter,email,25,12,0.48" in csv
+    assert "2026-11-20,offers,*,25,<10," in csv
+    assert not any(",3," in line or ",23," in line for line in csv)

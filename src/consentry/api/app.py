@@ -83,6 +83,7 @@ class SequencerLoop:
         runs = 0
         # The first run waits a whole interval too: a restart does not start a sweep.
         retention_due = time.monotonic() + self.hub.settings.retention_interval
+        levels_due = time.monotonic()  # a snapshot at start, then one an interval
         while not self._stop.wait(self.hub.settings.sequencer_interval):
             try:
                 self.hub.sequencer.integrate_all()
@@ -92,6 +93,11 @@ class SequencerLoop:
                 runs += 1
                 if runs % 5 == 0:
                     self.hub.db.checkpoint()
+                if time.monotonic() >= levels_due:
+                    levels_due = time.monotonic() + self.hub.settings.retention_interval
+                    with self.hub.db.try_exclusive("insights", insights.SNAPSHOT_LOCK) as mine:
+                        if mine:  # one process's snapshot is enough
+                            insights.snapshot_levels(self.hub)
                 if time.monotonic() >= retention_due:
                     retention_due = time.monotonic() + self.hub.settings.retention_interval
                     with self.hub.db.try_exclusive("retention", RETENTION_LOCK) as mine:

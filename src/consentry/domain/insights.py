@@ -58,7 +58,41 @@ def shown(cells: Iterable[FlowCell], k: int) -> list[dict[str, object]]:
     ]
 
 
+@dataclass(frozen=True)
+class Level:
+    """How many customers had the purpose granted at the day's snapshot, out of how many."""
+
+    day: date
+    purpose: str
+    channel: str
+    granted: int
+    customers: int
+
+
+def shown_levels(found: Iterable[Level], k: int) -> list[dict[str, object]]:
+    """A rate reveals both sides: 999,997 of 1,000,000 is three people who said no. So a
+    level is shown only when at least ``k`` customers granted and at least ``k`` did not."""
+    if k < K_FLOOR:
+        raise ValueError(f"k must be at least {K_FLOOR}")
+    out: list[dict[str, object]] = []
+    for level in found:
+        hidden = level.granted < k or level.customers - level.granted < k
+        out.append(
+            {
+                "day": level.day.isoformat(),
+                "purpose": level.purpose,
+                "channel": level.channel,
+                "customers": level.customers if level.customers >= k else None,
+                "granted": None if hidden else level.granted,
+                "rate": None if hidden else round(level.granted / level.customers, 4),
+                "suppressed": hidden,
+            }
+        )
+    return out
+
+
 CSV_COLUMNS = ("day", "purpose", "channel", "source", "action", "customers")
+LEVEL_COLUMNS = ("day", "purpose", "channel", "customers", "granted", "rate")
 
 
 def as_csv(rows: Iterable[dict[str, object]], k: int) -> str:
@@ -69,4 +103,19 @@ def as_csv(rows: Iterable[dict[str, object]], k: int) -> str:
     for row in rows:
         count = f"<{k}" if row["suppressed"] else row["customers"]
         writer.writerow([*(row[c] for c in CSV_COLUMNS[:-1]), count])
+    return out.getvalue()
+
+
+def levels_csv(rows: Iterable[dict[str, object]], k: int) -> str:
+    """The rows of ``shown_levels`` as CSV; a suppressed level's granted count is ``<k``."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(LEVEL_COLUMNS)
+    for row in rows:
+        if row["suppressed"]:
+            writer.writerow(
+                [row["day"], row["purpose"], row["channel"], row["customers"], f"<{k}", ""]
+            )
+        else:
+            writer.writerow([row[c] for c in LEVEL_COLUMNS])
     return out.getvalue()

@@ -13,13 +13,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from consentry.domain.changes import ChangeType
+from consentry.domain.clock import from_micros
 from consentry.domain.errors import InvalidInput
-from consentry.domain.insights import FlowCell, day_of, shown
+from consentry.domain.insights import FlowCell, Level, day_of, shown, shown_levels
 from consentry.services.hub import Hub
 from consentry.store import insights as store
 from consentry.store import outbox
 
 COUNT_LOCK = 0x696E7367  # "insg"
+SNAPSHOT_LOCK = 0x696E736C  # "insl"
 BATCH = 5_000
 MAX_DAYS = 366
 
@@ -66,9 +68,35 @@ def count_new(hub: Hub) -> int:
             read += len(changes)
 
 
+def snapshot_levels(hub: Hub) -> int:
+    """Today's consent levels (customers with each purpose granted, out of all), replacing
+    today's earlier snapshot: the server takes one an hour, so each day keeps its last."""
+    today = from_micros(hub.now_micros()).astimezone(ZoneInfo(hub.settings.insights_timezone))
+    with hub.db.write() as conn:
+        return store.snapshot(conn, today.date())
+
+
+def rates(hub: Hub, first: date, last: date, purpose: str | None = None) -> list[dict[str, object]]:
+    """The consent rate per day, purpose and channel; hidden where fewer than ``insights_k``
+    customers granted or did not."""
+    _check_range(first, last)
+    with hub.db.read() as conn:
+        rows = store.levels_between(conn, first, last, purpose)
+    found = [Level(r.day, r.purpose, r.channel, r.granted, r.customers) for r in rows]
+    return shown_levels(found, hub.settings.insights_k)
+
+
 def flows(hub: Hub, first: date, last: date, purpose: str | None = None) -> list[dict[str, object]]:
     """Grants and withdrawals per day, purpose, channel and source, in distinct customers;
     a cell of fewer than ``insights_k`` customers without its count."""
+    _check_range(first, last)
+    with hub.db.read() as conn:
+        rows = store.cells(conn, first, last, purpose)
+    cells = [FlowCell(r.day, r.purpose, r.channel, r.source, r.action, r.customers) for r in rows]
+    return shown(cells, hub.settings.insights_k)
+
+
+def _check_range(first: date, last: date) -> None:
     if last < first:
         raise InvalidInput(
             "the range ends before it starts",
@@ -79,7 +107,3 @@ def flows(hub: Hub, first: date, last: date, purpose: str | None = None) -> list
             f"at most {MAX_DAYS} days at a time",
             [{"loc": ["query", "to"], "msg": f"within {MAX_DAYS} days of 'from'"}],
         )
-    with hub.db.read() as conn:
-        rows = store.cells(conn, first, last, purpose)
-    cells = [FlowCell(r.day, r.purpose, r.channel, r.source, r.action, r.customers) for r in rows]
-    return shown(cells, hub.settings.insights_k)

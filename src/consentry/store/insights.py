@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Insert, delete, select
+from sqlalchemy import Connection, Insert, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from consentry.store.tables import consent_state, customers, mirror_positions
 from consentry.store.tables import insight_consent_flows as flows
+from consentry.store.tables import insight_consent_levels as levels
 from consentry.store.tables import insight_flow_members as members
-from consentry.store.tables import mirror_positions
 
 PLACE = "insights"
 CELL = ("day", "purpose", "channel", "source", "action")
@@ -74,4 +75,36 @@ def cells(conn: Connection, first: date, last: date, purpose: str | None) -> lis
     )
     if purpose is not None:
         query = query.where(flows.c.purpose == purpose)
+    return list(conn.execute(query))
+
+
+def snapshot(conn: Connection, day: date) -> int:
+    """Today's levels from the consent state, replacing an earlier snapshot of the same day;
+    how many purpose-channel rows."""
+    active = conn.execute(
+        select(func.count()).select_from(customers).where(customers.c.status == "active")
+    ).scalar_one()
+    granted = conn.execute(
+        select(consent_state.c.purpose, consent_state.c.channel, func.count())
+        .where(consent_state.c.action == "grant")
+        .group_by(consent_state.c.purpose, consent_state.c.channel)
+    ).all()
+    conn.execute(delete(levels).where(levels.c.day == day))
+    rows = [
+        {"day": day, "purpose": p, "channel": c, "granted": n, "customers": active}
+        for p, c, n in granted
+    ]
+    if rows:
+        conn.execute(levels.insert(), rows)
+    return len(rows)
+
+
+def levels_between(conn: Connection, first: date, last: date, purpose: str | None) -> list[Any]:
+    query = (
+        select(levels)
+        .where(levels.c.day >= first, levels.c.day <= last)
+        .order_by(levels.c.day, levels.c.purpose, levels.c.channel)
+    )
+    if purpose is not None:
+        query = query.where(levels.c.purpose == purpose)
     return list(conn.execute(query))

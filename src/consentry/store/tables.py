@@ -619,6 +619,18 @@ insight_flow_members = Table(
     Index(None, "member"),
 )
 
+# Daily snapshots of the consent state: how many customers had each purpose (and channel)
+# granted, out of how many customers (the consent rate over time).
+insight_consent_levels = Table(
+    "insight_consent_levels",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("purpose", String(64), primary_key=True),
+    Column("channel", String(16), primary_key=True),
+    Column("granted", Integer, nullable=False),
+    Column("customers", Integer, nullable=False),
+)
+
 mirror_positions = Table(
     "mirror_positions",
     metadata,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from consentry.api.deps import Admin, HubDep
-from consentry.domain.insights import as_csv
+from consentry.domain.insights import as_csv, levels_csv
 from consentry.services import insights
 
 router = APIRouter(tags=["insights"])
@@ -37,3 +37,26 @@ def consent_flows(
             headers={"Content-Disposition": 'attachment; filename="consent-flows.csv"'},
         )
     return {"k": k, "from": first.isoformat(), "to": last.isoformat(), "cells": rows}
+
+
+@router.get("/v1/insights/consent-rates")
+def consent_rates(
+    hub: HubDep,
+    _caller: Admin,
+    first: date = Query(alias="from"),
+    last: date = Query(alias="to"),
+    purpose: str | None = None,
+    format: Literal["json", "csv"] = "json",
+) -> object:
+    """Customers with each purpose (and channel) granted, out of all customers, from the daily
+    snapshots. Hidden (``granted`` and ``rate`` null, ``suppressed: true``) where fewer than k
+    customers granted or fewer than k did not: either side could point at people."""
+    rows = insights.rates(hub, first, last, purpose)
+    k = hub.settings.insights_k
+    if format == "csv":
+        return Response(
+            levels_csv(rows, k),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="consent-rates.csv"'},
+        )
+    return {"k": k, "from": first.isoformat(), "to": last.isoformat(), "levels": rows}

@@ -1,4 +1,5 @@
-"""insights: daily counts of distinct customers per consent cell, and who is counted in each
+"""insights: daily counts of distinct customers per consent cell, who is counted in each, and
+daily snapshots of how many customers have each purpose granted
 
 Revision ID: 0014
 Revises: 0013
@@ -42,9 +43,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(*KEY, "member", name=op.f("pk_insight_flow_members")),
     )
     op.create_index(op.f("ix_insight_flow_members_member"), "insight_flow_members", ["member"])
+    op.create_table(
+        "insight_consent_levels",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("purpose", sa.String(length=64), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("granted", sa.Integer(), nullable=False),
+        sa.Column("customers", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "day", "purpose", "channel", name=op.f("pk_insight_consent_levels")
+        ),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("insight_consent_levels")
     op.drop_index(op.f("ix_insight_flow_members_member"), table_name="insight_flow_members")
     op.drop_table("insight_flow_members")
     op.drop_table("insight_consent_flows")
