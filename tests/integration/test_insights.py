@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from consentry.domain.insights import PERIODS
 from consentry.services import insights
 from consentry.services.hub import Hub
 from tests.helpers import change, make_customer, make_purpose
@@ -57,9 +58,15 @@ def test_a_segment_of_nine_customers_never_shows(client: TestClient, hub: Hub) -
     csv = _flows(client, format="csv")
     assert csv.headers["content-type"].startswith("text/csv")
     lines = csv.text.splitlines()
-    assert lines[0] == "day,purpose,channel,source,action,customers"
-    assert "2026-11-20,newsletter,email,call_centre,grant,<10" in lines
-    assert "2026-11-20,newsletter,email,web,grant,10" in lines
+    assert lines[0] == "period,day,purpose,channel,source,action,customers"
+    assert "day,2026-11-20,newsletter,email,call_centre,grant,<10" in lines
+    assert "day,2026-11-20,newsletter,email,web,grant,10" in lines
+    # The week (from Monday 16th) and the month: the same customers, counted once.
+    for period, start in (("week", "2026-11-16"), ("month", "2026-11-01")):
+        cells = _flows(client, period=period).json()["cells"]
+        web = next(c for c in cells if c["source"] == "web" and c["action"] == "grant")
+        assert (web["period"], web["day"], web["customers"]) == (period, start, 10)
+        assert all(c["suppressed"] for c in cells if c["source"] == "call_centre")
     assert not any(line.endswith(",9") or line.endswith(",18") for line in lines)
 
 
@@ -128,15 +135,23 @@ def test_counts_equal_a_full_recount(
     insights.count_new(hub)
 
     with hub.db.read() as conn:
-        rows = insights.store.cells(conn, date(2026, 11, 1), date(2026, 11, 30), None)
+        rows = [
+            row
+            for period in PERIODS
+            for row in insights.store.cells(
+                conn, period, date(2026, 1, 1), date(2026, 12, 31), None
+            )
+        ]
     counted = {
-        (r.day.isoformat(), r.purpose, r.channel, r.source, r.action): r.customers for r in rows
+        (r.period, r.day.isoformat(), r.purpose, r.channel, r.source, r.action): r.customers
+        for r in rows
     }
     assert counted == _recount_all(client)  # the examples share the database: all of it
 
 
 def _recount_all(client: TestClient) -> dict[tuple[str, ...], int]:
-    """Distinct customers per cell over every change that came into force, from the feed."""
+    """Distinct customers per cell (day, week and month) over every change that came into
+    force, from the feed."""
     members: dict[tuple[str, ...], set[str]] = defaultdict(set)
     cursor = None
     while True:
@@ -147,15 +162,15 @@ def _recount_all(client: TestClient) -> dict[tuple[str, ...], int]:
         for c in page["changes"]:
             data = c["data"]
             if c["type"] == "consent.changed" and data["in_force"]:
-                day = datetime.fromisoformat(data["captured_at"]).date().isoformat()
-                cell = (
-                    day,
-                    data["purpose"],
-                    data["channel"] or "*",
-                    data["source"],
-                    data["action"],
-                )
-                members[cell].add(c["customer"])
+                day = datetime.fromisoformat(data["captured_at"]).astimezone(LONDON).date()
+                starts = {
+                    "day": day,
+                    "week": day - timedelta(days=day.weekday()),
+                    "month": day.replace(day=1),
+                }
+                rest = (data["purpose"], data["channel"] or "*", data["source"], data["action"])
+                for period, start in starts.items():
+                    members[(period, start.isoformat(), *rest)].add(c["customer"])
         cursor = page["next"]
 
 
@@ -179,7 +194,7 @@ def test_an_erased_customer_leaves_the_counts_but_not_the_members(
         assert not conn.execute(
             insights.store.members.select().where(insights.store.members.c.member == member)
         ).first()
-        (cell,) = insights.store.cells(conn, DAY.date(), DAY.date(), None)
+        (cell,) = insights.store.cells(conn, "day", DAY.date(), DAY.date(), None)
     assert cell.customers == 1  # a count of no one: it stays (and shows only from k up)
 
 

@@ -14,17 +14,21 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 # Below five, a count is a near-identification whatever the retailer configures.
 K_FLOOR = 5
+# A small retailer's days are mostly below k; its weeks and months are not.
+PERIODS = ("day", "week", "month")
 
 
 @dataclass(frozen=True)
 class FlowCell:
-    """Distinct customers whose consent change of ``action`` came into force that day."""
+    """Distinct customers whose consent change of ``action`` came into force in the period
+    that starts on ``day``."""
 
+    period: str
     day: date
     purpose: str
     channel: str  # "*": the purpose on every channel
@@ -39,6 +43,17 @@ def day_of(captured_at: str, timezone: ZoneInfo) -> date:
     return datetime.fromisoformat(captured_at).astimezone(timezone).date()
 
 
+def period_start(day: date, period: str) -> date:
+    """The first day of the period (weeks start on Monday)."""
+    if period == "day":
+        return day
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    raise ValueError(f"unknown period {period!r}")
+
+
 def shown(cells: Iterable[FlowCell], k: int) -> list[dict[str, object]]:
     """The cells as the outside sees them: a cell of fewer than ``k`` customers keeps its
     place (so a chart has no gap to wonder about) but not its count."""
@@ -46,6 +61,7 @@ def shown(cells: Iterable[FlowCell], k: int) -> list[dict[str, object]]:
         raise ValueError(f"k must be at least {K_FLOOR}")
     return [
         {
+            "period": cell.period,
             "day": cell.day.isoformat(),
             "purpose": cell.purpose,
             "channel": cell.channel,
@@ -91,7 +107,7 @@ def shown_levels(found: Iterable[Level], k: int) -> list[dict[str, object]]:
     return out
 
 
-CSV_COLUMNS = ("day", "purpose", "channel", "source", "action", "customers")
+CSV_COLUMNS = ("period", "day", "purpose", "channel", "source", "action", "customers")
 LEVEL_COLUMNS = ("day", "purpose", "channel", "customers", "granted", "rate")
 
 

@@ -15,7 +15,15 @@ from zoneinfo import ZoneInfo
 from consentry.domain.changes import ChangeType
 from consentry.domain.clock import from_micros
 from consentry.domain.errors import InvalidInput
-from consentry.domain.insights import FlowCell, Level, day_of, shown, shown_levels
+from consentry.domain.insights import (
+    PERIODS,
+    FlowCell,
+    Level,
+    day_of,
+    period_start,
+    shown,
+    shown_levels,
+)
 from consentry.services.hub import Hub
 from consentry.store import insights as store
 from consentry.store import outbox
@@ -52,16 +60,20 @@ def count_new(hub: Hub) -> int:
                 body = change.body
                 if change.type != ChangeType.CONSENT_CHANGED.value or not body.get("in_force"):
                     continue
-                row = {
-                    "day": day_of(body["captured_at"], timezone),
-                    "purpose": body["purpose"],
-                    "channel": body["channel"] or "*",
-                    # Changes announced before sources were, have none.
-                    "source": body.get("source") or "unknown",
-                    "action": body["action"],
-                    "member": _member(hub, change.subject),
-                }
-                members[tuple(row.values())] = row
+                day = day_of(body["captured_at"], timezone)
+                member = _member(hub, change.subject)
+                for period in PERIODS:
+                    row = {
+                        "period": period,
+                        "day": period_start(day, period),
+                        "purpose": body["purpose"],
+                        "channel": body["channel"] or "*",
+                        # Changes announced before sources were, have none.
+                        "source": body.get("source") or "unknown",
+                        "action": body["action"],
+                        "member": member,
+                    }
+                    members[tuple(row.values())] = row
             added = store.add_members(conn, list(members.values()))
             store.add_to_cells(conn, Counter(tuple(a[c] for c in store.CELL) for a in added))
             store.set_place(conn, changes[-1].position)
@@ -86,13 +98,19 @@ def rates(hub: Hub, first: date, last: date, purpose: str | None = None) -> list
     return shown_levels(found, hub.settings.insights_k)
 
 
-def flows(hub: Hub, first: date, last: date, purpose: str | None = None) -> list[dict[str, object]]:
-    """Grants and withdrawals per day, purpose, channel and source, in distinct customers;
-    a cell of fewer than ``insights_k`` customers without its count."""
+def flows(
+    hub: Hub, first: date, last: date, purpose: str | None = None, period: str = "day"
+) -> list[dict[str, object]]:
+    """Grants and withdrawals per day, week or month (the periods that start within the
+    range), purpose, channel and source, in distinct customers; a cell of fewer than
+    ``insights_k`` customers without its count."""
     _check_range(first, last)
     with hub.db.read() as conn:
-        rows = store.cells(conn, first, last, purpose)
-    cells = [FlowCell(r.day, r.purpose, r.channel, r.source, r.action, r.customers) for r in rows]
+        rows = store.cells(conn, period, first, last, purpose)
+    cells = [
+        FlowCell(r.period, r.day, r.purpose, r.channel, r.source, r.action, r.customers)
+        for r in rows
+    ]
     return shown(cells, hub.settings.insights_k)
 
 

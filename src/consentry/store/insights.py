@@ -15,7 +15,7 @@ from consentry.store.tables import insight_consent_levels as levels
 from consentry.store.tables import insight_flow_members as members
 
 PLACE = "insights"
-CELL = ("day", "purpose", "channel", "source", "action")
+CELL = ("period", "day", "purpose", "channel", "source", "action")
 
 
 def place(conn: Connection) -> int:
@@ -67,10 +67,10 @@ def forget_member(conn: Connection, member: str) -> None:
     conn.execute(delete(members).where(members.c.member == member))
 
 
-def cells(conn: Connection, first: date, last: date, purpose: str | None) -> list[Any]:
+def cells(conn: Connection, period: str, first: date, last: date, purpose: str | None) -> list[Any]:
     query = (
         select(flows)
-        .where(flows.c.day >= first, flows.c.day <= last)
+        .where(flows.c.period == period, flows.c.day >= first, flows.c.day <= last)
         .order_by(*(flows.c[name] for name in CELL))
     )
     if purpose is not None:

@@ -592,14 +592,17 @@ erasure_acks = Table(
 )
 
 # How far each mirror of the outbox (the NATS JetStream publisher) has published.
-# Insights (services/insights.py): daily counts of distinct customers whose consent change
-# came into force, per purpose, channel, source and action; maintained from the outbox. A
-# member row says "this customer is counted in that cell" (by blind index, deleted on
-# erasure): a second change of the same customer the same day does not count again.
+# Insights (services/insights.py): counts of distinct customers whose consent change came
+# into force, per day, week and month, purpose, channel, source and action; maintained from
+# the outbox. A member row says "this customer is counted in that cell" (by blind index,
+# deleted on erasure): a second change of the same customer in the period does not count
+# again. Weeks and months are counted, not added up from days: a customer active on two days
+# of a week is one customer of that week.
 insight_consent_flows = Table(
     "insight_consent_flows",
     metadata,
-    Column("day", Date, primary_key=True),
+    Column("period", String(5), primary_key=True),  # day, week or month
+    Column("day", Date, primary_key=True),  # the period's first day
     Column("purpose", String(64), primary_key=True),
     Column("channel", String(16), primary_key=True),
     Column("source", String(16), primary_key=True),
@@ -610,6 +613,7 @@ insight_consent_flows = Table(
 insight_flow_members = Table(
     "insight_flow_members",
     metadata,
+    Column("period", String(5), primary_key=True),
     Column("day", Date, primary_key=True),
     Column("purpose", String(64), primary_key=True),
     Column("channel", String(16), primary_key=True),

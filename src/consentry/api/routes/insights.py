@@ -23,12 +23,13 @@ def consent_flows(
     first: date = Query(alias="from"),
     last: date = Query(alias="to"),
     purpose: str | None = None,
+    period: Literal["day", "week", "month"] = "day",
     format: Literal["json", "csv"] = "json",
 ) -> object:
-    """Grants and withdrawals that came into force, per day, purpose, channel and source, in
-    distinct customers. A cell of fewer than k customers has ``customers: null`` and
-    ``suppressed: true`` (in CSV: ``<k``)."""
-    rows = insights.flows(hub, first, last, purpose)
+    """Grants and withdrawals that came into force, per day, week or month (those starting
+    within the range), purpose, channel and source, in distinct customers. A cell of fewer
+    than k customers has ``customers: null`` and ``suppressed: true`` (in CSV: ``<k``)."""
+    rows = insights.flows(hub, first, last, purpose, period)
     k = hub.settings.insights_k
     if format == "csv":
         return Response(

@@ -16,11 +16,12 @@ down_revision = "0013"
 branch_labels = None
 depends_on = None
 
-KEY = ["day", "purpose", "channel", "source", "action"]
+KEY = ["period", "day", "purpose", "channel", "source", "action"]
 
 
 def _cell() -> list[sa.Column[object]]:
     return [
+        sa.Column("period", sa.String(length=5), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("purpose", sa.String(length=64), nullable=False),
         sa.Column("channel", sa.String(length=16), nullable=False),
