@@ -188,6 +188,17 @@ def test_an_erased_customer_leaves_the_counts_but_not_the_members(
             insights.store.members.select().where(insights.store.members.c.member == member)
         ).first()
     assert client.delete(f"/v1/customers/{cid}").status_code == 202
+    # Another customer's change and erasure counted in one run: her members go too.
+    other = make_customer(client)
+    assert change(client, other, captured_at=DAY.isoformat()).status_code == 201
+    assert client.delete(f"/v1/customers/{other}").status_code == 202
+    hub.outbox.integrate_all()
+    insights.count_new(hub)
+    with hub.db.read() as conn:
+        gone = hub.vault.blind("insights", other)
+        assert not conn.execute(
+            insights.store.members.select().where(insights.store.members.c.member == gone)
+        ).first()
     hub.outbox.integrate_all()
     insights.count_new(hub)
     with hub.db.read() as conn:
@@ -195,7 +206,7 @@ def test_an_erased_customer_leaves_the_counts_but_not_the_members(
             insights.store.members.select().where(insights.store.members.c.member == member)
         ).first()
         (cell,) = insights.store.cells(conn, "day", DAY.date(), DAY.date(), None)
-    assert cell.customers == 1  # a count of no one: it stays (and shows only from k up)
+    assert cell.customers == 2  # a count of no one: it stays (and shows only from k up)
 
 
 def test_consent_rates_hide_either_side_below_k(client: TestClient, hub: Hub) -> None:

@@ -1,4 +1,4 @@
-"""Insights: daily counts of what customers do with their consents, maintained from the outbox
+"""Insights: counts of what customers do with their consents, maintained from the outbox
 and shown only where they cover at least ``insights_k`` customers (domain/insights.py).
 
 The counter reads sequenced changes after its place, like a webhook endpoint or the NATS
@@ -53,9 +53,10 @@ def count_new(hub: Hub) -> int:
             if not changes:
                 return read
             members: dict[tuple[Any, ...], dict[str, Any]] = {}
+            erased: list[str] = []
             for change in changes:
                 if change.type == ChangeType.CUSTOMER_ERASED.value:
-                    store.forget_member(conn, _member(hub, change.subject))
+                    erased.append(change.subject)
                     continue
                 body = change.body
                 if change.type != ChangeType.CONSENT_CHANGED.value or not body.get("in_force"):
@@ -76,6 +77,10 @@ def count_new(hub: Hub) -> int:
                     members[tuple(row.values())] = row
             added = store.add_members(conn, list(members.values()))
             store.add_to_cells(conn, Counter(tuple(a[c] for c in store.CELL) for a in added))
+            # After the batch's members are in: an erasure in the same batch as the
+            # customer's last changes must remove those too.
+            for customer_id in erased:
+                store.forget_member(conn, _member(hub, customer_id))
             store.set_place(conn, changes[-1].position)
             read += len(changes)
 
