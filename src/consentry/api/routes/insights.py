@@ -32,11 +32,7 @@ def consent_flows(
     rows = insights.flows(hub, first, last, purpose, period)
     k = hub.settings.insights_k
     if format == "csv":
-        return Response(
-            as_csv(rows, k),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="consent-flows.csv"'},
-        )
+        return _csv(as_csv(rows, k), "consent-flows.csv")
     return {"k": k, "from": first.isoformat(), "to": last.isoformat(), "cells": rows}
 
 
@@ -55,9 +51,13 @@ def consent_rates(
     rows = insights.rates(hub, first, last, purpose)
     k = hub.settings.insights_k
     if format == "csv":
-        return Response(
-            levels_csv(rows, k),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="consent-rates.csv"'},
-        )
+        return _csv(levels_csv(rows, k), "consent-rates.csv")
     return {"k": k, "from": first.isoformat(), "to": last.isoformat(), "levels": rows}
+
+
+def _csv(text: str, filename: str) -> Response:
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
