@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Insert, delete, func, select
+from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from consentry.store.tables import consent_state, customers, mirror_positions
@@ -39,26 +39,30 @@ def _insert(conn: Connection, table: Any) -> Any:
 
 def add_members(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Insert the member rows not there yet; the cells of those that were new (a customer
-    already counted in a cell is not counted again)."""
-    added: list[dict[str, Any]] = []
-    for start in range(0, len(rows), 500):
-        statement: Insert = _insert(conn, members).values(list(rows[start : start + 500]))
-        statement = statement.on_conflict_do_nothing()  # type: ignore[attr-defined]
-        returning = statement.returning(*(members.c[name] for name in CELL))
-        added += [dict(row._mapping) for row in conn.execute(returning)]
-    return added
+    already counted in a cell is not counted again). One cached statement run over all the
+    rows (SQLAlchemy batches them as multi-row INSERTs itself): building a statement of
+    literal rows each time cost ten times the insert."""
+    if not rows:
+        return []
+    statement = (
+        _insert(conn, members)
+        .on_conflict_do_nothing()
+        .returning(*(members.c[name] for name in CELL))
+    )
+    return [dict(row._mapping) for row in conn.execute(statement, list(rows))]
 
 
 def add_to_cells(conn: Connection, counts: dict[tuple[Any, ...], int]) -> None:
     if not counts:
         return
     rows = [{**dict(zip(CELL, cell, strict=True)), "customers": n} for cell, n in counts.items()]
-    statement = _insert(conn, flows).values(rows)
+    statement = _insert(conn, flows)
     conn.execute(
         statement.on_conflict_do_update(
             index_elements=list(CELL),
             set_={"customers": flows.c.customers + statement.excluded.customers},
-        )
+        ),
+        rows,
     )
 
 
