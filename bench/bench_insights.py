@@ -33,7 +33,7 @@ CUSTOMERS = 20_000
 CHANGES = 100_000
 PURPOSES = ["newsletter", "loyalty", "personalisation", "profiling", "partners", "research"]
 SOURCES = ["web", "app", "store", "call_centre"]
-START = datetime(2025, 11, 22, 0, 0, tzinfo=UTC)
+START = datetime(2025, 11, 22, 0, 0, tzinfo=UTC)  # captures from here to yesterday
 
 
 def _fill(hub: Hub) -> None:
@@ -76,7 +76,7 @@ def _fill(hub: Hub) -> None:
                         actor=Actor(type="staff", id="clerk-1")
                         if staff
                         else Actor(type="customer"),
-                        captured_at=START + timedelta(seconds=rng.randrange(365 * 86_400)),  # to yesterday
+                        captured_at=START + timedelta(seconds=rng.randrange(365 * 86_400)),
                     ),
                 )
     hub.outbox.integrate_all()
