@@ -22,6 +22,8 @@ from consentry.api.routes import (
     changes,
     checks,
     consents,
+    console,
+    console_insights,
     customers,
     decisions,
     desk,
@@ -169,6 +171,8 @@ def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
         insights_routes,
         centre,
         desk,
+        console,
+        console_insights,
     )
     for module in routers:
         app.include_router(module.router)

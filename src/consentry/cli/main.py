@@ -178,6 +178,9 @@ def demo(
 
     clerk_password = secrets.token_urlsafe(12)
     add_staff(hub, "clerk", "Sam Kaur", clerk_password, "store", "store-01-london")
+    console_password = secrets.token_urlsafe(12)
+    add_staff(hub, "privacy", "Priya Shah", console_password, None, None, "admin")
+    add_staff(hub, "marketing", "Tom Reed", console_password, None, None, "marketer")
     hub.close()
     base = f"http://{host}:{port}"
     out.print(f"[bold]Consentry demo[/] — {summary}")
@@ -192,6 +195,11 @@ def demo(
     out.print(f"                  (mail goes to {data_dir.resolve() / 'outbox'})", soft_wrap=True)
     out.print(
         f"  staff desk      {base}/desk/  (user clerk, password {clerk_password})", soft_wrap=True
+    )
+    out.print(
+        f"  console         {base}/console/  (user privacy, an admin, or marketing, a marketer;"
+        f" password {console_password})",
+        soft_wrap=True,
     )
     out.print(f"  public keys     {base}/.well-known/jwks.json")
     out.print(
@@ -456,16 +464,23 @@ def keys_rotate(
 def staff_add(
     username: Annotated[str, typer.Argument(help="Lower-case user name, e.g. sam.k")],
     name: Annotated[str, typer.Option(help="The name customers and colleagues know.")],
-    desk: Annotated[str, typer.Option(help="store or call_centre")] = "store",
+    desk: Annotated[
+        str, typer.Option(help="store, call_centre, or none (an account for the console only)")
+    ] = "store",
     location: Annotated[str, typer.Option(help="The store or desk, e.g. store-01-london")] = (
         "store-01"
     ),
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,
+    role: Annotated[
+        str | None,
+        typer.Option(help="A console role: admin, privacy_officer, marketer or read_only."),
+    ] = None,
     data_dir: Annotated[Path | None, typer.Option()] = None,
 ) -> None:
-    """Create a staff account (the password is hashed with argon2id; at least 12 characters)."""
+    """Create a staff account for the desk, the console or both (the password is hashed with
+    argon2id; at least 12 characters)."""
     from consentry.services import desk as desk_service
 
     if password_stdin:
@@ -474,14 +489,22 @@ def staff_add(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     hub = open_hub(load_settings(data_dir=data_dir))
     try:
-        member = desk_service.add_staff(hub, username, name, password, desk, location)
+        member = desk_service.add_staff(
+            hub,
+            username,
+            name,
+            password,
+            None if desk == "none" else desk,
+            None if desk == "none" else location,
+            role,
+        )
     except DomainError as exc:
         raise fail(exc.detail) from None
     finally:
         hub.close()
-    out.print(
-        f"added {member.username} ({member.display_name}, {member.desk} at {member.location})"
-    )
+    where = f"{member.desk} at {member.location}" if member.desk else "no desk"
+    role_text = f", console role {member.console_role}" if member.console_role else ""
+    out.print(f"added {member.username} ({member.display_name}, {where}{role_text})")
 
 
 @questions_app.command("load")

@@ -18,9 +18,11 @@ from typing import Any
 import orjson
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import Connection
 
 from consentry.domain.access import ALL_PURPOSES, Caller, Scope
 from consentry.domain.consent import Action, ActorType, Source
+from consentry.domain.console import validate_role
 from consentry.domain.errors import Conflict, InvalidInput, NotFound
 from consentry.domain.ids import new_id
 from consentry.domain.questions import AskChannel
@@ -60,41 +62,74 @@ class SignInProblem(StrEnum):
 
 
 def add_staff(
-    hub: Hub, username: str, display_name: str, password: str, desk: str, location: str
+    hub: Hub,
+    username: str,
+    display_name: str,
+    password: str,
+    desk: str | None,
+    location: str | None,
+    console_role: str | None = None,
+) -> StaffRow:
+    """A staff account: a desk (store or call centre, at a location), a console role, or both."""
+    with hub.db.write() as conn:
+        return insert_staff(
+            hub, conn, username, display_name, password, desk, location, console_role
+        )
+
+
+def insert_staff(
+    hub: Hub,
+    conn: Connection,
+    username: str,
+    display_name: str,
+    password: str,
+    desk: str | None,
+    location: str | None,
+    console_role: str | None,
 ) -> StaffRow:
     if not _USERNAME.match(username):
         raise InvalidInput("a user name is 2 to 64 lower-case letters, digits, '.', '_' or '-'")
-    if desk not in DESKS:
+    if desk is None and console_role is None:
+        raise InvalidInput("give the account a desk, a console role or both")
+    if desk is not None and desk not in DESKS:
         raise InvalidInput(f"the desk is one of {', '.join(DESKS)}")
+    if console_role is not None:
+        validate_role(console_role)
     if len(password) < 12:
         raise InvalidInput("a password has at least 12 characters")
-    if not display_name.strip() or not location.strip():
-        raise InvalidInput("name the staff member and where they work")
+    if not display_name.strip():
+        raise InvalidInput("name the staff member")
+    if desk is not None and not (location or "").strip():
+        raise InvalidInput("say where the staff member's desk is (the location)")
     row = StaffRow(
         new_id("stf"),
         username,
         display_name.strip(),
         _hasher.hash(password),
         desk,
-        location.strip(),
+        location.strip() if desk is not None and location else None,
         0,
         None,
         None,
+        console_role,
     )
-    with hub.db.write() as conn:
-        if store.by_username(conn, username) is not None:
-            raise Conflict(f"there is already a staff member {username!r}")
-        store.insert(conn, row, hub.now_micros())
+    if store.by_username(conn, username) is not None:
+        raise Conflict(f"there is already a staff member {username!r}")
+    store.insert(conn, row, hub.now_micros())
     return row
 
 
-def sign_in(hub: Hub, username: str, password: str, ip: str) -> WebSession | SignInProblem:
+def sign_in(
+    hub: Hub, username: str, password: str, ip: str, *, console: bool = False
+) -> WebSession | SignInProblem:
+    """Into the desk, or with ``console`` into the console: an account without a desk (or a
+    console role) is refused there exactly like a wrong password."""
     if not web_access.allowed(hub, f"staff-ip:{ip}", 30, 60 * MINUTE):
         return SignInProblem.LOCKED
     now = hub.now_micros()
     with hub.db.write() as conn:
         member = store.by_username(conn, username.strip().lower(), for_update=True)
-        if member is None or member.disabled_at is not None:
+        if member is None or member.disabled_at is not None or not _serves(member, console):
             _verify(_DUMMY, password)
             return SignInProblem.WRONG
         if member.locked_until is not None and member.locked_until > now:
@@ -108,7 +143,13 @@ def sign_in(hub: Hub, username: str, password: str, ip: str) -> WebSession | Sig
             _hasher.hash(password) if _hasher.check_needs_rehash(member.password_hash) else None
         )
         store.record_success(conn, member.id, rehash)
-    return web_access.open_staff_session(hub, member.id, hub.settings.staff_session_minutes)
+    return web_access.open_staff_session(
+        hub, member.id, hub.settings.staff_session_minutes, console=console
+    )
+
+
+def _serves(member: StaffRow, console: bool) -> bool:
+    return member.console_role is not None if console else member.desk is not None
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -123,7 +164,9 @@ def member(hub: Hub, session: WebSession) -> StaffRow | None:
         return None
     with hub.db.read() as conn:
         found = store.get(conn, session.staff_id)
-    return found if found is not None and found.disabled_at is None else None
+    if found is None or found.disabled_at is not None or found.desk is None:
+        return None
+    return found
 
 
 def caller_of(member: StaffRow) -> Caller:
@@ -175,6 +218,7 @@ def _mask(email: str) -> str:
 
 
 def _capture(member: StaffRow) -> dict[str, Any]:
+    assert member.desk is not None  # desk.member() lets no console-only account in
     return {
         "source": DESKS[member.desk],
         "actor": Actor(type=ActorType.STAFF, id=member.username),

@@ -85,6 +85,12 @@ def count_new(hub: Hub) -> int:
             read += len(changes)
 
 
+def today(hub: Hub) -> date:
+    """The retailer's calendar day now (insights count in its time zone)."""
+    zone = ZoneInfo(hub.settings.insights_timezone)
+    return from_micros(hub.now_micros()).astimezone(zone).date()
+
+
 def snapshot_levels(hub: Hub) -> int:
     """Today's consent levels (customers with each purpose granted, out of all), replacing
     today's earlier snapshot: the server takes one an hour, so each day keeps its last."""

@@ -97,13 +97,14 @@ def _open_session(
     staff_id: str | None,
     now: int,
     minutes: int | None = None,
+    kind: str = "web-session",
 ) -> WebSession:
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(24)
     expires = now + (minutes or hub.settings.session_minutes) * MINUTE
     store.insert_session(
         conn,
-        _hash(hub, "web-session", token),
+        _hash(hub, kind, token),
         customer_id=customer_id,
         staff_id=staff_id,
         csrf=csrf,
@@ -113,20 +114,33 @@ def _open_session(
     return WebSession(token, customer_id, staff_id, csrf, expires)
 
 
-def open_staff_session(hub: Hub, staff_id: str, minutes: int) -> WebSession:
+def open_staff_session(
+    hub: Hub, staff_id: str, minutes: int, *, console: bool = False
+) -> WebSession:
     with hub.db.write() as conn:
         return _open_session(
-            hub, conn, customer_id=None, staff_id=staff_id, now=hub.now_micros(), minutes=minutes
+            hub,
+            conn,
+            customer_id=None,
+            staff_id=staff_id,
+            now=hub.now_micros(),
+            minutes=minutes,
+            kind=_kind(console),
         )
 
 
-def session(hub: Hub, token: str | None) -> WebSession | None:
+def _kind(console: bool) -> str:
+    """Console sessions are hashed under their own name: a desk cookie opens no console."""
+    return "console-session" if console else "web-session"
+
+
+def session(hub: Hub, token: str | None, *, console: bool = False) -> WebSession | None:
     """The live session behind a cookie, or None (absent, unknown, expired, or its customer
     erased)."""
     if not token:
         return None
     with hub.db.read() as conn:
-        row = store.session(conn, _hash(hub, "web-session", token))
+        row = store.session(conn, _hash(hub, _kind(console), token))
         if row is None or row.expires_at <= hub.now_micros():
             return None
         if row.customer_id is not None:
@@ -136,9 +150,9 @@ def session(hub: Hub, token: str | None) -> WebSession | None:
     return WebSession(token, row.customer_id, row.staff_id, row.csrf, row.expires_at)
 
 
-def end_session(hub: Hub, token: str) -> None:
+def end_session(hub: Hub, token: str, *, console: bool = False) -> None:
     with hub.db.write() as conn:
-        store.end_session(conn, _hash(hub, "web-session", token))
+        store.end_session(conn, _hash(hub, _kind(console), token))
 
 
 def allowed(hub: Hub, what: str, limit: int, window_micros: int) -> bool:

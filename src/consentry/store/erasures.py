@@ -109,3 +109,11 @@ def reminded(conn: Connection, erasure_id: str, app_id: str, now: int) -> None:
         .where(erasure_acks.c.erasure_id == erasure_id, erasure_acks.c.app_id == app_id)
         .values(reminded_at=now, reminders=erasure_acks.c.reminders + 1)
     )
+
+
+def recent_ids(conn: Connection, limit: int) -> list[str]:
+    return list(
+        conn.execute(
+            select(erasures.c.id).order_by(erasures.c.requested_at.desc()).limit(limit)
+        ).scalars()
+    )

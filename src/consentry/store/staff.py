@@ -16,11 +16,12 @@ class StaffRow:
     username: str
     display_name: str
     password_hash: str
-    desk: str
-    location: str
+    desk: str | None  # none: a console-only account
+    location: str | None
     failed_attempts: int
     locked_until: int | None
     disabled_at: int | None
+    console_role: str | None = None
 
 
 def _row(row: Any) -> StaffRow:
@@ -34,6 +35,7 @@ def _row(row: Any) -> StaffRow:
         row.failed_attempts,
         row.locked_until,
         row.disabled_at,
+        row.console_role,
     )
 
 
@@ -47,6 +49,7 @@ def insert(conn: Connection, row: StaffRow, now: int) -> None:
             desk=row.desk,
             location=row.location,
             created_at=now,
+            console_role=row.console_role,
         )
     )
 
@@ -77,3 +80,11 @@ def record_success(conn: Connection, staff_id: str, password_hash: str | None) -
     if password_hash is not None:
         values["password_hash"] = password_hash
     conn.execute(update(staff).where(staff.c.id == staff_id).values(**values))
+
+
+def everyone(conn: Connection) -> list[StaffRow]:
+    return [_row(r) for r in conn.execute(select(staff).order_by(staff.c.username))]
+
+
+def disable(conn: Connection, staff_id: str, now: int) -> None:
+    conn.execute(update(staff).where(staff.c.id == staff_id).values(disabled_at=now))

@@ -263,12 +263,15 @@ staff = Table(
     Column("username", String(64), nullable=False, unique=True),
     Column("display_name", String(200), nullable=False),
     Column("password_hash", String(200), nullable=False),  # argon2id
-    Column("desk", String(16), nullable=False),  # "store" or "call_centre"
-    Column("location", String(200), nullable=False),
+    # "store" or "call_centre"; none for an account that only signs in to the console.
+    Column("desk", String(16)),
+    Column("location", String(200)),
     Column("failed_attempts", Integer, nullable=False, server_default=text("0")),
     Column("locked_until", BigInteger),
     Column("created_at", BigInteger, nullable=False),
     Column("disabled_at", BigInteger),
+    # admin, privacy_officer, marketer or read_only; none: the account has no console.
+    Column("console_role", String(24)),
 )
 
 # What customers did: purchases, returns, visits, views, app opens. The details (product,
@@ -640,4 +643,34 @@ mirror_positions = Table(
     metadata,
     Column("name", String(40), primary_key=True),
     Column("position", BigInteger, nullable=False),
+)
+
+# What staff did in the console (who, when, what): every change made there, in order.
+console_actions = Table(
+    "console_actions",
+    metadata,
+    Column(
+        "pk", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("at", BigInteger, nullable=False),
+    Column("staff_id", String(40), nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("role", String(24), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("target", String(200), nullable=False),
+    Column("detail", JSON, nullable=False),
+)
+
+# Full verifications of the evidence log started in the console, and how far each got.
+evidence_verifications = Table(
+    "evidence_verifications",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("started_at", BigInteger, nullable=False, index=True),
+    Column("started_by", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("checked", BigInteger, nullable=False),
+    Column("finished_at", BigInteger),
+    Column("ok", Boolean),
+    Column("problems", JSON, nullable=False),
 )

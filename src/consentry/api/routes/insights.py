@@ -32,7 +32,7 @@ def consent_flows(
     rows = insights.flows(hub, first, last, purpose, period)
     k = hub.settings.insights_k
     if format == "csv":
-        return _csv(as_csv(rows, k), "consent-flows.csv")
+        return csv_download(as_csv(rows, k), "consent-flows.csv")
     return {"k": k, "from": first.isoformat(), "to": last.isoformat(), "cells": rows}
 
 
@@ -51,11 +51,11 @@ def consent_rates(
     rows = insights.rates(hub, first, last, purpose)
     k = hub.settings.insights_k
     if format == "csv":
-        return _csv(levels_csv(rows, k), "consent-rates.csv")
+        return csv_download(levels_csv(rows, k), "consent-rates.csv")
     return {"k": k, "from": first.isoformat(), "to": last.isoformat(), "levels": rows}
 
 
-def _csv(text: str, filename: str) -> Response:
+def csv_download(text: str, filename: str) -> Response:
     return Response(
         text,
         media_type="text/csv; charset=utf-8",

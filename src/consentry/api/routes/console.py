@@ -1,0 +1,468 @@
+"""The console: server-rendered pages under /console/ for the privacy and marketing teams.
+Routes only read the form and choose the page; services/console.py does the work."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from pydantic import ValidationError
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from consentry.api.console_pages import (
+    COOKIE,
+    Desk,
+    allowed,
+    message,
+    page,
+    signed_in,
+    to_login,
+)
+from consentry.api.deps import HubDep
+from consentry.api.pages import secure_cookie
+from consentry.domain.access import Scope
+from consentry.domain.console import ROLE_NAMES, Permission
+from consentry.domain.errors import DomainError
+from consentry.domain.purposes import LegalBasis
+from consentry.schemas import PurposeCreate
+from consentry.services import catalogue, console, desk, questions
+from consentry.services.hub import Hub
+from consentry.services.web_access import WebSession
+
+router = APIRouter(tags=["console"], include_in_schema=False)
+Csrf = Annotated[str, Form()]
+
+
+def _problem(exc: DomainError | ValidationError) -> tuple[int, str]:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        return 422, f"{field}: {first['msg']}"
+    return exc.status, exc.detail
+
+
+def _back(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+# -- signing in and out
+
+
+@router.get("/console/login", response_class=HTMLResponse)
+def login_page(request: Request, hub: HubDep) -> HTMLResponse:
+    return page(request, hub, "console_login.html", None)
+
+
+@router.post("/console/login")
+def login(
+    request: Request,
+    hub: HubDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+) -> Response:
+    ip = request.client.host if request.client else "unknown"
+    signed = desk.sign_in(hub, username, password, ip, console=True)
+    if signed is desk.SignInProblem.WRONG:
+        return page(
+            request, hub, "console_login.html", None, 401, problem="Wrong user name or password."
+        )
+    if signed is desk.SignInProblem.LOCKED:
+        problem = "Too many failed attempts: this account is locked for 15 minutes."
+        return page(request, hub, "console_login.html", None, 429, problem=problem)
+    assert isinstance(signed, WebSession)
+    member = console.member(hub, signed)
+    assert member is not None
+    console.signed_in(hub, member)
+    response = _back("/console/")
+    response.set_cookie(
+        COOKIE,
+        signed.token,
+        max_age=hub.settings.staff_session_minutes * 60,
+        httponly=True,
+        secure=secure_cookie(request),
+        samesite="strict",
+        path="/console",
+    )
+    return response
+
+
+@router.post("/console/logout")
+def logout(request: Request, hub: HubDep, csrf: Csrf) -> Response:
+    here = signed_in(request, hub, csrf)
+    console.end(hub, here.session.token)
+    response = to_login()
+    response.delete_cookie(COOKIE, path="/console")
+    return response
+
+
+@router.get("/console/", response_class=HTMLResponse)
+def overview(request: Request, hub: HubDep) -> HTMLResponse:
+    here = signed_in(request, hub)
+    return page(
+        request, hub, "console_overview.html", here, summary=console.overview(hub, here.member)
+    )
+
+
+# -- purposes and notices
+
+
+def _purposes_page(
+    request: Request, hub: Hub, here: Desk, status: int = 200, problem: str | None = None
+) -> HTMLResponse:
+    return page(
+        request,
+        hub,
+        "console_purposes.html",
+        here,
+        status,
+        purposes=console.purpose_list(hub, here.member),
+        legal_bases=[b.value for b in LegalBasis],
+        problem=problem,
+    )
+
+
+@router.get("/console/purposes", response_class=HTMLResponse)
+def purposes_page(request: Request, hub: HubDep) -> HTMLResponse:
+    return _purposes_page(request, hub, signed_in(request, hub))
+
+
+@router.post("/console/purposes")
+def create_purpose(
+    request: Request,
+    hub: HubDep,
+    csrf: Csrf,
+    purpose_id: Annotated[str, Form(max_length=64)],
+    title: Annotated[str, Form(max_length=200)],
+    description: Annotated[str, Form(max_length=5000)],
+    legal_basis: Annotated[str, Form(max_length=32)],
+    channels: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    here = signed_in(request, hub, csrf)
+    allowed(request, hub, here, Permission.EDIT_PURPOSES)
+    try:
+        body = PurposeCreate(
+            id=purpose_id.strip(),
+            title=title.strip(),
+            description=description.strip(),
+            legal_basis=legal_basis,  # pydantic checks it
+            channels=[c.strip() for c in channels.split(",") if c.strip()],
+        )
+        console.create_purpose(hub, here.member, body)
+    except (DomainError, ValidationError) as exc:
+        return _purposes_page(request, hub, here, *_problem(exc))
+    return _back(f"/console/purposes/{body.id}")
+
+
+def _purpose_page(
+    request: Request,
+    hub: Hub,
+    here: Desk,
+    purpose_id: str,
+    status: int = 200,
+    problem: str | None = None,
+) -> HTMLResponse:
+    try:
+        purpose, notices = console.purpose_detail(hub, here.member, purpose_id)
+    except DomainError as exc:
+        return message(request, hub, here, exc.status, exc.detail)
+    return page(
+        request,
+        hub,
+        "console_purpose.html",
+        here,
+        status,
+        purpose=purpose,
+        notices=notices,
+        k=hub.settings.insights_k,
+        problem=problem,
+        published=request.query_params.get("published"),
+    )
+
+
+@router.get("/console/purposes/{purpose_id}", response_class=HTMLResponse)
+def purpose_page(request: Request, hub: HubDep, purpose_id: str) -> HTMLResponse:
+    return _purpose_page(request, hub, signed_in(request, hub), purpose_id)
+
+
+@router.post("/console/purposes/{purpose_id}/notice")
+def publish_notice(
+    request: Request,
+    hub: HubDep,
+    purpose_id: str,
+    csrf: Csrf,
+    title: Annotated[str, Form(max_length=200)],
+    description: Annotated[str, Form(max_length=5000)],
+    reconsent: Annotated[bool, Form()] = False,
+) -> Response:
+    here = signed_in(request, hub, csrf)
+    allowed(request, hub, here, Permission.EDIT_PURPOSES)
+    try:
+        updated = console.publish_notice(
+            hub, here.member, purpose_id, title.strip(), description.strip(), reconsent
+        )
+    except (DomainError, ValidationError) as exc:
+        return _purpose_page(request, hub, here, purpose_id, *_problem(exc))
+    return _back(f"/console/purposes/{purpose_id}?published={updated['version']}")
+
+
+# -- questions and offers (read here; loaded from files or the API)
+
+
+@router.get("/console/questions", response_class=HTMLResponse)
+def questions_page(request: Request, hub: HubDep) -> HTMLResponse:
+    here = signed_in(request, hub)
+    allowed(request, hub, here, Permission.VIEW)
+    return page(request, hub, "console_questions.html", here, questions=questions.bank_now(hub))
+
+
+@router.get("/console/offers", response_class=HTMLResponse)
+def offers_page(request: Request, hub: HubDep) -> HTMLResponse:
+    here = signed_in(request, hub)
+    allowed(request, hub, here, Permission.VIEW)
+    with hub.db.read() as conn:
+        counts = catalogue.counts_in(conn)
+    return page(
+        request,
+        hub,
+        "console_offers.html",
+        here,
+        offers=catalogue.offer_page(hub, None, 1000)["offers"],
+        counts=counts,
+    )
+
+
+# -- apps and keys
+
+
+_SCOPES = [s.value for s in Scope if s is not Scope.ADMIN]
+
+
+def _apps_page(
+    request: Request,
+    hub: Hub,
+    here: Desk,
+    status: int = 200,
+    problem: str | None = None,
+    created: dict[str, object] | None = None,
+) -> HTMLResponse:
+    return page(
+        request,
+        hub,
+        "console_apps.html",
+        here,
+        status,
+        apps=console.app_list(hub, here.member),
+        scopes=_SCOPES,
+        purposes=console.purpose_list(hub, here.member),
+        problem=problem,
+        created=created,
+    )
+
+
+@router.get("/console/apps", response_class=HTMLResponse)
+def apps_page(request: Request, hub: HubDep) -> HTMLResponse:
+    here = signed_in(request, hub)
+    allowed(request, hub, here, Permission.VIEW_APPS)
+    return _apps_page(request, hub, here)
+
+
+@router.post("/console/apps")
+def create_app(
+    request: Request,
+    hub: HubDep,
+    csrf: Csrf,
+    name: Annotated[str, Form(max_length=200)],
+    scopes: Annotated[list[str] | None, Form()] = None,
+    purposes: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    here = signed_in(request, hub, csrf)
+    allowed(request, hub, here, Permission.MANAGE_APPS)
+    try:
+        created = console.create_app(hub, here.member, name, scopes or [], purposes or [])
+    except DomainError as exc:
+        return _apps_page(request, hub, here, *_problem(exc))
+    # The key is in this page only: not stored, not in a redirect, not cached.
+    response = _apps_page(request, hub, here, 201, created=created)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/console/apps/{app_id}/revoke")
+def revoke_app(request: Request, hub: HubDep, app_id: str, csrf: Csrf) -> Response:
+    here = signed_in(request, hub, csrf)
+    allowed(request, hub, here, Permission.MANAGE_APPS)
+    try:
+        console.revoke_app(hub, here.member, app_id)
+    except DomainError as exc:
+        return _apps_page(request, hub, here, *_problem(exc))
+    return _back("/console/apps")
+
+
+# -- webhooks
+
+
+@router.get("/console/webhooks", response_class=HTMLResponse)
+def webhooks_page(request: Request, hub: HubDep) -> HTMLResponse:
+    here = signed_in(request, hub)
+    return page(
+        request,
+        hub,
+        "console_webhooks.html",
+        here,
+        endpoints=console.webhook_health(hub, here.member),
+    )
+
+
+@router.post("/console/webhooks/{endpoint_id}/enable")
+def enable_webhook(request: Request, hub: HubDep, endpoint_id: str, csrf: Csrf) -> Response:
+    here = signed_in(request, hub, csrf)
+    allowed(request, hub, here, Permission.MANAGE_WEBHOOKS)
+    try:
+        console.enable_webhook(hub, here.member, endpoint_id)
+    except DomainError as exc:
+        return message(request, hub, here, exc.status, exc.detail)
+    return _back("/console/webhooks")
+
+
+# -- staff
+
+
+def _staff_page(
+    request: Request, hub: Hub, here: Desk, status: int = 200, problem: str | None = None
+) -> HTMLResponse:
+    return page(
+        request,
+        hub,
+        "console_staff.html",
+        here,
+        status,
+        staff=console.staff_list(hub, here.member),
+        roles=ROLE_NAMES,
+        problem=problem,
+    )
+
+
+@router.get("/console/staff", response_class=HTMLResponse)
+def staff_page(request: Request, hub: HubDep) -> HTMLResponse:
+    here = signed_in(request, hub)
+    allowed(request, hub, here, Permission.MANAGE_STAFF)
+    return _staff_page(request, hub, here)
+
+
+@router.post("/console/staff")
+def add_staff(
+    request: Request,
+    hub: HubDep,
+    csrf: Csrf,
+    username: Annotated[str, Form(max_length=64)],
+    display_name: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=1024)],
+    desk_name: Annotated[str, Form(max_length=16)] = "",
+    location: Annotated[str, Form(max_length=200)] = "",
+    role: Annotated[str, Form(max_length=24)] = "",
+) -> Response:
+    here = signed_in(request, hub, csrf)
+    allowed(request, hub, here, Permission.MANAGE_STAFF)
+    try:
+        console.add_staff(
+            hub,
+            here.member,
+            username.strip().lower(),
+            display_name,
+            password,
+            desk_name or None,
+            location or None,
+            role or None,
+        )
+    except DomainError as exc:
+        return _staff_page(request, hub, here, *_problem(exc))
+    return _back("/console/staff")
+
+
+@router.post("/console/staff/{staff_id}/disable")
+def disable_staff(request: Request, hub: HubDep, staff_id: str, csrf: Csrf) -> Response:
+    here = signed_in(request, hub, csrf)
+    allowed(request, hub, here, Permission.MANAGE_STAFF)
+    try:
+        console.disable_staff(hub, here.member, staff_id)
+    except DomainError as exc:
+        return _staff_page(request, hub, here, *_problem(exc))
+    return _back("/console/staff")
+
+
+# -- the evidence log
+
+
+@router.get("/console/evidence", response_class=HTMLResponse)
+def evidence_page(request: Request, hub: HubDep) -> HTMLResponse:
+    here = signed_in(request, hub)
+    summary = console.overview(hub, here.member)
+    return page(
+        request,
+        hub,
+        "console_evidence.html",
+        here,
+        head=summary["head"],
+        verifications=console.verifications(hub, here.member),
+    )
+
+
+@router.post("/console/evidence/verify")
+def verify(request: Request, hub: HubDep, csrf: Csrf) -> Response:
+    here = signed_in(request, hub, csrf)
+    allowed(request, hub, here, Permission.VERIFY_EVIDENCE)
+    verification_id = console.start_verification(hub, here.member)
+    return _back(f"/console/evidence/verifications/{verification_id}")
+
+
+@router.get("/console/evidence/verifications/{verification_id}", response_class=HTMLResponse)
+def verification_page(request: Request, hub: HubDep, verification_id: str) -> HTMLResponse:
+    here = signed_in(request, hub)
+    try:
+        found = console.verification(hub, here.member, verification_id)
+    except DomainError as exc:
+        return message(request, hub, here, exc.status, exc.detail)
+    return page(request, hub, "console_verification.html", here, v=found)
+
+
+@router.get(
+    "/console/evidence/verifications/{verification_id}/progress", response_class=HTMLResponse
+)
+def verification_progress(request: Request, hub: HubDep, verification_id: str) -> HTMLResponse:
+    """The progress block alone, which the page asks for every second until it is done."""
+    here = signed_in(request, hub)
+    try:
+        found = console.verification(hub, here.member, verification_id)
+    except DomainError as exc:
+        return HTMLResponse(exc.detail, status_code=exc.status)
+    return page(request, hub, "console_verification_progress.html", here, v=found)
+
+
+# -- requests and activity
+
+
+@router.get("/console/requests", response_class=HTMLResponse)
+def requests_page(request: Request, hub: HubDep) -> HTMLResponse:
+    here = signed_in(request, hub)
+    return page(
+        request,
+        hub,
+        "console_requests.html",
+        here,
+        erasures=console.erasure_list(hub, here.member),
+        exports=console.exports_by_app(hub, here.member),
+    )
+
+
+@router.get("/console/activity", response_class=HTMLResponse)
+def activity_page(request: Request, hub: HubDep, before: int | None = None) -> HTMLResponse:
+    here = signed_in(request, hub)
+    actions = console.activity(hub, here.member, before)
+    return page(
+        request,
+        hub,
+        "console_activity.html",
+        here,
+        actions=actions,
+        more=actions[-1].pk if len(actions) == 50 else None,
+    )
