@@ -2,8 +2,8 @@
 
 Four roles. The admin runs the hub; the privacy officer owns purposes, notices, the evidence
 and erasures; the marketer works with questions, offers and the insights; read-only sees the
-pages and changes nothing. Nobody but the admin sees apps (their keys are shown once, at
-creation, to the admin who made them) or manages staff.
+pages and changes nothing. Only the admin creates and revokes apps (a key is shown once, to
+the admin who made it) and manages staff; the marketer does not see the apps at all.
 """
 
 from __future__ import annotations
@@ -44,10 +44,15 @@ class Permission(StrEnum):
 _GRANTS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.PRIVACY_OFFICER: frozenset(
-        {Permission.VIEW, Permission.EDIT_PURPOSES, Permission.VERIFY_EVIDENCE}
+        {
+            Permission.VIEW,
+            Permission.VIEW_APPS,
+            Permission.EDIT_PURPOSES,
+            Permission.VERIFY_EVIDENCE,
+        }
     ),
     Role.MARKETER: frozenset({Permission.VIEW}),
-    Role.READ_ONLY: frozenset({Permission.VIEW}),
+    Role.READ_ONLY: frozenset({Permission.VIEW, Permission.VIEW_APPS}),
 }
 
 
