@@ -48,8 +48,8 @@ def _label(day: date, period: str) -> str:
     return day.strftime("%b %Y") if period == "month" else day.strftime("%d %b")
 
 
-def _count(n: float | None) -> str:
-    return "hidden (fewer than k)" if n is None else f"{n:,.0f}"
+def _count(n: float | None, k: int) -> str:
+    return f"fewer than {k}" if n is None else f"{n:,.0f}"
 
 
 def flows_figure(
@@ -110,8 +110,8 @@ def flows_figure(
     )
     table = [
         [starts[i].isoformat()]
-        + [_count(s.values[i]) for s in up]
-        + [_count(s.values[i]) for s in down]
+        + [_count(s.values[i], k) for s in up]
+        + [_count(s.values[i], k) for s in down]
         for i in range(len(starts))
         if any(s.values[i] != 0 for s in up + down)
     ]

@@ -81,7 +81,9 @@ class DiffPart:
     text: str
 
 
-_WORDS = re.compile(r"\s+|[^\s]+")
+# A word with the space after it: runs of changed words then read as one change
+# ("every quarter" → "twice a year"), not word by word around the unchanged spaces.
+_WORDS = re.compile(r"\s+|\S+\s*")
 
 
 def notice_diff(old: str, new: str) -> list[DiffPart]:

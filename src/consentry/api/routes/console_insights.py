@@ -34,7 +34,7 @@ def insights_page(
     first: date | None = Query(None, alias="from"),
     last: date | None = Query(None, alias="to"),
     purpose: str | None = None,
-    channel: str = "*",
+    channel: str | None = None,
     period: Period = "day",
 ) -> HTMLResponse:
     here = signed_in(request, hub)
@@ -49,8 +49,10 @@ def insights_page(
         rate_rows = insights.rates(hub, first, last, chosen["id"])
     except DomainError as exc:
         return message(request, hub, here, exc.status, exc.detail)
-    channels = ["*", *chosen["channels"]]
-    flows = flows_figure(flow_rows, first, last, period, chosen["title"], channel, k)
+    # Consents of a purpose with channels are given per channel; "*" is a channel-less one.
+    channels: list[str] = list(chosen["channels"]) or ["*"]
+    shown_channel = channel if channel is not None and channel in channels else channels[0]
+    flows = flows_figure(flow_rows, first, last, period, chosen["title"], shown_channel, k)
     rates = rates_figure(rate_rows, first, last, chosen["title"], k)
     query = f"from={first}&to={last}&purpose={chosen['id']}"
     return page(
@@ -61,7 +63,7 @@ def insights_page(
         purposes=purposes,
         purpose=chosen,
         channels=channels,
-        channel=channel,
+        channel=shown_channel,
         period=period,
         first=first,
         last=last,
