@@ -39,7 +39,8 @@ from consentry.api.routes import (
 )
 from consentry.api.routes import insights as insights_routes
 from consentry.services import apps as app_service
-from consentry.services import insights, retention
+from consentry.services import insight_counts, insights, retention
+from consentry.services import profiling as profiling_service
 from consentry.services.hub import Hub
 from consentry.services.nats_mirror import NatsMirror
 from consentry.services.webhook_worker import WebhookWorker
@@ -100,6 +101,7 @@ class SequencerLoop:
                     with self.hub.db.try_exclusive("insights", insights.SNAPSHOT_LOCK) as mine:
                         if mine:  # one process's snapshot is enough
                             insights.snapshot_levels(self.hub)
+                            insight_counts.snapshot(self.hub, profiling_service.rules(self.hub))
                 if time.monotonic() >= retention_due:
                     retention_due = time.monotonic() + self.hub.settings.retention_interval
                     with self.hub.db.try_exclusive("retention", RETENTION_LOCK) as mine:

@@ -125,6 +125,8 @@ class Choice:
     offers: tuple[Chosen, ...]
     empty_because: str | None
     suppressed: dict[str, int]
+    empty_kind: str | None = None  # quiet_hours, channel_cap or nothing_fits (for the counts)
+    considered: int = 0  # offers in date and on the channel, before suppression
 
 
 def choose(
@@ -138,7 +140,7 @@ def choose(
 ) -> Choice:
     quiet = _quiet(rules, situation)
     if quiet is not None:
-        return Choice((), quiet, {})
+        return Choice((), quiet, {}, "quiet_hours")
     if rules.channel_cap is not None and known.sends_in_cap_window >= rules.channel_cap[0]:
         count, days = rules.channel_cap
         return Choice(
@@ -146,13 +148,16 @@ def choose(
             f"capped: {known.sends_in_cap_window} decisions with offers on {situation.channel} "
             f"in the last {days} days (at most {count})",
             {},
+            "channel_cap",
         )
     topic_purposes = {t.id: t.purpose for t in catalogue.topics.values()}
     suppressed: Counter[str] = Counter()
     candidates: list[Chosen] = []
+    considered = 0
     for offer in catalogue.offers:
         if not _eligible(offer, situation):
             continue
+        considered += 1
         why_not = _suppressed(offer, known, situation, rules)
         if why_not is not None:
             suppressed[why_not] += 1
@@ -180,7 +185,8 @@ def choose(
         categories.add(candidate.offer.category)
         chosen.append(candidate)
     empty = None if chosen else "no offer fits what this customer allowed us to use"
-    return Choice(tuple(chosen), empty, dict(suppressed))
+    kind = None if chosen else "nothing_fits"
+    return Choice(tuple(chosen), empty, dict(suppressed), kind, considered)
 
 
 def _quiet(rules: Rules, situation: Situation) -> str | None:

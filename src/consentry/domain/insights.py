@@ -17,10 +17,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from consentry.domain.errors import InvalidInput
+from consentry.domain.questions import QuestionKind
+
 # Below five, a count is a near-identification whatever the retailer configures.
 K_FLOOR = 5
 # A small retailer's days are mostly below k; its weeks and months are not.
 PERIODS = ("day", "week", "month")
+MAX_DAYS = 366  # the longest range one request reads
 
 
 @dataclass(frozen=True)
@@ -134,4 +138,78 @@ def levels_csv(rows: Iterable[dict[str, object]], k: int) -> str:
             )
         else:
             writer.writerow([row[c] for c in LEVEL_COLUMNS])
+    return out.getvalue()
+
+
+def check_range(first: date, last: date) -> None:
+    if last < first:
+        raise InvalidInput(
+            "the range ends before it starts",
+            [{"loc": ["query", "to"], "msg": "on or after 'from'"}],
+        )
+    if (last - first).days >= MAX_DAYS:
+        raise InvalidInput(
+            f"at most {MAX_DAYS} days at a time",
+            [{"loc": ["query", "to"], "msg": f"within {MAX_DAYS} days of 'from'"}],
+        )
+
+
+# -- progressive profiling and offers (services/insight_counts.py counts them)
+
+TALLIED_KINDS = frozenset(
+    {QuestionKind.SINGLE_CHOICE, QuestionKind.MULTIPLE_CHOICE, QuestionKind.YES_NO}
+)
+PROFILING_METRICS = ("asked", "answered", "declined", "points")
+OFFER_METRICS = ("decisions", "chosen", "dismissed", "suppressed", "empty", "considered")
+
+# Why an offer was left out, as the console groups it: the data-use policy, a cap, or
+# consent the customer has not given.
+SUPPRESSION_GROUPS = {
+    "no_permitted_reason": "policy or missing consent",
+    "same_category": "policy",
+    "just_bought": "policy",
+    "substitute": "policy",
+    "dismissed": "the customer said not relevant",
+    "offer_cap": "caps",
+}
+EMPTY_GROUPS = {"quiet_hours": "quiet hours", "channel_cap": "caps", "nothing_fits": "nothing fits"}
+
+
+@dataclass(frozen=True)
+class Count:
+    """A daily count as the outside may see it: ``customers`` None below k."""
+
+    day: date
+    metric: str
+    key: str
+    customers: int | None
+    total: int | None
+
+
+def shown_counts(rows: Iterable[tuple[date, str, str, int, int]], k: int) -> list[Count]:
+    """A cell about fewer than k customers shows neither its customers nor its total (the
+    total of one customer's events is about that customer)."""
+    if k < K_FLOOR:
+        raise ValueError(f"k must be at least {K_FLOOR}")
+    return [
+        Count(day, metric, key, n if n >= k else None, total if n >= k else None)
+        for day, metric, key, n, total in rows
+    ]
+
+
+def counts_csv(rows: Iterable[Count], k: int) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("day", "metric", "key", "customers", "total"))
+    for c in rows:
+        hidden = c.customers is None
+        writer.writerow(
+            (
+                c.day.isoformat(),
+                c.metric,
+                c.key,
+                f"<{k}" if hidden else c.customers,
+                "" if hidden else c.total,
+            )
+        )
     return out.getvalue()

@@ -47,6 +47,8 @@ class Stage(IntEnum):
     TRUSTED = 3
 
 
+# The vault's field name for an answer (its value and the actor's id).
+ANSWER = "answer"
 DEFAULT_LANGUAGE = "en"
 FREE_TEXT_LIMIT = 500
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")

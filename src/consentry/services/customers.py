@@ -27,7 +27,7 @@ from consentry.domain.identifiers import (
 )
 from consentry.domain.ids import new_id
 from consentry.schemas import CustomerCreate, CustomerLookup
-from consentry.services import changes, erasures
+from consentry.services import changes, erasures, insight_counts
 from consentry.services.hub import Hub
 from consentry.store import customers as store
 from consentry.store.customers import CustomerRow
@@ -208,11 +208,15 @@ def erase(hub: Hub, customer_id: str) -> dict[str, Any]:
         row = require(conn, customer_id)
     if row.status == CustomerStatus.ERASED.value:
         raise CustomerErased(f"customer {customer_id!r} was erased")
+    with hub.db.write() as conn:
+        # While the key still reads them: the answers leave the answer distribution.
+        insight_counts.release_answers(hub, conn, customer_id)
     hub.vault.shred([customer_id])
     now = hub.now_micros()
     with hub.db.write() as conn:
         require(conn, customer_id, for_update=True)
         store.erase(conn, customer_id, now)
+        insight_counts.forget_member(hub, conn, customer_id)
         # Every app holding data about the customer must delete it too, and confirm.
         erasure = erasures.start(hub, conn, customer_id, now)
     hub.access.forget(customer_id)

@@ -28,12 +28,11 @@ from consentry.domain.decisions import (
 from consentry.domain.errors import NotFound
 from consentry.domain.events import DETAILS, EventType
 from consentry.domain.ids import new_id
-from consentry.domain.questions import DEFAULT_LANGUAGE, Question, QuestionKind, tokens
+from consentry.domain.questions import ANSWER, DEFAULT_LANGUAGE, Question, QuestionKind, tokens
 from consentry.schemas_offers import DecisionIn, OfferChannel
 from consentry.services import catalogue as catalogue_service
-from consentry.services import customers
+from consentry.services import customers, insight_counts
 from consentry.services.hub import Hub
-from consentry.services.profiling import ANSWER
 from consentry.services.question_form import shown
 from consentry.services.questions import bank
 from consentry.store import consents as consent_store
@@ -241,6 +240,7 @@ def log(
             "context": context,
         },
     )
+    insight_counts.record(hub, conn, customer_id, decision_counts(channel, choice))
     store.insert_decision(
         conn,
         {
@@ -263,6 +263,16 @@ def log(
         "empty_because": choice.empty_because,
         "suppressed": choice.suppressed,
     }
+
+
+def decision_counts(channel: str, choice: Choice) -> list[tuple[str, str, int]]:
+    """What a decision adds to the offer insights: (metric, key, amount)."""
+    counts = [("decisions", channel, 1), ("considered", channel, choice.considered)]
+    counts += [("chosen", c.offer.id, 1) for c in choice.offers]
+    counts += [("suppressed", reason, n) for reason, n in choice.suppressed.items()]
+    if choice.empty_kind is not None:
+        counts.append(("empty", choice.empty_kind, 1))
+    return counts
 
 
 def decide_for(hub: Hub, app_id: str | None, customer_id: str, body: DecisionIn) -> dict[str, Any]:
@@ -354,6 +364,7 @@ def set_dismissed(
         if offer_id not in {o.id for o in catalogue_service.current(hub, conn).catalogue.offers}:
             raise NotFound(f"no offer {offer_id!r}")
         store.dismiss(conn, customer_id, offer_id, hub.now_micros())
+        insight_counts.record(hub, conn, customer_id, [("dismissed", offer_id, 1)])
     else:
         store.undismiss(conn, customer_id, offer_id)
     return {"customer": customer_id, "offer": offer_id, "dismissed": dismissed}

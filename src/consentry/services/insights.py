@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 
 from consentry.domain.changes import ChangeType
 from consentry.domain.clock import from_micros
-from consentry.domain.errors import InvalidInput
 from consentry.domain.insights import (
     PERIODS,
     FlowCell,
     Level,
+    check_range,
     day_of,
     period_start,
     shown,
@@ -31,10 +31,10 @@ from consentry.store import outbox
 COUNT_LOCK = 0x696E7367  # "insg"
 SNAPSHOT_LOCK = 0x696E736C  # "insl"
 BATCH = 5_000
-MAX_DAYS = 366
 
 
-def _member(hub: Hub, customer_id: str) -> str:
+def member_of(hub: Hub, customer_id: str) -> str:
+    """The blind index that counts a customer once in a cell (and finds their rows on erasure)."""
     return hub.vault.blind("insights", customer_id)
 
 
@@ -62,7 +62,7 @@ def count_new(hub: Hub) -> int:
                 if change.type != ChangeType.CONSENT_CHANGED.value or not body.get("in_force"):
                     continue
                 day = day_of(body["captured_at"], timezone)
-                member = _member(hub, change.subject)
+                member = member_of(hub, change.subject)
                 for period in PERIODS:
                     row = {
                         "period": period,
@@ -80,7 +80,7 @@ def count_new(hub: Hub) -> int:
             # After the batch's members are in: an erasure in the same batch as the
             # customer's last changes must remove those too.
             for customer_id in erased:
-                store.forget_member(conn, _member(hub, customer_id))
+                store.forget_member(conn, member_of(hub, customer_id))
             store.set_place(conn, changes[-1].position)
             read += len(changes)
 
@@ -102,7 +102,7 @@ def snapshot_levels(hub: Hub) -> int:
 def rates(hub: Hub, first: date, last: date, purpose: str | None = None) -> list[dict[str, object]]:
     """The consent rate per day, purpose and channel; hidden where fewer than ``insights_k``
     customers granted or did not."""
-    _check_range(first, last)
+    check_range(first, last)
     with hub.db.read() as conn:
         rows = store.levels_between(conn, first, last, purpose)
     found = [Level(r.day, r.purpose, r.channel, r.granted, r.customers) for r in rows]
@@ -115,7 +115,7 @@ def flows(
     """Grants and withdrawals per day, week or month (the periods that start within the
     range), purpose, channel and source, in distinct customers; a cell of fewer than
     ``insights_k`` customers without its count."""
-    _check_range(first, last)
+    check_range(first, last)
     with hub.db.read() as conn:
         rows = store.cells(conn, period, first, last, purpose)
     cells = [
@@ -123,16 +123,3 @@ def flows(
         for r in rows
     ]
     return shown(cells, hub.settings.insights_k)
-
-
-def _check_range(first: date, last: date) -> None:
-    if last < first:
-        raise InvalidInput(
-            "the range ends before it starts",
-            [{"loc": ["query", "to"], "msg": "on or after 'from'"}],
-        )
-    if (last - first).days >= MAX_DAYS:
-        raise InvalidInput(
-            f"at most {MAX_DAYS} days at a time",
-            [{"loc": ["query", "to"], "msg": f"within {MAX_DAYS} days of 'from'"}],
-        )

@@ -27,9 +27,9 @@ from consentry.domain.profiling import (
 from consentry.domain.profiling import (
     next_question as choose,
 )
-from consentry.domain.questions import PRIVATE_CHANNELS, AskChannel, Question, tokens
+from consentry.domain.questions import ANSWER, PRIVATE_CHANNELS, AskChannel, Question, tokens
 from consentry.schemas import Actor
-from consentry.services import changes, customers
+from consentry.services import changes, customers, insight_counts
 from consentry.services.hub import Hub
 from consentry.services.questions import bank, gating
 from consentry.store import consents as consent_store
@@ -38,8 +38,6 @@ from consentry.store import purposes as purpose_store
 from consentry.store.customers import CustomerRow
 from consentry.store.pagination import check_limit, decode_cursor, encode_cursor
 
-# The vault's field name for an answer (its value and the actor's id).
-ANSWER = "answer"
 # A purpose's channel that stands for an asking channel of another name.
 _PURPOSE_CHANNEL = {AskChannel.APP: "in_app"}
 
@@ -151,6 +149,7 @@ def next_question(
         now = hub.now_micros()
         ask = choose(questions, rel, channel, visit_key, now, policy, by_id)
         if ask is not None and ask.new:
+            insight_counts.record(hub, conn, customer_id, [("asked", ask.question.id, 1)])
             store.put_asking(
                 conn,
                 customer_id,
@@ -224,8 +223,12 @@ def _put(
         "answered_at": now,
         "expires_at": expires,
     }
-    exists = store.answer_of(conn, customer_id, question.id) is not None
-    store.put_answer(conn, row, exists)
+    before = store.answer_of(conn, customer_id, question.id)
+    # The answer distribution follows the value: the old one out, the new one in.
+    row["counted"] = insight_counts.retally(
+        conn, question, insight_counts.counted_value(hub, customer_id, before), value
+    )
+    store.put_answer(conn, row, before is not None)
     # Announced without the value: an app that may read it asks GET …/answers.
     changes.announce(
         hub,
@@ -277,6 +280,8 @@ def answer(
         balance = store.credit(conn, customer_id, earned)
     else:
         balance = store.balance(conn, customer_id)
+    paid = [("points", question.id, earned)] if earned else []
+    insight_counts.record(hub, conn, customer_id, [("answered", question.id, 1), *paid])
     return {
         "answer": answer_json(hub, customer_id, row),
         "points_earned": earned,
@@ -298,6 +303,7 @@ def decline(
     customers.require_active(conn, customer_id, for_update=True)
     question = _question(hub, conn, question_id)
     row = _put(hub, conn, customer_id, question, AnswerStatus.DECLINED, None, channel, actor)
+    insight_counts.record(hub, conn, customer_id, [("declined", question.id, 1)])
     return answer_json(hub, customer_id, row)
 
 

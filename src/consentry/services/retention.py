@@ -33,13 +33,12 @@ from consentry.domain.changes import FEED_DAYS
 from consentry.domain.consent import CustomerStatus
 from consentry.domain.errors import CustomerErased, CustomerNotFound
 from consentry.domain.events import EventType
-from consentry.services import customers, erasures
+from consentry.services import customers, erasures, insight_counts
 from consentry.services.hub import Hub
 from consentry.services.idempotency import WINDOW_MICROS
 from consentry.store import access_log, outbox, web
 from consentry.store import decisions as decision_store
 from consentry.store import events as event_store
-from consentry.store import profiling as profiling_store
 from consentry.store import triggers as trigger_store
 from consentry.store import webhooks as webhook_store
 from consentry.store.customers import states
@@ -93,7 +92,7 @@ def run(hub: Hub) -> RetentionReport:
             ),
         )
     report.expired_answers = _in_batches(
-        hub, lambda conn: profiling_store.forget_expired_answers(conn, now, BATCH)
+        hub, lambda conn: insight_counts.forget_expired_answers(hub, conn, now, BATCH)
     )
     decided_before = now - settings.retention_decision_days * DAY
     report.decisions = _in_batches(

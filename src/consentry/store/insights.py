@@ -33,7 +33,7 @@ def set_place(conn: Connection, position: int) -> None:
         conn.execute(mirror_positions.insert().values(name=PLACE, position=position))
 
 
-def _insert(conn: Connection, table: Any) -> Any:
+def dialect_insert(conn: Connection, table: Any) -> Any:
     return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
 
 
@@ -45,7 +45,7 @@ def add_members(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[dict[s
     if not rows:
         return []
     statement = (
-        _insert(conn, members)
+        dialect_insert(conn, members)
         .on_conflict_do_nothing()
         .returning(*(members.c[name] for name in CELL))
     )
@@ -56,7 +56,7 @@ def add_to_cells(conn: Connection, counts: dict[tuple[Any, ...], int]) -> None:
     if not counts:
         return
     rows = [{**dict(zip(CELL, cell, strict=True)), "customers": n} for cell, n in counts.items()]
-    statement = _insert(conn, flows)
+    statement = dialect_insert(conn, flows)
     conn.execute(
         statement.on_conflict_do_update(
             index_elements=list(CELL),

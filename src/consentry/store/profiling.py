@@ -100,21 +100,23 @@ def put_answer(conn: Connection, row: dict[str, Any], exists: bool) -> None:
         conn.execute(insert(answers).values(**row))
 
 
-def forget_expired_answers(conn: Connection, before: int, limit: int) -> int:
-    """Intentions that stopped being true: deleted (the question may be asked again)."""
-    old = (
-        select(answers.c.customer_id, answers.c.question_id)
-        .where(answers.c.expires_at < before)
-        .limit(limit)
-    )
+def expired_answers(conn: Connection, before: int, limit: int) -> list[Any]:
+    return list(conn.execute(select(answers).where(answers.c.expires_at < before).limit(limit)))
+
+
+def delete_answers(conn: Connection, keys: list[tuple[str, str]]) -> int:
     gone = 0
-    for customer_id, question_id in conn.execute(old).all():
+    for customer_id, question_id in keys:
         gone += conn.execute(
             delete(answers).where(
                 answers.c.customer_id == customer_id, answers.c.question_id == question_id
             )
         ).rowcount
     return gone
+
+
+def uncount(conn: Connection, customer_id: str) -> None:
+    conn.execute(update(answers).where(answers.c.customer_id == customer_id).values(counted=False))
 
 
 # -- asking state

@@ -320,6 +320,9 @@ answers = Table(
     Column("actor_type", String(16), nullable=False),
     Column("answered_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger),
+    # The value is in the answer distribution (insight_answer_tallies): take it out before
+    # the value changes or goes.
+    Column("counted", Boolean, nullable=False, server_default=text("false")),
     Index(None, "expires_at"),
 )
 
@@ -635,6 +638,60 @@ insight_consent_levels = Table(
     Column("purpose", String(64), primary_key=True),
     Column("channel", String(16), primary_key=True),
     Column("granted", Integer, nullable=False),
+    Column("customers", Integer, nullable=False),
+)
+
+# Daily counts of distinct customers per metric and key (services/insight_counts.py):
+# questions asked, answered, declined and the points paid for them; decisions per channel,
+# offers chosen and dismissed, offers suppressed per reason, decisions left empty per reason.
+# ``total`` counts the events (points: the points paid). Members are kept two days, for the
+# distinct count, and deleted on erasure.
+insight_daily = Table(
+    "insight_daily",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("metric", String(24), primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("customers", Integer, nullable=False),
+    Column("total", BigInteger, nullable=False),
+)
+
+insight_daily_members = Table(
+    "insight_daily_members",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("metric", String(24), primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("member", String(64), primary_key=True),
+    Index(None, "member"),
+)
+
+# What customers told us: how many hold each value of each (non-sensitive) choice question
+# now, kept with every answer written, changed, deleted, expired or erased; and its daily
+# snapshots (a chart over time).
+insight_answer_tallies = Table(
+    "insight_answer_tallies",
+    metadata,
+    Column("question_id", String(64), primary_key=True),
+    Column("value", String(200), primary_key=True),
+    Column("customers", Integer, nullable=False),
+)
+
+insight_answer_levels = Table(
+    "insight_answer_levels",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("question_id", String(64), primary_key=True),
+    Column("value", String(200), primary_key=True),
+    Column("customers", Integer, nullable=False),
+)
+
+# How many customers are at each relationship stage, from the daily snapshot.
+insight_stage_levels = Table(
+    "insight_stage_levels",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("stage", Integer, primary_key=True),
     Column("customers", Integer, nullable=False),
 )
 
