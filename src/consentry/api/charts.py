@@ -148,6 +148,41 @@ def lines(chart: Chart) -> Markup:
     return Markup("".join(out))
 
 
+def hbars(chart: Chart, percent: bool = False) -> Markup:
+    """One bar per label (``up[0]``), largest scale at the right; a hidden value is drawn as
+    no bar with "fewer than k" written in its place."""
+    values = chart.up[0].values if chart.up else []
+    label_w, row_h = 220, 28
+    height = TOP + row_h * max(1, len(chart.labels)) + 8
+    top = max((v or 0 for v in values), default=0)
+    scale_max = 1.0 if percent else _nice(top)
+    plot_w = WIDTH - label_w - RIGHT - 70
+    out = _header(chart)
+    out[0] = out[0].replace(f"0 0 {WIDTH} {HEIGHT}", f"0 0 {WIDTH} {height}")
+    for i, (label, value) in enumerate(zip(chart.labels, values, strict=True)):
+        y = TOP + i * row_h
+        out.append(
+            f'<text x="{label_w - 8}" y="{y + 18}" text-anchor="end" font-size="12" '
+            f'fill="#1b1b1f">{escape(label[:34])}</text>'
+        )
+        if value is None:
+            out.append(
+                f'<text x="{label_w + 4}" y="{y + 18}" font-size="12" fill="#4a4a55">'
+                "fewer than k</text>"
+            )
+            continue
+        w = plot_w * value / scale_max if scale_max else 0
+        shown = f"{value:.0%}" if percent else f"{value:,.0f}"
+        out.append(
+            f'<rect x="{label_w}" y="{y + 5}" width="{w:.1f}" height="{row_h - 10}" '
+            f'fill="{PALETTE[0]}"><title>{escape(label)}: {shown}</title></rect>'
+            f'<text x="{label_w + w + 6:.1f}" y="{y + 18}" font-size="12" '
+            f'fill="#1b1b1f">{shown}</text>'
+        )
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
 def legend(names: list[str]) -> list[tuple[str, str]]:
     """(colour, name) of each series, in drawing order (grants and withdrawals of one source
     share a colour)."""

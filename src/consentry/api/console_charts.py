@@ -9,7 +9,16 @@ from datetime import date, timedelta
 
 from consentry.api.charts import Chart, Series
 from consentry.domain.consent import Source
-from consentry.domain.insights import period_start
+from consentry.domain.insights import (
+    EMPTY_GROUPS,
+    PROFILING_METRICS,
+    SUPPRESSION_GROUPS,
+    Count,
+    Share,
+    period_start,
+    range_totals,
+)
+from consentry.domain.questions import Question
 
 SOURCE_NAMES = {
     Source.WEB.value: "Web",
@@ -167,3 +176,218 @@ def rates_figure(
         if any(s.values[i] is not None for s in series)
     ]
     return Figure(chart, ["Day", *names], table, hidden, names)
+
+
+# -- what customers told us, and what asking them cost
+
+
+STAGE_NAMES = {"1": "Icebreaker", "2": "Getting to know", "3": "Trusted"}
+
+
+def answers_figure(shares: list[Share], question: Question, k: int) -> Figure:
+    """The latest snapshot in the range: customers holding each value of the question."""
+    mine = [s for s in shares if s.group == question.id]
+    latest = max((s.day for s in mine), default=None)
+    held = {s.key: s.customers for s in mine if s.day == latest}
+    values = [o.value for o in question.options] or ["yes", "no"]
+    values += sorted(v for v in held if v not in values)  # options since removed
+    labels = {o.value: o.label_in("en") for o in question.options}
+    names = [labels.get(v, v) for v in values]
+    counts: list[float | None] = [
+        None if v in held and held[v] is None else float(held.get(v) or 0) for v in values
+    ]
+    parts = [f"{n}: {_count(c, k)}" for n, c in zip(names, counts, strict=True)]
+    text = question.text_in("en")
+    description = (
+        f"Customers holding each answer to “{text}” on {latest:%d %b %Y}: " + "; ".join(parts) + "."
+        if latest
+        else f"No snapshot of the answers to “{text}” in this range yet."
+    )
+    chart = Chart(
+        "answers", f"Answers to “{text}”", description, names, [Series("customers", counts)]
+    )
+    rows = [[n, _count(c, k)] for n, c in zip(names, counts, strict=True)] if latest else []
+    return Figure(chart, ["Answer", "Customers"], rows, sum(c is None for c in counts), [])
+
+
+def stages_figure(shares: list[Share], first: date, last: date, k: int) -> Figure:
+    days = period_starts(first, last, "day")
+    index = {d: i for i, d in enumerate(days)}
+    series = {stage: Series(name, [0.0] * len(days)) for stage, name in STAGE_NAMES.items()}
+    hidden = 0
+    seen: set[date] = set()
+    for s in shares:
+        if s.day not in index or s.key not in series:
+            continue
+        seen.add(s.day)
+        series[s.key].values[index[s.day]] = None if s.customers is None else float(s.customers)
+        hidden += s.customers is None
+    latest = max(seen, default=None)
+    if latest is not None:
+        at = index[latest]
+        now = "; ".join(f"{x.name}: {_count(x.values[at], k)}" for x in series.values())
+        description = f"Customers at each relationship stage, daily. On {latest:%d %b %Y}: {now}."
+    else:
+        description = "Customers at each relationship stage, daily: no snapshot in this range yet."
+    chart = Chart(
+        "stages",
+        "Customers per relationship stage",
+        description,
+        [_label(d, "day") for d in days],
+        list(series.values()),
+    )
+    rows = [
+        [d.isoformat(), *(_count(x.values[i], k) for x in series.values())]
+        for i, d in enumerate(days)
+        if d in seen
+    ]
+    return Figure(chart, ["Day", *STAGE_NAMES.values()], rows, hidden, list(STAGE_NAMES.values()))
+
+
+@dataclass(frozen=True)
+class QuestionEconomics:
+    question: str
+    asked: int
+    answered: int
+    declined: int
+    points: int
+    left_out: int  # days of this question under k, not added in
+
+    @property
+    def answer_rate(self) -> str:
+        return f"{self.answered / self.asked:.0%}" if self.asked else "none"
+
+    @property
+    def points_per_answer(self) -> str:
+        return f"{self.points / self.answered:.1f}" if self.answered else "none"
+
+
+def economics(counts: list[Count], questions: dict[str, Question]) -> list[QuestionEconomics]:
+    """Per question over the range: the shown daily counts added up."""
+    totals = range_totals(counts)
+    ids = sorted({key for _metric, key in totals}, key=lambda q: (q not in questions, q))
+    out = []
+    for qid in ids:
+
+        def get(metric: str, *, amount: bool = False, qid: str = qid) -> int:
+            found = totals.get((metric, qid), (0, 0, 0))
+            return found[1] if amount else found[0]
+
+        left_out = sum(totals.get((m, qid), (0, 0, 0))[2] for m in PROFILING_METRICS)
+        title = questions[qid].text_in("en") if qid in questions else qid
+        out.append(
+            QuestionEconomics(
+                title,
+                get("asked"),
+                get("answered"),
+                get("declined"),
+                get("points", amount=True),
+                left_out,
+            )
+        )
+    return out
+
+
+def economics_figure(counts: list[Count], first: date, last: date, k: int) -> Figure:
+    """Daily answers and declines (all questions; cells under k left out)."""
+    days = period_starts(first, last, "day")
+    index = {d: i for i, d in enumerate(days)}
+    answered = Series("answered", [0.0] * len(days))
+    declined = Series("declined", [0.0] * len(days))
+    hidden = 0
+    for c in counts:
+        target = {"answered": answered, "declined": declined}.get(c.metric)
+        if target is None or c.day not in index:
+            continue
+        if c.customers is None:
+            hidden += 1
+            continue
+        i = index[c.day]
+        target.values[i] = (target.values[i] or 0) + c.customers
+    total_a = sum(v or 0 for v in answered.values)
+    total_d = sum(v or 0 for v in declined.values)
+    description = (
+        f"Questions answered and declined per day, {first:%d %b %Y} to {last:%d %b %Y}: "
+        f"{total_a:,.0f} answers and {total_d:,.0f} declines"
+        + (f"; {hidden} question-days of fewer than {k} customers left out." if hidden else ".")
+    )
+    chart = Chart(
+        "economics",
+        "Answers and declines per day",
+        description,
+        [_label(d, "day") for d in days],
+        [answered, declined],
+    )
+    rows = [
+        [d.isoformat(), f"{answered.values[i]:,.0f}", f"{declined.values[i]:,.0f}"]
+        for i, d in enumerate(days)
+        if answered.values[i] or declined.values[i]
+    ]
+    return Figure(chart, ["Day", "Answered", "Declined"], rows, hidden, ["answered", "declined"])
+
+
+# -- offers
+
+
+@dataclass(frozen=True)
+class OfferFigures:
+    suppression: Figure
+    offers: list[list[str]]  # offer, chosen, dismissed, dismissed share
+    empty: list[tuple[str, int]]  # why decisions came back empty, shown counts
+    decisions: int
+    considered: int
+
+
+def offer_figures(
+    counts: list[Count], titles: dict[str, str], first: date, last: date, k: int
+) -> OfferFigures:
+    totals = range_totals(counts)
+
+    def summed(metric: str, *, amount: bool = True) -> int:
+        return sum(v[1] if amount else v[0] for (m, _key), v in totals.items() if m == metric)
+
+    considered = summed("considered")
+    reasons = sorted(
+        ((key, v[1]) for (m, key), v in totals.items() if m == "suppressed"),
+        key=lambda kv: -kv[1],
+    )
+    chosen_total = summed("chosen")
+    labels = ["chosen", *(f"{r} ({SUPPRESSION_GROUPS.get(r, 'other')})" for r, _ in reasons)]
+    shares: list[float | None] = [
+        (n / considered if considered else 0.0) for n in (chosen_total, *(n for _, n in reasons))
+    ]
+    parts = [
+        f"{label} {share:.0%}"
+        for label, share in zip(labels, shares, strict=True)
+        if share is not None
+    ]
+    description = (
+        f"Of {considered:,} offers that were in date and on the channel, "
+        f"{first:%d %b %Y} to {last:%d %b %Y}: " + ", ".join(parts) + "."
+        if considered
+        else "No decisions about more than k customers in this range."
+    )
+    chart = Chart(
+        "suppression",
+        "What happened to the offers considered",
+        description,
+        labels,
+        [Series("share", shares)],
+    )
+    rows = [
+        [label, f"{share:.1%}"]
+        for label, share in zip(labels, shares, strict=True)
+        if share is not None
+    ]
+    suppression = Figure(chart, ["Outcome", "Share of offers considered"], rows, 0, [])
+    offer_ids = sorted({key for (m, key) in totals if m in ("chosen", "dismissed")})
+    offers = []
+    for oid in offer_ids:
+        chosen = totals.get(("chosen", oid), (0, 0, 0))
+        dismissed = totals.get(("dismissed", oid), (0, 0, 0))
+        share = f"{dismissed[0] / chosen[0]:.0%}" if chosen[0] else "none"
+        offers.append([titles.get(oid, oid), f"{chosen[0]:,}", f"{dismissed[0]:,}", share])
+    empty = [
+        (EMPTY_GROUPS.get(key, key), v[0]) for (m, key), v in sorted(totals.items()) if m == "empty"
+    ]
+    return OfferFigures(suppression, offers, empty, summed("decisions", amount=False), considered)

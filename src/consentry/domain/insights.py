@@ -213,3 +213,61 @@ def counts_csv(rows: Iterable[Count], k: int) -> str:
             )
         )
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class Share:
+    """A count of customers with something (a value of an answer, a relationship stage) on a
+    day's snapshot; ``customers`` None when it is not shown."""
+
+    day: date
+    group: str  # the question, or "stage"
+    key: str  # the value, or the stage's number
+    customers: int | None
+
+
+def shown_shares(
+    rows: Iterable[tuple[date, str, str, int]], k: int, *, complete: bool
+) -> list[Share]:
+    """Counts under k hidden. ``complete``: the keys of a group add up to a total that is
+    known elsewhere (every customer is at some stage), so one hidden count could be worked out
+    by subtraction: then the next smallest is hidden too."""
+    if k < K_FLOOR:
+        raise ValueError(f"k must be at least {K_FLOOR}")
+    groups: dict[tuple[date, str], list[tuple[str, int]]] = {}
+    for day, group, key, n in rows:
+        groups.setdefault((day, group), []).append((key, n))
+    out: list[Share] = []
+    for (day, group), found in groups.items():
+        hidden = {key for key, n in found if n < k}
+        if complete and len(hidden) == 1 and len(found) > 1:
+            smallest = min((n, key) for key, n in found if key not in hidden)
+            hidden.add(smallest[1])
+        out += [Share(day, group, key, None if key in hidden else n) for key, n in found]
+    return out
+
+
+def shares_csv(rows: Iterable[Share], k: int, columns: tuple[str, str, str]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("day", *columns))
+    for s in rows:
+        writer.writerow(
+            (s.day.isoformat(), s.group, s.key, f"<{k}" if s.customers is None else s.customers)
+        )
+    return out.getvalue()
+
+
+def range_totals(counts: Iterable[Count]) -> dict[tuple[str, str], tuple[int, int, int]]:
+    """Per (metric, key): the shown customers and totals summed over the days, and how many
+    cells were left out (under k). Hidden cells are not added in: a sum that includes them
+    would give them away by subtraction from the shown days."""
+    sums: dict[tuple[str, str], list[int]] = {}
+    for c in counts:
+        entry = sums.setdefault((c.metric, c.key), [0, 0, 0])
+        if c.customers is None:
+            entry[2] += 1
+        else:
+            entry[0] += c.customers
+            entry[1] += c.total or 0
+    return {key: (a, b, h) for key, (a, b, h) in sums.items()}

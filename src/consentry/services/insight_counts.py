@@ -17,7 +17,16 @@ from typing import Any
 from sqlalchemy import Connection
 
 from consentry.domain.consent import MICROS_PER_DAY
-from consentry.domain.insights import TALLIED_KINDS, check_range
+from consentry.domain.insights import (
+    OFFER_METRICS,
+    PROFILING_METRICS,
+    TALLIED_KINDS,
+    Count,
+    Share,
+    check_range,
+    shown_counts,
+    shown_shares,
+)
 from consentry.domain.profiling import ProfilingRules
 from consentry.domain.questions import ANSWER, Question, tokens
 from consentry.services.hub import Hub
@@ -112,19 +121,38 @@ def snapshot(hub: Hub, rules: ProfilingRules) -> tuple[int, int]:
     return answers, stages
 
 
-def daily(hub: Hub, metrics: tuple[str, ...], first: date, last: date) -> list[Any]:
+def profiling_counts(hub: Hub, first: date, last: date) -> list[Count]:
+    """Questions asked, answered and declined, and points paid, per day and question."""
+    return _counts(hub, PROFILING_METRICS, first, last)
+
+
+def offer_counts(hub: Hub, first: date, last: date) -> list[Count]:
+    """Decisions and offers considered per channel, offers chosen and dismissed per offer,
+    offers suppressed and decisions left empty per reason, per day."""
+    return _counts(hub, OFFER_METRICS, first, last)
+
+
+def _counts(hub: Hub, metrics: tuple[str, ...], first: date, last: date) -> list[Count]:
     check_range(first, last)
     with hub.db.read() as conn:
-        return store.daily_between(conn, metrics, first, last)
+        rows = store.daily_between(conn, metrics, first, last)
+    found = [(r.day, r.metric, r.key, r.customers, r.total) for r in rows]
+    return shown_counts(found, hub.settings.insights_k)
 
 
-def answer_levels(hub: Hub, first: date, last: date, question_id: str | None) -> list[Any]:
+def answer_shares(hub: Hub, first: date, last: date, question_id: str | None) -> list[Share]:
+    """Customers holding each value of each choice question, from the daily snapshots."""
     check_range(first, last)
     with hub.db.read() as conn:
-        return store.answer_levels_between(conn, first, last, question_id)
+        rows = store.answer_levels_between(conn, first, last, question_id)
+    found = [(r.day, r.question_id, r.value, r.customers) for r in rows]
+    return shown_shares(found, hub.settings.insights_k, complete=False)
 
 
-def stage_levels(hub: Hub, first: date, last: date) -> list[Any]:
+def stage_shares(hub: Hub, first: date, last: date) -> list[Share]:
+    """Customers at each relationship stage, from the daily snapshots."""
     check_range(first, last)
     with hub.db.read() as conn:
-        return store.stage_levels_between(conn, first, last)
+        rows = store.stage_levels_between(conn, first, last)
+    found = [(r.day, "stage", str(r.stage), r.customers) for r in rows]
+    return shown_shares(found, hub.settings.insights_k, complete=True)

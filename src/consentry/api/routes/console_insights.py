@@ -9,14 +9,22 @@ from typing import Literal
 from fastapi import APIRouter, Query, Request
 from starlette.responses import HTMLResponse, Response
 
-from consentry.api.charts import bars, legend, lines
-from consentry.api.console_charts import flows_figure, rates_figure
+from consentry.api.charts import bars, hbars, legend, lines
+from consentry.api.console_charts import (
+    answers_figure,
+    economics,
+    economics_figure,
+    flows_figure,
+    offer_figures,
+    rates_figure,
+    stages_figure,
+)
 from consentry.api.console_pages import message, page, signed_in
 from consentry.api.deps import HubDep
 from consentry.api.routes.insights import csv_download
 from consentry.domain.errors import DomainError
-from consentry.domain.insights import as_csv, levels_csv
-from consentry.services import console, insights
+from consentry.domain.insights import as_csv, counts_csv, levels_csv, shares_csv
+from consentry.services import catalogue, console, insight_counts, insights, questions
 
 router = APIRouter(tags=["console"], include_in_schema=False)
 Period = Literal["day", "week", "month"]
@@ -110,3 +118,114 @@ def rates_csv(
     except DomainError as exc:
         return Response(exc.detail, status_code=exc.status, media_type="text/plain")
     return csv_download(levels_csv(rows, hub.settings.insights_k), "consent-rates.csv")
+
+
+@router.get("/console/insights/told", response_class=HTMLResponse)
+def told_page(
+    request: Request,
+    hub: HubDep,
+    first: date | None = Query(None, alias="from"),
+    last: date | None = Query(None, alias="to"),
+    question: str | None = None,
+) -> HTMLResponse:
+    """What customers told us: an answer distribution, the relationship stages, and what
+    asking cost (questions asked, answered, declined, points paid)."""
+    here = signed_in(request, hub)
+    first, last = _range(first, last, insights.today(hub))
+    k = hub.settings.insights_k
+    bank = {q.id: q for q in questions.bank_now(hub)}
+    choices = [q for q in bank.values() if insight_counts.tallied(q)]
+    chosen = next((q for q in choices if q.id == question), choices[0] if choices else None)
+    try:
+        shares = insight_counts.answer_shares(hub, first, last, chosen.id) if chosen else []
+        stage_rows = insight_counts.stage_shares(hub, first, last)
+        counts = insight_counts.profiling_counts(hub, first, last)
+    except DomainError as exc:
+        return message(request, hub, here, exc.status, exc.detail)
+    answers = answers_figure(shares, chosen, k) if chosen else None
+    stages = stages_figure(stage_rows, first, last, k)
+    economy = economics_figure(counts, first, last, k)
+    query = f"from={first}&to={last}"
+    return page(
+        request,
+        hub,
+        "console_insights_told.html",
+        here,
+        k=k,
+        first=first,
+        last=last,
+        choice_questions=choices,
+        question=chosen,
+        answers=answers,
+        answers_svg=hbars(answers.chart) if answers else None,
+        answers_csv=f"/console/insights/answers.csv?{query}",
+        stages=stages,
+        stages_svg=bars(stages.chart),
+        stages_legend=legend(stages.legend),
+        stages_csv=f"/console/insights/stages.csv?{query}",
+        economy=economy,
+        economy_svg=bars(economy.chart),
+        economy_legend=legend(economy.legend),
+        economy_csv=f"/console/insights/profiling.csv?{query}",
+        per_question=economics(counts, bank),
+    )
+
+
+@router.get("/console/insights/offers", response_class=HTMLResponse)
+def offers_page(
+    request: Request,
+    hub: HubDep,
+    first: date | None = Query(None, alias="from"),
+    last: date | None = Query(None, alias="to"),
+) -> HTMLResponse:
+    """How offers fare: chosen, dismissed, and why the others were left out."""
+    here = signed_in(request, hub)
+    first, last = _range(first, last, insights.today(hub))
+    k = hub.settings.insights_k
+    try:
+        counts = insight_counts.offer_counts(hub, first, last)
+    except DomainError as exc:
+        return message(request, hub, here, exc.status, exc.detail)
+    titles = {o["id"]: o["title"] for o in catalogue.offer_page(hub, None, 1000)["offers"]}
+    figures = offer_figures(counts, titles, first, last, k)
+    return page(
+        request,
+        hub,
+        "console_insights_offers.html",
+        here,
+        k=k,
+        first=first,
+        last=last,
+        figures=figures,
+        suppression_svg=hbars(figures.suppression.chart, percent=True),
+        offers_csv=f"/console/insights/offers.csv?from={first}&to={last}",
+    )
+
+
+@router.get("/console/insights/{name}.csv")
+def counts_csv_download(
+    request: Request,
+    hub: HubDep,
+    name: Literal["answers", "stages", "profiling", "offers"],
+    first: date = Query(alias="from"),
+    last: date = Query(alias="to"),
+    question: str | None = None,
+) -> Response:
+    """The rows behind the charts of the other two insight pages, as the API gives them."""
+    signed_in(request, hub)
+    k = hub.settings.insights_k
+    try:
+        if name == "answers":
+            rows = insight_counts.answer_shares(hub, first, last, question)
+            text = shares_csv(rows, k, ("question", "value", "customers"))
+        elif name == "stages":
+            text = shares_csv(
+                insight_counts.stage_shares(hub, first, last), k, ("group", "stage", "customers")
+            )
+        elif name == "profiling":
+            text = counts_csv(insight_counts.profiling_counts(hub, first, last), k)
+        else:
+            text = counts_csv(insight_counts.offer_counts(hub, first, last), k)
+    except DomainError as exc:
+        return Response(exc.detail, status_code=exc.status, media_type="text/plain")
+    return csv_download(text, f"{name}.csv")
