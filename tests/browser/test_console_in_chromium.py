@@ -149,6 +149,12 @@ def test_the_console_journeys(server: str, tmp_path: Path) -> None:
         page.get_by_text("The data as a table").first.click()
         _axe(page, "console insights per week")
         _shoot(page, "console-insights")
+        page.get_by_role("link", name="What customers told us").click()
+        page.get_by_role("heading", name="Relationship stages").wait_for()
+        _axe(page, "console insights told")
+        page.get_by_role("link", name="Offers", exact=True).last.click()
+        page.get_by_role("heading", name="Insights: offers").wait_for()
+        _axe(page, "console insights offers")
 
         for name in (
             "Questions",
