@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, select, update
 
 from consentry import demo_shop
 from consentry.domain.access import ALL_PURPOSES, Caller, Scope
@@ -26,7 +26,16 @@ from consentry.schemas import (
     PurposeCreate,
     PurposeUpdate,
 )
-from consentry.services import consents, customers, events, profiling, purposes, questions
+from consentry.schemas_offers import DecisionIn, OfferChannel
+from consentry.services import (
+    consents,
+    customers,
+    decisions,
+    events,
+    profiling,
+    purposes,
+    questions,
+)
 from consentry.services.hub import Hub
 from consentry.services.question_file import read_bank
 from consentry.store.tables import customers as customer_table
@@ -181,6 +190,7 @@ def build_demo(hub: Hub, count: int, progress: Callable[[int], None]) -> str:
     rng = random.Random(2026)
     admin = Caller("demo", "demo", frozenset({Scope.ADMIN.value}), frozenset({ALL_PURPOSES}))
     now = hub.now()
+    real_clock = hub.clock
     with hub.db.write() as conn:
         for purpose in PURPOSES:
             purposes.create(hub, conn, purpose)
@@ -216,7 +226,14 @@ def build_demo(hub: Hub, count: int, progress: Callable[[int], None]) -> str:
                 )
                 # The first two customers (the demo's links) have agreed to be asked.
                 records += _history(hub, conn, admin, cid, rng, now, joined, n < 2)
-                answered += _answers(hub, conn, admin, cid, rng, bank_in_order, n)
+                # Answers came in over the last two months (the console charts them by day).
+                tenure = max(0, min(60, (now - joined).days))
+                asked_on = now - timedelta(days=rng.randint(0, tenure), hours=rng.randint(0, 9))
+                hub.clock = _fixed(asked_on)
+                try:
+                    answered += _answers(hub, conn, admin, cid, rng, bank_in_order, n)
+                finally:
+                    hub.clock = real_clock
                 if f"600{n:07d}" not in STORIES:
                     pending += demo_shop.year_of_purchases(rng, cid, skus, now, joined)
         purchases += demo_shop.send(hub, pending)
@@ -236,12 +253,42 @@ def build_demo(hub: Hub, count: int, progress: Callable[[int], None]) -> str:
     if count >= len(STORIES):
         records += _stories(hub, admin, now, skus)
     learnt = demo_shop.learn(hub)
+    decided = _decisions(hub, rng, now, real_clock)
     hub.sequencer.integrate_all()
     return (
         f"{len(PURPOSES)} purposes, {len(bank_in_order)} questions, {count} customers, "
         f"{records} evidence records, {answered} answers, {purchases} purchases, "
-        f"{sum(len(v) for v in skus.values())} products, {learnt['rules']} complement rules"
+        f"{sum(len(v) for v in skus.values())} products, {learnt['rules']} complement rules, "
+        f"{decided} offer decisions"
     )
+
+
+def _fixed(when: datetime) -> Callable[[], datetime]:
+    return lambda: when
+
+
+def _decisions(
+    hub: Hub, rng: random.Random, now: datetime, real_clock: Callable[[], datetime]
+) -> int:
+    """A month of apps asking which offers to show: a quarter of the customers on one to three
+    days, by e-mail or in the app; now and then one says "not relevant"."""
+    with hub.db.read() as conn:
+        ids = list(conn.execute(select(customer_table.c.id)).scalars())
+    decided = 0
+    try:
+        for cid in rng.sample(ids, len(ids) // 4):
+            for _ in range(rng.randint(1, 3)):
+                when = now - timedelta(days=rng.randint(0, 29), hours=rng.randint(0, 8))
+                hub.clock = _fixed(when)
+                channel = rng.choice([OfferChannel.EMAIL, OfferChannel.IN_APP])
+                made = decisions.decide_for(hub, "demo", cid, DecisionIn(channel=channel))
+                decided += 1
+                if made["offers"] and rng.random() < 0.08:
+                    with hub.db.write() as conn:
+                        decisions.set_dismissed(hub, conn, cid, made["offers"][0]["id"], True)
+    finally:
+        hub.clock = real_clock
+    return decided
 
 
 # The demo's stories, by loyalty card: what each customer did, and what the offers show.
