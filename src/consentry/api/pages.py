@@ -48,3 +48,19 @@ class PageAnswer(Exception):
     def __init__(self, response: Response) -> None:
         super().__init__(response.status_code)
         self.response = response
+
+
+def set_session_cookie(
+    response: Response, request: Request, name: str, token: str, minutes: int, path: str
+) -> None:
+    """A page session's cookie: not readable by scripts, not sent from other sites, Secure
+    except on a local address, only for its own pages."""
+    response.set_cookie(
+        name,
+        token,
+        max_age=minutes * 60,
+        httponly=True,
+        secure=secure_cookie(request),
+        samesite="strict",
+        path=path,
+    )

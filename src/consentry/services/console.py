@@ -34,13 +34,8 @@ PROGRESS_EVERY = 2_000  # records between progress updates of a verification
 
 def member(hub: Hub, session: WebSession) -> StaffRow | None:
     """The signed-in staff member, while the account is enabled and has a console role."""
-    if session.staff_id is None:
-        return None
-    with hub.db.read() as conn:
-        found = staff_store.get(conn, session.staff_id)
-    if found is None or found.disabled_at is not None or found.console_role is None:
-        return None
-    return found
+    found = desk.staff_of(hub, session)
+    return found if found is not None and found.console_role is not None else None
 
 
 def require(who: StaffRow, permission: Permission) -> None:

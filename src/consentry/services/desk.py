@@ -159,14 +159,19 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def member(hub: Hub, session: WebSession) -> StaffRow | None:
+def staff_of(hub: Hub, session: WebSession) -> StaffRow | None:
+    """The enabled staff member behind a session."""
     if session.staff_id is None:
         return None
     with hub.db.read() as conn:
         found = store.get(conn, session.staff_id)
-    if found is None or found.disabled_at is not None or found.desk is None:
-        return None
-    return found
+    return found if found is not None and found.disabled_at is None else None
+
+
+def member(hub: Hub, session: WebSession) -> StaffRow | None:
+    """The signed-in clerk, while the account is enabled and has a desk."""
+    found = staff_of(hub, session)
+    return found if found is not None and found.desk is not None else None
 
 
 def caller_of(member: StaffRow) -> Caller:

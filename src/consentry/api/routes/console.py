@@ -19,7 +19,7 @@ from consentry.api.console_pages import (
     to_login,
 )
 from consentry.api.deps import HubDep
-from consentry.api.pages import secure_cookie
+from consentry.api.pages import set_session_cookie
 from consentry.domain.access import Scope
 from consentry.domain.console import ROLE_NAMES, Permission
 from consentry.domain.errors import DomainError
@@ -74,14 +74,8 @@ def login(
     assert member is not None
     console.signed_in(hub, member)
     response = _back("/console/")
-    response.set_cookie(
-        COOKIE,
-        signed.token,
-        max_age=hub.settings.staff_session_minutes * 60,
-        httponly=True,
-        secure=secure_cookie(request),
-        samesite="strict",
-        path="/console",
+    set_session_cookie(
+        response, request, COOKIE, signed.token, hub.settings.staff_session_minutes, "/console"
     )
     return response
 

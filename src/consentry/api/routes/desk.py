@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from consentry.api.deps import HubDep
 from consentry.api.i18n import choose, translator
-from consentry.api.pages import PageAnswer, render_page, secure_cookie
+from consentry.api.pages import PageAnswer, render_page, set_session_cookie
 from consentry.domain.consent import Action
 from consentry.domain.errors import AmbiguousMatch, DomainError
 from consentry.schemas import CustomerLookup
@@ -120,14 +120,8 @@ def login(
         )
     assert isinstance(signed, WebSession)
     response = RedirectResponse("/desk/", status_code=303)
-    response.set_cookie(
-        COOKIE,
-        signed.token,
-        max_age=hub.settings.staff_session_minutes * 60,
-        httponly=True,
-        secure=secure_cookie(request),
-        samesite="strict",
-        path="/desk",
+    set_session_cookie(
+        response, request, COOKIE, signed.token, hub.settings.staff_session_minutes, "/desk"
     )
     return response
 
