@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from consentry.domain.insights import OFFER_METRICS, PROFILING_METRICS, range_totals
 from consentry.domain.questions import tokens
 from consentry.services import desk, insight_counts, profiling, retention
 from consentry.services.hub import Hub
@@ -184,6 +185,16 @@ def test_daily_counts_are_of_distinct_customers_and_nine_never_show(
         assert hidden["customers"] is None and hidden["total"] is None and hidden["suppressed"]
     csv = client.get("/v1/insights/profiling", params={**params, "format": "csv"}).text
     assert "2026-11-20,answered,pets,<10," in csv.splitlines()
+    # The console's sums, done by the database, follow the same rule as the cells.
+    day = DAY.date()
+    assert insight_counts.totals(hub, PROFILING_METRICS, day, day) == range_totals(
+        insight_counts.profiling_counts(hub, day, day)
+    )
+    assert insight_counts.totals(hub, PROFILING_METRICS, day, day)[("answered", "pets")] == (
+        0,
+        0,
+        1,
+    )
     assert ",9," not in csv and not any(line.endswith(",9") for line in csv.splitlines())
 
     # The distribution (today's snapshot): red 6 shows, blue 4 and the nine cats do not.
@@ -286,3 +297,7 @@ def test_offer_counts_follow_decisions_and_dismissals(client: TestClient, hub: H
         by[("chosen", "best-sellers")]["total"],
     ) == (12, 24)
     assert by[("dismissed", "best-sellers")]["customers"] is None  # nine
+    day = DAY.date()
+    assert insight_counts.totals(hub, OFFER_METRICS, day, day) == range_totals(
+        insight_counts.offer_counts(hub, day, day)
+    )

@@ -13,10 +13,9 @@ from consentry.domain.insights import (
     EMPTY_GROUPS,
     PROFILING_METRICS,
     SUPPRESSION_GROUPS,
-    Count,
     Share,
+    Totals,
     period_start,
-    range_totals,
 )
 from consentry.domain.questions import Question
 
@@ -262,9 +261,8 @@ class QuestionEconomics:
         return f"{self.points / self.answered:.1f}" if self.answered else "none"
 
 
-def economics(counts: list[Count], questions: dict[str, Question]) -> list[QuestionEconomics]:
+def economics(totals: Totals, questions: dict[str, Question]) -> list[QuestionEconomics]:
     """Per question over the range: the shown daily counts added up."""
-    totals = range_totals(counts)
     ids = sorted({key for _metric, key in totals}, key=lambda q: (q not in questions, q))
     out = []
     for qid in ids:
@@ -288,22 +286,21 @@ def economics(counts: list[Count], questions: dict[str, Question]) -> list[Quest
     return out
 
 
-def economics_figure(counts: list[Count], first: date, last: date, k: int) -> Figure:
+def economics_figure(
+    per_day: list[tuple[date, str, int, int]], first: date, last: date, k: int
+) -> Figure:
     """Daily answers and declines (all questions; cells under k left out)."""
     days = period_starts(first, last, "day")
     index = {d: i for i, d in enumerate(days)}
     answered = Series("answered", [0.0] * len(days))
     declined = Series("declined", [0.0] * len(days))
     hidden = 0
-    for c in counts:
-        target = {"answered": answered, "declined": declined}.get(c.metric)
-        if target is None or c.day not in index:
+    for day, metric, customers, left_out in per_day:
+        target = {"answered": answered, "declined": declined}.get(metric)
+        if target is None or day not in index:
             continue
-        if c.customers is None:
-            hidden += 1
-            continue
-        i = index[c.day]
-        target.values[i] = (target.values[i] or 0) + c.customers
+        hidden += left_out
+        target.values[index[day]] = float(customers)
     total_a = sum(v or 0 for v in answered.values)
     total_d = sum(v or 0 for v in declined.values)
     description = (
@@ -338,10 +335,7 @@ class OfferFigures:
     considered: int
 
 
-def offer_figures(
-    counts: list[Count], titles: dict[str, str], first: date, last: date, k: int
-) -> OfferFigures:
-    totals = range_totals(counts)
+def offer_figures(totals: Totals, titles: dict[str, str], first: date, last: date) -> OfferFigures:
 
     def summed(metric: str, *, amount: bool = True) -> int:
         return sum(v[1] if amount else v[0] for (m, _key), v in totals.items() if m == metric)

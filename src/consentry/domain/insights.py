@@ -258,7 +258,11 @@ def shares_csv(rows: Iterable[Share], k: int, columns: tuple[str, str, str]) -> 
     return out.getvalue()
 
 
-def range_totals(counts: Iterable[Count]) -> dict[tuple[str, str], tuple[int, int, int]]:
+# (metric, key) → (customers, total, cells left out)
+Totals = dict[tuple[str, str], tuple[int, int, int]]
+
+
+def range_totals(counts: Iterable[Count]) -> Totals:
     """Per (metric, key): the shown customers and totals summed over the days, and how many
     cells were left out (under k). Hidden cells are not added in: a sum that includes them
     would give them away by subtraction from the shown days."""

@@ -23,6 +23,7 @@ from consentry.domain.insights import (
     TALLIED_KINDS,
     Count,
     Share,
+    Totals,
     check_range,
     shown_counts,
     shown_shares,
@@ -138,6 +139,26 @@ def _counts(hub: Hub, metrics: tuple[str, ...], first: date, last: date) -> list
         rows = store.daily_between(conn, metrics, first, last)
     found = [(r.day, r.metric, r.key, r.customers, r.total) for r in rows]
     return shown_counts(found, hub.settings.insights_k)
+
+
+def totals(hub: Hub, metrics: tuple[str, ...], first: date, last: date) -> Totals:
+    """Per (metric, key) over the range: shown customers, shown total, cells left out."""
+    check_range(first, last)
+    k = hub.settings.insights_k
+    with hub.db.read() as conn:
+        rows = store.shown_totals(conn, metrics, first, last, k)
+    return {(r.metric, r.key): (int(r.customers), int(r.total), int(r.left_out)) for r in rows}
+
+
+def per_day(
+    hub: Hub, metrics: tuple[str, ...], first: date, last: date
+) -> list[tuple[date, str, int, int]]:
+    """Per day and metric: shown customers added up, cells left out."""
+    check_range(first, last)
+    k = hub.settings.insights_k
+    with hub.db.read() as conn:
+        rows = store.shown_per_day(conn, metrics, first, last, k)
+    return [(r.day, r.metric, int(r.customers), int(r.left_out)) for r in rows]
 
 
 def answer_shares(hub: Hub, first: date, last: date, question_id: str | None) -> list[Share]:

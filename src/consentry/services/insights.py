@@ -110,14 +110,19 @@ def rates(hub: Hub, first: date, last: date, purpose: str | None = None) -> list
 
 
 def flows(
-    hub: Hub, first: date, last: date, purpose: str | None = None, period: str = "day"
+    hub: Hub,
+    first: date,
+    last: date,
+    purpose: str | None = None,
+    period: str = "day",
+    channel: str | None = None,
 ) -> list[dict[str, object]]:
     """Grants and withdrawals per day, week or month (the periods that start within the
     range), purpose, channel and source, in distinct customers; a cell of fewer than
     ``insights_k`` customers without its count."""
     check_range(first, last)
     with hub.db.read() as conn:
-        rows = store.cells(conn, period, first, last, purpose)
+        rows = store.cells(conn, period, first, last, purpose, channel)
     cells = [
         FlowCell(r.period, r.day, r.purpose, r.channel, r.source, r.action, r.customers)
         for r in rows

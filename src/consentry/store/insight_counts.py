@@ -72,6 +72,49 @@ def daily_between(conn: Connection, metrics: Sequence[str], first: date, last: d
     )
 
 
+def shown_totals(
+    conn: Connection, metrics: Sequence[str], first: date, last: date, k: int
+) -> list[Any]:
+    """Per metric and key over the range: the shown cells' customers and totals added up, and
+    how many cells were left out (under ``k``) — ``domain.insights.range_totals`` done by the
+    database, so a year of cells is not carried to the page (see that function for why the
+    hidden cells are not added in)."""
+    shown = daily.c.customers >= k
+    return list(
+        conn.execute(
+            select(
+                daily.c.metric,
+                daily.c.key,
+                func.sum(case((shown, daily.c.customers), else_=0)).label("customers"),
+                func.sum(case((shown, daily.c.total), else_=0)).label("total"),
+                func.sum(case((shown, 0), else_=1)).label("left_out"),
+            )
+            .where(daily.c.metric.in_(metrics), daily.c.day >= first, daily.c.day <= last)
+            .group_by(daily.c.metric, daily.c.key)
+        )
+    )
+
+
+def shown_per_day(
+    conn: Connection, metrics: Sequence[str], first: date, last: date, k: int
+) -> list[Any]:
+    """Per day and metric: the shown cells' customers added up, and the cells left out."""
+    shown = daily.c.customers >= k
+    return list(
+        conn.execute(
+            select(
+                daily.c.day,
+                daily.c.metric,
+                func.sum(case((shown, daily.c.customers), else_=0)).label("customers"),
+                func.sum(case((shown, 0), else_=1)).label("left_out"),
+            )
+            .where(daily.c.metric.in_(metrics), daily.c.day >= first, daily.c.day <= last)
+            .group_by(daily.c.day, daily.c.metric)
+            .order_by(daily.c.day)
+        )
+    )
+
+
 def tally(conn: Connection, question_id: str, deltas: dict[str, int]) -> None:
     rows = [
         {"question_id": question_id, "value": value, "customers": n}

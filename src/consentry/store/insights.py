@@ -71,7 +71,14 @@ def forget_member(conn: Connection, member: str) -> None:
     conn.execute(delete(members).where(members.c.member == member))
 
 
-def cells(conn: Connection, period: str, first: date, last: date, purpose: str | None) -> list[Any]:
+def cells(
+    conn: Connection,
+    period: str,
+    first: date,
+    last: date,
+    purpose: str | None,
+    channel: str | None = None,
+) -> list[Any]:
     query = (
         select(flows)
         .where(flows.c.period == period, flows.c.day >= first, flows.c.day <= last)
@@ -79,6 +86,8 @@ def cells(conn: Connection, period: str, first: date, last: date, purpose: str |
     )
     if purpose is not None:
         query = query.where(flows.c.purpose == purpose)
+    if channel is not None:
+        query = query.where(flows.c.channel == channel)
     return list(conn.execute(query))
 
 

@@ -23,7 +23,14 @@ from consentry.api.console_pages import message, page, signed_in
 from consentry.api.deps import HubDep
 from consentry.api.routes.insights import csv_download
 from consentry.domain.errors import DomainError
-from consentry.domain.insights import as_csv, counts_csv, levels_csv, shares_csv
+from consentry.domain.insights import (
+    OFFER_METRICS,
+    PROFILING_METRICS,
+    as_csv,
+    counts_csv,
+    levels_csv,
+    shares_csv,
+)
 from consentry.services import catalogue, console, insight_counts, insights, questions
 
 router = APIRouter(tags=["console"], include_in_schema=False)
@@ -52,14 +59,14 @@ def insights_page(
     chosen = next((p for p in purposes if p["id"] == purpose), purposes[0])
     first, last = _range(first, last, insights.today(hub))
     k = hub.settings.insights_k
-    try:
-        flow_rows = insights.flows(hub, first, last, chosen["id"], period)
-        rate_rows = insights.rates(hub, first, last, chosen["id"])
-    except DomainError as exc:
-        return message(request, hub, here, exc.status, exc.detail)
     # Consents of a purpose with channels are given per channel; "*" is a channel-less one.
     channels: list[str] = list(chosen["channels"]) or ["*"]
     shown_channel = channel if channel is not None and channel in channels else channels[0]
+    try:
+        flow_rows = insights.flows(hub, first, last, chosen["id"], period, shown_channel)
+        rate_rows = insights.rates(hub, first, last, chosen["id"])
+    except DomainError as exc:
+        return message(request, hub, here, exc.status, exc.detail)
     flows = flows_figure(flow_rows, first, last, period, chosen["title"], shown_channel, k)
     rates = rates_figure(rate_rows, first, last, chosen["title"], k)
     query = f"from={first}&to={last}&purpose={chosen['id']}"
@@ -139,12 +146,13 @@ def told_page(
     try:
         shares = insight_counts.answer_shares(hub, first, last, chosen.id) if chosen else []
         stage_rows = insight_counts.stage_shares(hub, first, last)
-        counts = insight_counts.profiling_counts(hub, first, last)
+        totals = insight_counts.totals(hub, PROFILING_METRICS, first, last)
+        per_day = insight_counts.per_day(hub, ("answered", "declined"), first, last)
     except DomainError as exc:
         return message(request, hub, here, exc.status, exc.detail)
     answers = answers_figure(shares, chosen, k) if chosen else None
     stages = stages_figure(stage_rows, first, last, k)
-    economy = economics_figure(counts, first, last, k)
+    economy = economics_figure(per_day, first, last, k)
     query = f"from={first}&to={last}"
     return page(
         request,
@@ -167,7 +175,7 @@ def told_page(
         economy_svg=bars(economy.chart),
         economy_legend=legend(economy.legend),
         economy_csv=f"/console/insights/profiling.csv?{query}",
-        per_question=economics(counts, bank),
+        per_question=economics(totals, bank),
     )
 
 
@@ -183,11 +191,11 @@ def offers_page(
     first, last = _range(first, last, insights.today(hub))
     k = hub.settings.insights_k
     try:
-        counts = insight_counts.offer_counts(hub, first, last)
+        totals = insight_counts.totals(hub, OFFER_METRICS, first, last)
     except DomainError as exc:
         return message(request, hub, here, exc.status, exc.detail)
     titles = {o["id"]: o["title"] for o in catalogue.offer_page(hub, None, 1000)["offers"]}
-    figures = offer_figures(counts, titles, first, last, k)
+    figures = offer_figures(totals, titles, first, last)
     return page(
         request,
         hub,
