@@ -3,12 +3,14 @@ relationship stages, as stored."""
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, case, delete, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from consentry.store.insights import dialect_insert
 from consentry.store.tables import answers, customers
@@ -21,18 +23,33 @@ from consentry.store.tables import insight_stage_levels as stage_levels
 CELL = ("day", "metric", "key")
 
 
+@functools.cache
+def _statements(dialect: str) -> tuple[Any, Any]:
+    """Built once per engine: a decision counts in its own transaction, and building these
+    (``excluded`` especially) cost more than running them."""
+    insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    add_members = (
+        insert_for(members).on_conflict_do_nothing().returning(*(members.c[n] for n in CELL))
+    )
+    upsert = insert_for(daily)
+    add_to_cells = upsert.on_conflict_do_update(
+        index_elements=list(CELL),
+        set_={
+            "customers": daily.c.customers + upsert.excluded.customers,
+            "total": daily.c.total + upsert.excluded.total,
+        },
+    )
+    return add_members, add_to_cells
+
+
 def count(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """``rows``: day, metric, key, member, amount. A member new to its cell adds a customer;
     every row adds its amount to the cell's total."""
     if not rows:
         return
-    statement = (
-        dialect_insert(conn, members)
-        .on_conflict_do_nothing()
-        .returning(*(members.c[name] for name in CELL))
-    )
+    add_members, add_to_cells = _statements(conn.dialect.name)
     member_rows = [{name: r[name] for name in (*CELL, "member")} for r in rows]
-    new = Counter(tuple(r) for r in conn.execute(statement, member_rows))
+    new = Counter(tuple(r) for r in conn.execute(add_members, member_rows))
     totals: Counter[tuple[Any, ...]] = Counter()
     for r in rows:
         totals[tuple(r[name] for name in CELL)] += r["amount"]
@@ -40,17 +57,7 @@ def count(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         {**dict(zip(CELL, cell, strict=True)), "customers": new.get(cell, 0), "total": total}
         for cell, total in totals.items()
     ]
-    upsert = dialect_insert(conn, daily)
-    conn.execute(
-        upsert.on_conflict_do_update(
-            index_elements=list(CELL),
-            set_={
-                "customers": daily.c.customers + upsert.excluded.customers,
-                "total": daily.c.total + upsert.excluded.total,
-            },
-        ),
-        cells,
-    )
+    conn.execute(add_to_cells, cells)
 
 
 def forget_member(conn: Connection, member: str) -> None:
