@@ -19,8 +19,8 @@ from nats.js.errors import NotFoundError
 
 from consentry.domain.clock import rfc3339_micros
 from consentry.services.hub import Hub
+from consentry.store import mirror_positions as positions
 from consentry.store import outbox
-from consentry.store.tables import mirror_positions
 
 log = logging.getLogger("consentry.nats")
 NAME = "nats"
@@ -30,21 +30,12 @@ BATCH = 1000
 
 def _place(hub: Hub) -> int:
     with hub.db.read() as conn:
-        found = conn.execute(
-            mirror_positions.select().where(mirror_positions.c.name == NAME)
-        ).first()
-    return int(found.position) if found else 0
+        return positions.place(conn, NAME)
 
 
 def _save(hub: Hub, position: int) -> None:
     with hub.db.write() as conn:
-        moved = conn.execute(
-            mirror_positions.update()
-            .where(mirror_positions.c.name == NAME)
-            .values(position=position)
-        ).rowcount
-        if not moved:
-            conn.execute(mirror_positions.insert().values(name=NAME, position=position))
+        positions.set_place(conn, NAME, position)
 
 
 async def publish_pending(hub: Hub, url: str) -> int:

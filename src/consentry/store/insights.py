@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from consentry.store.tables import consent_state, customers, mirror_positions
+from consentry.store import mirror_positions as positions
+from consentry.store.tables import consent_state, customers
 from consentry.store.tables import insight_consent_flows as flows
 from consentry.store.tables import insight_consent_levels as levels
 from consentry.store.tables import insight_flow_members as members
@@ -19,18 +20,11 @@ CELL = ("period", "day", "purpose", "channel", "source", "action")
 
 
 def place(conn: Connection) -> int:
-    found = conn.execute(
-        select(mirror_positions.c.position).where(mirror_positions.c.name == PLACE)
-    ).scalar()
-    return int(found) if found is not None else 0
+    return positions.place(conn, PLACE)
 
 
 def set_place(conn: Connection, position: int) -> None:
-    moved = conn.execute(
-        mirror_positions.update().where(mirror_positions.c.name == PLACE).values(position=position)
-    ).rowcount
-    if not moved:
-        conn.execute(mirror_positions.insert().values(name=PLACE, position=position))
+    positions.set_place(conn, PLACE, position)
 
 
 def dialect_insert(conn: Connection, table: Any) -> Any:
