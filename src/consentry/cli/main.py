@@ -514,28 +514,16 @@ def questions_load(
 ) -> None:
     """Create or update the questions of FILE (all or nothing). Questions not in the file
     are left as they are; DELETE /v1/questions/{id} retires one."""
-    from consentry.services import questions
-    from consentry.services.question_file import BankFileError, lines_of, read_bank
+    from consentry.services.question_file import load_file
 
-    try:
-        bodies = read_bank(file)
-    except BankFileError as exc:
-        for problem in exc.problems:
-            err.print(f"[bold red]error:[/] {file}: {problem}", soft_wrap=True)
-        raise typer.Exit(code=2) from None
     hub = open_hub(load_settings(data_dir=data_dir))
     try:
-        counts, problems = questions.load(hub, bodies)
+        counts, problems = load_file(hub, file)
     finally:
         hub.close()
     if problems:
-        lines = lines_of(file)
-        for index, message in problems:
-            line = lines[index] if index < len(lines) else 1
-            err.print(
-                f"[bold red]error:[/] {file}: line {line}: {bodies[index].id}: {message}",
-                soft_wrap=True,
-            )
+        for problem in problems:
+            err.print(f"[bold red]error:[/] {file}: {problem}", soft_wrap=True)
         raise typer.Exit(code=2)
     out.print(
         f"{counts['created']} questions created, {counts['updated']} updated, "
@@ -556,26 +544,16 @@ def catalogue_load(
     """Load a catalogue file, all or nothing: if it has categories, the catalogue (categories,
     sensitive topics, products) is replaced; its offers are created or updated (offers not in
     the file are left as they are; DELETE /v1/offers/{id} retires one)."""
-    from consentry.services import catalogue
-    from consentry.services.catalogue_file import CatalogueFileError, read_catalogue
+    from consentry.services.catalogue_file import load_file
 
-    try:
-        parsed = read_catalogue(file)
-    except CatalogueFileError as exc:
-        for problem in exc.problems:
-            err.print(f"[bold red]error:[/] {file}: {problem}", soft_wrap=True)
-        raise typer.Exit(code=2) from None
     hub = open_hub(load_settings(data_dir=data_dir))
     try:
-        counts, problems = catalogue.load(hub, parsed.catalogue, parsed.offers, parsed.triggers)
+        counts, problems = load_file(hub, file)
     finally:
         hub.close()
     if problems:
-        for found in problems:
-            err.print(
-                f"[bold red]error:[/] {file}: {parsed.where(found['loc'])}: {found['msg']}",
-                soft_wrap=True,
-            )
+        for problem in problems:
+            err.print(f"[bold red]error:[/] {file}: {problem}", soft_wrap=True)
         raise typer.Exit(code=2)
     out.print(
         f"{counts['categories']} categories, {counts['products']} products; "

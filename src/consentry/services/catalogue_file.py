@@ -11,6 +11,8 @@ import yaml
 from pydantic import ValidationError
 
 from consentry.schemas_offers import CatalogueIn, OfferIn, TriggersIn
+from consentry.services import catalogue
+from consentry.services.hub import Hub
 from consentry.services.yaml_lines import FileProblems, compose, line_of, message
 
 CatalogueFileError = FileProblems
@@ -82,3 +84,18 @@ def read_catalogue(path: Path) -> ParsedCatalogue:
     if problems:
         raise FileProblems(problems)
     return parsed
+
+
+def load_file(hub: Hub, path: Path) -> tuple[dict[str, int], list[str]]:
+    """Load a catalogue file, all or nothing: the counts, or every problem as ``line N: …``
+    (nothing written then). For the CLI and the console's upload."""
+    try:
+        parsed = read_catalogue(path)
+    except CatalogueFileError as exc:
+        return {}, list(exc.problems)
+    counts, problems = catalogue.load(hub, parsed.catalogue, parsed.offers, parsed.triggers)
+    return (
+        (counts, [])
+        if not problems
+        else ({}, [f"{parsed.where(p['loc'])}: {p['msg']}" for p in problems])
+    )

@@ -9,6 +9,8 @@ import yaml
 from pydantic import ValidationError
 
 from consentry.schemas_profiling import QuestionIn
+from consentry.services import questions
+from consentry.services.hub import Hub
 from consentry.services.yaml_lines import FileProblems, child, compose, line_of, message
 
 # The bank's file problems are FileProblems; the old name stays for its callers.
@@ -55,3 +57,19 @@ def _name(item: Any, index: int) -> str:
     if isinstance(item, dict) and isinstance(item.get("id"), str):
         return f"questions[{index}]({item['id']})"
     return f"questions[{index}]"
+
+
+def load_file(hub: Hub, path: Path) -> tuple[dict[str, int], list[str]]:
+    """Create or update the questions of a file, all or nothing: the counts, or every problem
+    as ``line N: …`` (nothing written then). For the CLI and the console's upload."""
+    try:
+        bodies = read_bank(path)
+    except BankFileError as exc:
+        return {}, list(exc.problems)
+    counts, problems = questions.load(hub, bodies)
+    if not problems:
+        return counts, []
+    lines = lines_of(path)
+    return {}, [
+        f"line {lines[i] if i < len(lines) else 1}: {bodies[i].id}: {text}" for i, text in problems
+    ]
