@@ -310,3 +310,63 @@ def test_the_insights_page_never_shows_a_segment_of_nine(hub: Hub, client: TestC
     assert not any(line.endswith(",9") for line in csv)
     bad = marketer.get("/console/insights", params={**params, "to": "2026-10-01"})
     assert bad.status_code == 422 and "ends before it starts" in bad.text
+
+
+QUESTIONS = """\
+questions:
+  - id: favourite_colour
+    text: What's your favourite colour?
+    kind: single_choice
+    options: [{value: red, label: Red}, {value: blue, label: Blue}]
+    topic: style
+    stage: 1
+    points: 10
+    channels: [web]
+"""
+
+
+def test_marketers_load_files_and_retire_questions_and_offers(hub: Hub, client: TestClient) -> None:
+    from tests.integration.test_offer_files import CATALOGUE
+
+    _member(hub, "mo", "marketer")
+    _member(hub, "rita", "read_only")
+    marketer, csrf = _sign_in(client, "mo")
+
+    def upload(path: str, text: str, who: TestClient = marketer, token: str = csrf) -> Any:
+        files = {"file": ("file.yaml", text.encode(), "application/yaml")}
+        return who.post(path, data={"csrf": token}, files=files, follow_redirects=False)
+
+    bad = upload("/console/questions/file", QUESTIONS.replace("stage: 1", "stage: 9"))
+    assert bad.status_code == 422 and "Nothing was loaded" in bad.text, bad.text[-1500:]
+    assert "line 7: questions[0](favourite_colour).stage: Input should be 1, 2 or 3" in bad.text, bad.text[-1500:]
+    assert client.get("/v1/questions").json()["questions"] == []
+    good = upload("/console/questions/file", QUESTIONS)
+    assert good.status_code == 200 and "1 questions created" in good.text
+    r = _post(marketer, "/console/questions/favourite_colour/retire", csrf)
+    assert r.status_code == 303
+    assert client.get("/v1/questions/favourite_colour").json()["active"] is False
+
+    refused = upload(
+        "/console/offers/file",
+        CATALOGUE.replace("channels: [email], every", "channels: [fax], every"),
+    )
+    assert refused.status_code == 422 and "line 11: offers[1](shoes).channels.0" in refused.text
+    loaded = upload("/console/offers/file", CATALOGUE)
+    assert loaded.status_code == 200 and "2 offers created" in loaded.text
+    assert _post(marketer, "/console/offers/socks/retire", csrf).status_code == 303
+    assert client.get("/v1/offers/socks").json()["active"] is False
+
+    reader, reader_csrf = _sign_in(client, "rita")
+    assert upload("/console/offers/file", CATALOGUE, reader, reader_csrf).status_code == 403
+    assert _post(reader, "/console/offers/shoes/retire", reader_csrf).status_code == 403
+    assert "Load the catalogue" not in reader.get("/console/offers").text
+    with hub.db.read() as conn:
+        done = [
+            r.action for r in conn.execute(select(console_actions).order_by(console_actions.c.pk))
+        ]
+    assert [a for a in done if a != "signed_in"] == [
+        "questions.loaded",
+        "question.retired",
+        "catalogue.loaded",
+        "offer.retired",
+    ]

@@ -1,9 +1,10 @@
 """The console's rules: who may do what, and how a notice change reads.
 
 Four roles. The admin runs the hub; the privacy officer owns purposes, notices, the evidence
-and erasures; the marketer works with questions, offers and the insights; read-only sees the
-pages and changes nothing. Only the admin creates and revokes apps (a key is shown once, to
-the admin who made it) and manages staff; the marketer does not see the apps at all.
+and erasures; the marketer works with questions, offers and the insights (loads question and
+catalogue files, retires questions and offers); read-only sees the pages and changes nothing.
+Only the admin creates and revokes apps (a key is shown once, to the admin who made it) and
+manages staff; the marketer does not see the apps at all.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ class Permission(StrEnum):
     MANAGE_APPS = "apps:manage"  # create (the key shown once) and revoke
     MANAGE_WEBHOOKS = "webhooks:manage"  # enable a disabled endpoint again
     MANAGE_STAFF = "staff:manage"
+    EDIT_QUESTIONS = "questions:edit"  # load a question file, retire a question
+    EDIT_OFFERS = "offers:edit"  # load a catalogue file, retire an offer
     VERIFY_EVIDENCE = "evidence:verify"
 
 
@@ -51,7 +54,7 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.VERIFY_EVIDENCE,
         }
     ),
-    Role.MARKETER: frozenset({Permission.VIEW}),
+    Role.MARKETER: frozenset({Permission.VIEW, Permission.EDIT_QUESTIONS, Permission.EDIT_OFFERS}),
     Role.READ_ONLY: frozenset({Permission.VIEW, Permission.VIEW_APPS}),
 }
 

@@ -6,9 +6,12 @@ same transaction, as a console action (who, when, what); a key or a password nev
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
@@ -20,7 +23,19 @@ from consentry.domain.console import DiffPart, Permission, may, notice_diff
 from consentry.domain.errors import Forbidden, InvalidInput, NotFound
 from consentry.domain.ids import new_id
 from consentry.schemas import PurposeCreate, PurposeUpdate
-from consentry.services import apps, desk, erasures, evidence, purposes, web_access, webhooks
+from consentry.services import (
+    apps,
+    catalogue,
+    catalogue_file,
+    desk,
+    erasures,
+    evidence,
+    purposes,
+    question_file,
+    questions,
+    web_access,
+    webhooks,
+)
 from consentry.services.hub import Hub
 from consentry.services.web_access import WebSession
 from consentry.store import console as store
@@ -143,6 +158,60 @@ def publish_notice(
             reconsent=reconsent,
         )
     return updated
+
+
+# -- questions and offers
+
+
+def load_questions(
+    hub: Hub, who: StaffRow, name: str, content: bytes
+) -> tuple[dict[str, int], list[str]]:
+    """An uploaded question file, all or nothing (as `consentry questions load`)."""
+    require(who, Permission.EDIT_QUESTIONS)
+    counts, problems = _load_upload(hub, content, name, question_file.load_file)
+    if not problems:
+        with hub.db.write() as conn:
+            _record(hub, conn, who, "questions.loaded", name[:200], **counts)
+    return counts, problems
+
+
+def load_catalogue(
+    hub: Hub, who: StaffRow, name: str, content: bytes
+) -> tuple[dict[str, int], list[str]]:
+    """An uploaded catalogue file, all or nothing (as `consentry catalogue load`)."""
+    require(who, Permission.EDIT_OFFERS)
+    counts, problems = _load_upload(hub, content, name, catalogue_file.load_file)
+    if not problems:
+        with hub.db.write() as conn:
+            _record(hub, conn, who, "catalogue.loaded", name[:200], **counts)
+    return counts, problems
+
+
+def _load_upload(
+    hub: Hub,
+    content: bytes,
+    name: str,
+    load: Callable[[Hub, Path], tuple[dict[str, int], list[str]]],
+) -> tuple[dict[str, int], list[str]]:
+    # The file readers name problems by line from a file; the upload becomes one for a moment.
+    with tempfile.TemporaryDirectory(prefix="consentry-upload-") as folder:
+        path = Path(folder) / (Path(name).name or "upload.yaml")
+        path.write_bytes(content)
+        return load(hub, path)
+
+
+def retire_question(hub: Hub, who: StaffRow, question_id: str) -> None:
+    require(who, Permission.EDIT_QUESTIONS)
+    with hub.db.write() as conn:
+        questions.retire(hub, conn, question_id)
+        _record(hub, conn, who, "question.retired", question_id)
+
+
+def retire_offer(hub: Hub, who: StaffRow, offer_id: str) -> None:
+    require(who, Permission.EDIT_OFFERS)
+    with hub.db.write() as conn:
+        catalogue.retire_offer(hub, conn, offer_id)
+        _record(hub, conn, who, "offer.retired", offer_id)
 
 
 # -- apps and keys

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from consentry.api.console_pages import (
@@ -199,20 +200,83 @@ def publish_notice(
     return _back(f"/console/purposes/{purpose_id}?published={updated['version']}")
 
 
-# -- questions and offers (read here; loaded from files or the API)
+# -- questions and offers: read, loaded from a file, retired
+
+MAX_UPLOAD = 5 * 1024 * 1024  # a catalogue of 100,000 products fits
+
+
+def _questions_page(
+    request: Request,
+    hub: Hub,
+    here: Desk,
+    status: int = 200,
+    problems: list[str] | None = None,
+    loaded: str | None = None,
+) -> HTMLResponse:
+    return page(
+        request,
+        hub,
+        "console_questions.html",
+        here,
+        status,
+        questions=questions.bank_now(hub),
+        problems=problems,
+        loaded=loaded,
+    )
 
 
 @router.get("/console/questions", response_class=HTMLResponse)
 def questions_page(request: Request, hub: HubDep) -> HTMLResponse:
-    here = signed_in(request, hub)
-    allowed(request, hub, here, Permission.VIEW)
-    return page(request, hub, "console_questions.html", here, questions=questions.bank_now(hub))
+    return _questions_page(request, hub, signed_in(request, hub))
 
 
-@router.get("/console/offers", response_class=HTMLResponse)
-def offers_page(request: Request, hub: HubDep) -> HTMLResponse:
-    here = signed_in(request, hub)
-    allowed(request, hub, here, Permission.VIEW)
+async def _upload(file: UploadFile) -> bytes | None:
+    content = await file.read(MAX_UPLOAD + 1)
+    return content if 0 < len(content) <= MAX_UPLOAD else None
+
+
+@router.post("/console/questions/file")
+async def load_questions(
+    request: Request, hub: HubDep, csrf: Csrf, file: Annotated[UploadFile, File()]
+) -> Response:
+    here = signed_in(request, hub, csrf)
+    allowed(request, hub, here, Permission.EDIT_QUESTIONS)
+    content = await _upload(file)
+    if content is None:
+        problem = f"choose a YAML or JSON file of at most {MAX_UPLOAD // 1024 // 1024} MB"
+        return _questions_page(request, hub, here, 422, [problem])
+    name = file.filename or "questions.yaml"
+    counts, problems = await run_in_threadpool(
+        console.load_questions, hub, here.member, name, content
+    )
+    if problems:
+        return _questions_page(request, hub, here, 422, problems)
+    loaded = (
+        f"{name}: {counts['created']} questions created, {counts['updated']} updated, "
+        f"{counts['unchanged']} unchanged."
+    )
+    return _questions_page(request, hub, here, loaded=loaded)
+
+
+@router.post("/console/questions/{question_id}/retire")
+def retire_question(request: Request, hub: HubDep, question_id: str, csrf: Csrf) -> Response:
+    here = signed_in(request, hub, csrf)
+    allowed(request, hub, here, Permission.EDIT_QUESTIONS)
+    try:
+        console.retire_question(hub, here.member, question_id)
+    except DomainError as exc:
+        return _questions_page(request, hub, here, exc.status, [exc.detail])
+    return _back("/console/questions")
+
+
+def _offers_page(
+    request: Request,
+    hub: Hub,
+    here: Desk,
+    status: int = 200,
+    problems: list[str] | None = None,
+    loaded: str | None = None,
+) -> HTMLResponse:
     with hub.db.read() as conn:
         counts = catalogue.counts_in(conn)
     return page(
@@ -220,9 +284,52 @@ def offers_page(request: Request, hub: HubDep) -> HTMLResponse:
         hub,
         "console_offers.html",
         here,
+        status,
         offers=catalogue.offer_page(hub, None, 1000)["offers"],
         counts=counts,
+        problems=problems,
+        loaded=loaded,
     )
+
+
+@router.get("/console/offers", response_class=HTMLResponse)
+def offers_page(request: Request, hub: HubDep) -> HTMLResponse:
+    return _offers_page(request, hub, signed_in(request, hub))
+
+
+@router.post("/console/offers/file")
+async def load_catalogue(
+    request: Request, hub: HubDep, csrf: Csrf, file: Annotated[UploadFile, File()]
+) -> Response:
+    here = signed_in(request, hub, csrf)
+    allowed(request, hub, here, Permission.EDIT_OFFERS)
+    content = await _upload(file)
+    if content is None:
+        problem = f"choose a YAML or JSON file of at most {MAX_UPLOAD // 1024 // 1024} MB"
+        return _offers_page(request, hub, here, 422, [problem])
+    name = file.filename or "catalogue.yaml"
+    counts, problems = await run_in_threadpool(
+        console.load_catalogue, hub, here.member, name, content
+    )
+    if problems:
+        return _offers_page(request, hub, here, 422, problems)
+    loaded = (
+        f"{name}: {counts['categories']} categories, {counts['products']} products; "
+        f"{counts['offers_created']} offers created, {counts['offers_updated']} updated; "
+        f"{counts['triggers']} triggers."
+    )
+    return _offers_page(request, hub, here, loaded=loaded)
+
+
+@router.post("/console/offers/{offer_id}/retire")
+def retire_offer(request: Request, hub: HubDep, offer_id: str, csrf: Csrf) -> Response:
+    here = signed_in(request, hub, csrf)
+    allowed(request, hub, here, Permission.EDIT_OFFERS)
+    try:
+        console.retire_offer(hub, here.member, offer_id)
+    except DomainError as exc:
+        return _offers_page(request, hub, here, exc.status, [exc.detail])
+    return _back("/console/offers")
 
 
 # -- apps and keys
