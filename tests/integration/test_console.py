@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from consentry.cli.main import app as cli
 from consentry.services import desk, insights
 from consentry.services.hub import Hub
+from consentry.store import console as store
 from consentry.store.tables import console_actions, evidence_records
 from tests.helpers import change, make_customer, make_purpose
 from tests.integration.test_import import point_cli_at
@@ -277,6 +278,11 @@ def test_a_full_verification_passes_then_catches_tampering(hub: Hub, client: Tes
     listing = officer.get("/console/evidence").text
     assert "passed" in listing and "failed" in listing
     assert "failed" in officer.get("/console/").text
+    # One at a time: while one runs, "verify" shows it instead of starting another.
+    with hub.db.write() as conn:
+        store.start_verification(conn, "vrf_running", hub.now_micros(), "pia", 5)
+    watched = _post(officer, "/console/evidence/verify", csrf).headers["location"]
+    assert watched.endswith("/vrf_running")
 
 
 def test_the_insights_page_never_shows_a_segment_of_nine(hub: Hub, client: TestClient) -> None:

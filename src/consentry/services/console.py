@@ -45,6 +45,7 @@ from consentry.store.staff import StaffRow
 
 DAY = 86_400_000_000
 PROGRESS_EVERY = 2_000  # records between progress updates of a verification
+STALLED = 3_600_000_000  # a verification unfinished after an hour has stopped (its process did)
 
 
 def member(hub: Hub, session: WebSession) -> StaffRow | None:
@@ -359,8 +360,13 @@ def start_verification(hub: Hub, who: StaffRow) -> str:
     require(who, Permission.VERIFY_EVIDENCE)
     head = evidence.head(hub)
     verification_id = new_id("vrf")
+    now = hub.now_micros()
     with hub.db.write() as conn:
-        store.start_verification(conn, verification_id, hub.now_micros(), who.username, head.size)
+        # One at a time: a second click while one runs (started within the hour) watches it.
+        for running in store.latest_verifications(conn, 1):
+            if running.finished_at is None and running.started_at > now - STALLED:
+                return str(running.id)
+        store.start_verification(conn, verification_id, now, who.username, head.size)
         _record(hub, conn, who, "evidence.verification_started", verification_id, size=head.size)
     threading.Thread(
         target=_verify, args=(hub, verification_id, head.as_json()), daemon=True
