@@ -1,5 +1,5 @@
-"""The console's insights page: charts of the consent flows and rates, each with its data
-table and a CSV of the rows behind it."""
+"""The console's insight pages — consent, what customers told us, offers: charts, each with
+its data table and a CSV of the rows behind it."""
 
 from __future__ import annotations
 
