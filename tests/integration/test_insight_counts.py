@@ -11,16 +11,20 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from consentry.cli.main import app as cli
 from consentry.domain.insights import OFFER_METRICS, PROFILING_METRICS, range_totals
 from consentry.domain.questions import tokens
 from consentry.services import desk, insight_counts, profiling, retention
 from consentry.services.hub import Hub
 from consentry.store import insight_counts as store
 from tests.helpers import make_customer, make_purpose
+from tests.integration.test_import import point_cli_at
 from tests.integration.test_profiling import COLOUR, PREFERENCES, WEB_CUSTOMER
 
 PETS = {
@@ -301,3 +305,29 @@ def test_offer_counts_follow_decisions_and_dismissals(client: TestClient, hub: H
     assert insight_counts.totals(hub, OFFER_METRICS, day, day) == range_totals(
         insight_counts.offer_counts(hub, day, day)
     )
+
+
+def test_a_backfill_counts_the_answers_from_before_the_distribution(
+    client: TestClient, hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answers stored before the distribution existed (as after migration 0016: none counted,
+    no tallies) are counted by `consentry insights backfill`, once."""
+    hub.clock = lambda: DAY
+    _bank(client)
+    for n in range(12):
+        cid = _customer(client)
+        _answer(client, cid, "favourite_colour", "red" if n % 3 else "blue")
+        _answer(client, cid, "pets", [["cat"], ["dog", "fish"]][n % 2])
+    with hub.db.write() as conn:
+        conn.exec_driver_sql("UPDATE answers SET counted = false")
+        conn.exec_driver_sql("DELETE FROM insight_answer_tallies")
+    point_cli_at(hub, monkeypatch)
+    runner = CliRunner()
+    first = runner.invoke(cli, ["insights", "backfill"])
+    assert first.exit_code == 0, first.output
+    assert "24 answers counted" in first.output
+    with hub.db.read() as conn:
+        tallies = {(r.question_id, r.value): r.customers for r in store.current_tallies(conn)}
+    assert tallies == dict(_recount(client, hub))
+    again = runner.invoke(cli, ["insights", "backfill"])
+    assert "0 answers counted" in again.output

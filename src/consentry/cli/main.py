@@ -38,9 +38,11 @@ catalogue_app = typer.Typer(
     help="The catalogue: categories, sensitive topics, products, offers.", no_args_is_help=True
 )
 offers_app = typer.Typer(help="Offers and the decision engine.", no_args_is_help=True)
+insights_app = typer.Typer(help="The console's counts.", no_args_is_help=True)
 app.add_typer(questions_app, name="questions")
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(offers_app, name="offers")
+app.add_typer(insights_app, name="insights")
 app.add_typer(staff_app, name="staff")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(keys_app, name="keys")
@@ -560,6 +562,20 @@ def catalogue_load(
         f"{counts['offers_created']} offers created, {counts['offers_updated']} updated; "
         f"{counts['triggers']} triggers"
     )
+
+
+@insights_app.command("backfill")
+def insights_backfill(data_dir: Annotated[Path | None, typer.Option()] = None) -> None:
+    """Count the answers stored before the answer distribution existed (it decrypts each
+    answer once; running it again counts nothing)."""
+    from consentry.services import insight_counts
+
+    hub = open_hub(load_settings(data_dir=data_dir))
+    try:
+        counted = insight_counts.backfill_answers(hub)
+    finally:
+        hub.close()
+    out.print(f"{counted} answers counted into the answer distribution")
 
 
 @offers_app.command("learn")

@@ -33,6 +33,7 @@ from consentry.domain.questions import ANSWER, Question, tokens
 from consentry.services.hub import Hub
 from consentry.services.insights import member_of, today
 from consentry.services.questions import bank
+from consentry.store import customers as customer_store
 from consentry.store import insight_counts as store
 from consentry.store import profiling as profiling_store
 
@@ -100,6 +101,41 @@ def forget_expired_answers(hub: Hub, conn: Connection, now: int, limit: int) -> 
             before = counted_value(hub, row.customer_id, row)
             retally(conn, question, before, None)
     return profiling_store.delete_answers(conn, [(r.customer_id, r.question_id) for r in expired])
+
+
+def backfill_answers(hub: Hub, batch: int = 200) -> int:
+    """Take into the answer distribution the answers stored before it existed (or by any path
+    that left them out); how many. Each customer is locked while their answers are read, as an
+    answer write locks them, so a live change is neither missed nor counted twice; running it
+    again finds nothing."""
+    with hub.db.read() as conn:
+        counted = [q.id for q in bank(hub, conn)[0] if tallied(q)]
+    done = 0
+    after = ""
+    while counted:
+        with hub.db.read() as conn:
+            ids = profiling_store.uncounted_customers(conn, counted, after, batch)
+        if not ids:
+            return done
+        with hub.db.write() as conn:
+            by_id = bank(hub, conn)[1]
+            for customer_id in ids:
+                customer = customer_store.get(conn, customer_id, for_update=True)
+                if customer is None or customer.status != "active":
+                    continue
+                key = hub.vault.key(customer_id)
+                for row in profiling_store.answers_of(conn, customer_id):
+                    question = by_id.get(row.question_id)
+                    if row.counted or row.status != "answered" or question is None:
+                        continue
+                    if not tallied(question):
+                        continue
+                    value = hub.vault.unseal_json(customer_id, ANSWER, bytes(row.sealed), key)
+                    retally(conn, question, None, value["value"])
+                    profiling_store.mark_counted(conn, customer_id, question.id)
+                    done += 1
+        after = ids[-1]
+    return done
 
 
 def forget_member(hub: Hub, conn: Connection, customer_id: str) -> None:

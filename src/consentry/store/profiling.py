@@ -6,6 +6,7 @@ the single writer on SQLite), so reading an answer or a balance and then changin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
@@ -113,6 +114,34 @@ def delete_answers(conn: Connection, keys: list[tuple[str, str]]) -> int:
             )
         ).rowcount
     return gone
+
+
+def uncounted_customers(
+    conn: Connection, question_ids: Sequence[str], after: str, limit: int
+) -> list[str]:
+    """Customers with an answer to one of these questions not in the answer distribution."""
+    return list(
+        conn.execute(
+            select(answers.c.customer_id)
+            .where(
+                answers.c.customer_id > after,
+                answers.c.status == "answered",
+                answers.c.counted.is_(False),
+                answers.c.question_id.in_(question_ids),
+            )
+            .group_by(answers.c.customer_id)
+            .order_by(answers.c.customer_id)
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def mark_counted(conn: Connection, customer_id: str, question_id: str) -> None:
+    conn.execute(
+        update(answers)
+        .where(answers.c.customer_id == customer_id, answers.c.question_id == question_id)
+        .values(counted=True)
+    )
 
 
 def uncount(conn: Connection, customer_id: str) -> None:
