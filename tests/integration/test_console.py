@@ -283,6 +283,11 @@ def test_a_full_verification_passes_then_catches_tampering(hub: Hub, client: Tes
         store.start_verification(conn, "vrf_running", hub.now_micros(), "pia", 5)
     watched = _post(officer, "/console/evidence/verify", csrf).headers["location"]
     assert watched.endswith("/vrf_running")
+    # One whose process ended (unfinished after an hour) says so, and is no longer polled.
+    with hub.db.write() as conn:
+        store.start_verification(conn, "vrf_old", hub.now_micros() - 7_200_000_000, "pia", 5)
+    block = officer.get("/console/evidence/verifications/vrf_old/progress").text
+    assert "It stopped" in block and "hx-trigger" not in block
 
 
 def test_the_insights_page_never_shows_a_segment_of_nine(hub: Hub, client: TestClient) -> None:

@@ -319,13 +319,14 @@ class Verification:
     finished: bool
     ok: bool | None
     problems: list[str]
+    stopped: bool = False  # unfinished after an hour: the process running it ended
 
     @property
     def percent(self) -> int:
         return 100 if self.size == 0 else min(100, self.checked * 100 // self.size)
 
 
-def _verification(row: Any) -> Verification:
+def _verification(row: Any, now: int) -> Verification:
     return Verification(
         row.id,
         rfc3339_micros(row.started_at),
@@ -335,13 +336,15 @@ def _verification(row: Any) -> Verification:
         row.finished_at is not None,
         row.ok,
         list(row.problems),
+        row.finished_at is None and row.started_at <= now - STALLED,
     )
 
 
 def verifications(hub: Hub, who: StaffRow, limit: int = 5) -> list[Verification]:
     require(who, Permission.VIEW)
     with hub.db.read() as conn:
-        return [_verification(r) for r in store.latest_verifications(conn, limit)]
+        rows = store.latest_verifications(conn, limit)
+    return [_verification(r, hub.now_micros()) for r in rows]
 
 
 def verification(hub: Hub, who: StaffRow, verification_id: str) -> Verification:
@@ -350,7 +353,7 @@ def verification(hub: Hub, who: StaffRow, verification_id: str) -> Verification:
         row = store.verification(conn, verification_id)
     if row is None:
         raise NotFound(f"no verification {verification_id!r}")
-    return _verification(row)
+    return _verification(row, hub.now_micros())
 
 
 def start_verification(hub: Hub, who: StaffRow) -> str:
@@ -444,7 +447,7 @@ def overview(hub: Hub, who: StaffRow) -> dict[str, Any]:
     endpoints = webhooks.list_endpoints(hub)
     return {
         "head": head,
-        "verification": _verification(latest[0]) if latest else None,
+        "verification": _verification(latest[0], hub.now_micros()) if latest else None,
         "purposes": len(purposes.list_page(hub, None, 1000)["purposes"]),
         "erasures_pending": len(pending),
         "webhooks": len(endpoints),
