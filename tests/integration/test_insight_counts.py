@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -331,3 +331,61 @@ def test_a_backfill_counts_the_answers_from_before_the_distribution(
     assert tallies == dict(_recount(client, hub))
     again = runner.invoke(cli, ["insights", "backfill"])
     assert "0 answers counted" in again.output
+
+
+POINTS = {"favourite_colour": 10, "pets": 5, "moving": 5}
+count_step = st.tuples(
+    st.integers(0, 3),  # customer
+    st.sampled_from(["answer", "answer", "decline"]),
+    st.sampled_from(sorted(POINTS)),
+    st.integers(0, 2),  # value
+    st.integers(0, 3),  # day
+)
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=st.lists(count_step, min_size=1, max_size=25))
+def test_daily_counts_equal_a_recount(
+    client: TestClient, hub: Hub, steps: list[tuple[int, str, str, int, int]]
+) -> None:
+    """Random answers and declines over four days: each day's cell holds the distinct
+    customers and the events of a recount, and points once per customer and question."""
+    now = [DAY]
+    hub.clock = lambda: now[0]
+    _bank(client)
+    with hub.db.write() as conn:  # the examples share the database: count this one alone
+        conn.exec_driver_sql("DELETE FROM insight_daily")
+        conn.exec_driver_sql("DELETE FROM insight_daily_members")
+    customers = [_customer(client) for _ in range(4)]
+    members: dict[tuple[str, str, str], set[str]] = {}
+    totals: Counter[tuple[str, str, str]] = Counter()
+    paid: set[tuple[str, str]] = set()
+    for who, action, question, which, day in steps:
+        now[0] = DAY + timedelta(days=day)
+        cid, when = customers[who], now[0].date().isoformat()
+        if action == "answer":
+            values = VALUES[question]
+            _answer(client, cid, question, values[which % len(values)])
+            events = [("answered", 1)]
+            if (cid, question) not in paid:
+                paid.add((cid, question))
+                events.append(("points", POINTS[question]))
+        else:
+            r = client.post(f"/v1/customers/{cid}/answers/{question}/decline", json=WEB_CUSTOMER)
+            assert r.status_code == 200, r.text
+            events = [("declined", 1)]
+        for metric, amount in events:
+            members.setdefault((when, metric, question), set()).add(cid)
+            totals[(when, metric, question)] += amount
+    with hub.db.read() as conn:
+        found = {
+            (r.day.isoformat(), r.metric, r.key): (r.customers, r.total)
+            for r in store.daily_between(
+                conn, PROFILING_METRICS, date(2026, 11, 1), date(2026, 12, 1)
+            )
+        }
+    assert found == {cell: (len(who), totals[cell]) for cell, who in members.items()}
