@@ -164,27 +164,29 @@ def publish_notice(
 # -- questions and offers
 
 
-def load_questions(
-    hub: Hub, who: StaffRow, name: str, content: bytes
-) -> tuple[dict[str, int], list[str]]:
-    """An uploaded question file, all or nothing (as `consentry questions load`)."""
-    require(who, Permission.EDIT_QUESTIONS)
-    counts, problems = _load_upload(hub, content, name, question_file.load_file)
-    if not problems:
-        with hub.db.write() as conn:
-            _record(hub, conn, who, "questions.loaded", name[:200], **counts)
-    return counts, problems
+@dataclass(frozen=True)
+class FileKind:
+    """What an uploaded file is: who may load it, how, and what the activity log calls it."""
+
+    permission: Permission
+    load: Callable[[Hub, Path], tuple[dict[str, int], list[str]]]
+    action: str
 
 
-def load_catalogue(
-    hub: Hub, who: StaffRow, name: str, content: bytes
+QUESTION_FILE = FileKind(Permission.EDIT_QUESTIONS, question_file.load_file, "questions.loaded")
+CATALOGUE_FILE = FileKind(Permission.EDIT_OFFERS, catalogue_file.load_file, "catalogue.loaded")
+
+
+def load_file(
+    hub: Hub, who: StaffRow, kind: FileKind, name: str, content: bytes
 ) -> tuple[dict[str, int], list[str]]:
-    """An uploaded catalogue file, all or nothing (as `consentry catalogue load`)."""
-    require(who, Permission.EDIT_OFFERS)
-    counts, problems = _load_upload(hub, content, name, catalogue_file.load_file)
+    """An uploaded question or catalogue file, all or nothing (as `consentry questions load`
+    and `consentry catalogue load`): the counts, or every problem by line."""
+    require(who, kind.permission)
+    counts, problems = _load_upload(hub, content, name, kind.load)
     if not problems:
         with hub.db.write() as conn:
-            _record(hub, conn, who, "catalogue.loaded", name[:200], **counts)
+            _record(hub, conn, who, kind.action, name[:200], **counts)
     return counts, problems
 
 

@@ -3,6 +3,7 @@ Routes only read the form and choose the page; services/console.py does the work
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -230,32 +231,40 @@ def questions_page(request: Request, hub: HubDep) -> HTMLResponse:
     return _questions_page(request, hub, signed_in(request, hub))
 
 
-async def _upload(file: UploadFile) -> bytes | None:
+async def _load(
+    request: Request,
+    here: Desk,
+    hub: Hub,
+    file: UploadFile,
+    kind: console.FileKind,
+    answer: Callable[..., HTMLResponse],
+    summary: Callable[[str, dict[str, int]], str],
+) -> HTMLResponse:
+    """An uploaded file loaded, and its page again: with what was loaded, or why nothing."""
+    allowed(request, hub, here, kind.permission)
     content = await file.read(MAX_UPLOAD + 1)
-    return content if 0 < len(content) <= MAX_UPLOAD else None
+    if not 0 < len(content) <= MAX_UPLOAD:
+        problem = f"choose a YAML or JSON file of at most {MAX_UPLOAD // 1024 // 1024} MB"
+        return answer(request, hub, here, 422, [problem])
+    name = file.filename or "upload.yaml"
+    counts, problems = await run_in_threadpool(
+        console.load_file, hub, here.member, kind, name, content
+    )
+    if problems:
+        return answer(request, hub, here, 422, problems)
+    return answer(request, hub, here, loaded=summary(name, counts))
 
 
 @router.post("/console/questions/file")
 async def load_questions(
     request: Request, hub: HubDep, csrf: Csrf, file: Annotated[UploadFile, File()]
 ) -> Response:
+    def summary(name: str, n: dict[str, int]) -> str:
+        made, changed, same = n["created"], n["updated"], n["unchanged"]
+        return f"{name}: {made} questions created, {changed} updated, {same} unchanged."
+
     here = signed_in(request, hub, csrf)
-    allowed(request, hub, here, Permission.EDIT_QUESTIONS)
-    content = await _upload(file)
-    if content is None:
-        problem = f"choose a YAML or JSON file of at most {MAX_UPLOAD // 1024 // 1024} MB"
-        return _questions_page(request, hub, here, 422, [problem])
-    name = file.filename or "questions.yaml"
-    counts, problems = await run_in_threadpool(
-        console.load_questions, hub, here.member, name, content
-    )
-    if problems:
-        return _questions_page(request, hub, here, 422, problems)
-    loaded = (
-        f"{name}: {counts['created']} questions created, {counts['updated']} updated, "
-        f"{counts['unchanged']} unchanged."
-    )
-    return _questions_page(request, hub, here, loaded=loaded)
+    return await _load(request, here, hub, file, console.QUESTION_FILE, _questions_page, summary)
 
 
 @router.post("/console/questions/{question_id}/retire")
@@ -301,24 +310,15 @@ def offers_page(request: Request, hub: HubDep) -> HTMLResponse:
 async def load_catalogue(
     request: Request, hub: HubDep, csrf: Csrf, file: Annotated[UploadFile, File()]
 ) -> Response:
+    def summary(name: str, n: dict[str, int]) -> str:
+        return (
+            f"{name}: {n['categories']} categories, {n['products']} products; "
+            f"{n['offers_created']} offers created, {n['offers_updated']} updated; "
+            f"{n['triggers']} triggers."
+        )
+
     here = signed_in(request, hub, csrf)
-    allowed(request, hub, here, Permission.EDIT_OFFERS)
-    content = await _upload(file)
-    if content is None:
-        problem = f"choose a YAML or JSON file of at most {MAX_UPLOAD // 1024 // 1024} MB"
-        return _offers_page(request, hub, here, 422, [problem])
-    name = file.filename or "catalogue.yaml"
-    counts, problems = await run_in_threadpool(
-        console.load_catalogue, hub, here.member, name, content
-    )
-    if problems:
-        return _offers_page(request, hub, here, 422, problems)
-    loaded = (
-        f"{name}: {counts['categories']} categories, {counts['products']} products; "
-        f"{counts['offers_created']} offers created, {counts['offers_updated']} updated; "
-        f"{counts['triggers']} triggers."
-    )
-    return _offers_page(request, hub, here, loaded=loaded)
+    return await _load(request, here, hub, file, console.CATALOGUE_FILE, _offers_page, summary)
 
 
 @router.post("/console/offers/{offer_id}/retire")
