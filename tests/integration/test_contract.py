@@ -240,6 +240,33 @@ def test_batch_check_is_a_suppression_list(client: TestClient) -> None:
     assert r.json() == {"allowed": [yes], "denied": [no, fresh], "unknown": ["cus_unknown"]}
 
 
+def test_batch_check_weighs_the_channel_and_the_all_channel_record(client: TestClient) -> None:
+    """The later of a channel's own record and an all-channel record is in force, in the batch
+    as in the single check; a batch without a channel looks at all-channel records only."""
+    make_purpose(client)
+    everywhere, stopped, back_on_email, sms_only = (make_customer(client) for _ in range(4))
+    change(client, everywhere, channel=None)
+    change(client, stopped)
+    change(client, stopped, action="withdraw", channel=None)
+    change(client, back_on_email, action="withdraw", channel=None)
+    change(client, back_on_email)
+    change(client, sms_only, channel="sms")
+    people = [everywhere, stopped, back_on_email, sms_only, everywhere]
+    for channel, allowed in [
+        ("email", [everywhere, back_on_email]),
+        ("sms", [everywhere, sms_only]),
+        (None, [everywhere]),
+    ]:
+        body = {"purpose": "newsletter", "customers": people}
+        if channel:
+            body["channel"] = channel
+        answer = client.post("/v1/check/batch", json=body).json()
+        assert answer["allowed"] == allowed, channel
+        assert answer["denied"] == [p for p in people[:4] if p not in allowed], channel
+        for person in people[:4]:
+            assert check(client, person, channel=channel)["allowed"] == (person in allowed)
+
+
 def test_idempotency_key(client: TestClient) -> None:
     make_purpose(client)
     cid = make_customer(client)

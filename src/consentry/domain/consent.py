@@ -10,6 +10,7 @@ than what is already known never overrides it (it is kept as evidence all the sa
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -93,6 +94,13 @@ def in_force(*entries: ConsentEntry | None) -> ConsentEntry | None:
     return best
 
 
+def expiry_cutoff(purpose: Purpose, now: int) -> int | None:
+    """Grants captured at or before this moment have expired (None: the purpose's never do)."""
+    if purpose.expires_after_days is None:
+        return None
+    return now - purpose.expires_after_days * MICROS_PER_DAY
+
+
 def status_of(purpose: Purpose, entry: ConsentEntry | None, now: int) -> Status:
     if entry is None:
         return Status.NOT_SET
@@ -100,9 +108,8 @@ def status_of(purpose: Purpose, entry: ConsentEntry | None, now: int) -> Status:
         return Status.WITHDRAWN
     if entry.purpose_version < purpose.stale_before_version:
         return Status.STALE
-    if purpose.expires_after_days is not None and (
-        now >= entry.since + purpose.expires_after_days * MICROS_PER_DAY
-    ):
+    cutoff = expiry_cutoff(purpose, now)
+    if cutoff is not None and entry.since <= cutoff:
         return Status.EXPIRED
     return Status.GRANTED
 
@@ -143,3 +150,43 @@ def decide(
 
 
 _REASON_OF = {status: Reason(status.value) for status in Status}
+
+
+# One customer of a batch check as the store reads it: id, status, restricted, then the
+# record in force on the channel's own scope and on the all-channel scope, each as action,
+# purpose version, since and order (all None where the scope has no record).
+BatchRow = tuple[
+    str, str, bool, str | None, int | None, int | None, int | None,
+    str | None, int | None, int | None, int | None,
+]  # fmt: skip
+
+
+def batch_verdicts(purpose: Purpose, now: int, rows: Iterable[BatchRow]) -> dict[str, bool]:
+    """For each customer of a batch check: does the purpose allow it now?
+
+    The same rules as ``in_force`` and ``decide``, but ``decide`` runs once per kind of state
+    (status, restriction, action, version, expired or not) instead of once per customer: a
+    campaign's list of 100,000 customers holds a handful of kinds, and the per-customer work
+    was most of a batch's time."""
+    cutoff = expiry_cutoff(purpose, now)
+    by_kind: dict[tuple[str, bool, str | None, int | None, bool], bool] = {}
+    verdicts: dict[str, bool] = {}
+    erased = CustomerStatus.ERASED.value
+    for cid, status, restricted, a1, v1, s1, o1, a2, v2, s2, o2 in rows:
+        # The later of the two scopes' records is in force (ConsentEntry.supersedes).
+        if a1 is None or (a2 is not None and (s2, o2) > (s1, o1)):
+            action, version, since, order = a2, v2, s2, o2
+        else:
+            action, version, since, order = a1, v1, s1, o1
+        expired = cutoff is not None and since is not None and since <= cutoff
+        kind = (status, bool(restricted), action, version, expired)
+        verdict = by_kind.get(kind)
+        if verdict is None:
+            entry = None
+            if action is not None:
+                assert version is not None and since is not None and order is not None
+                entry = ConsentEntry(Action(action), version, "", since, order)
+            decision = decide(purpose, entry, now, erased=status == erased, restricted=kind[1])
+            verdict = by_kind[kind] = decision.allowed
+        verdicts[cid] = verdict
+    return verdicts

@@ -6,7 +6,7 @@ from typing import Any
 
 from consentry.domain.access import Caller, Scope
 from consentry.domain.clock import rfc3339_micros
-from consentry.domain.consent import CustomerStatus, decide, in_force
+from consentry.domain.consent import CustomerStatus, batch_verdicts, decide, in_force
 from consentry.domain.errors import (
     CustomerNotFound,
     InvalidInput,
@@ -65,18 +65,13 @@ def batch_check(
     ids = list(dict.fromkeys(customer_ids))
     with hub.db.read() as conn:
         purpose = purposes.require(conn, purpose_id)
-        purpose.check_channel(channel)
-        found = consent_store.batch_states(conn, ids, purpose_id, channel)
-    now = hub.now_micros()
+    purpose.check_channel(channel)
+    rows = consent_store.batch_states(hub.db, ids, purpose_id, channel)
+    verdicts = batch_verdicts(purpose, hub.now_micros(), rows)
     allowed: list[str] = []
     denied: list[str] = []
     unknown: list[str] = []
     for cid in ids:
-        state = found.get(cid)
-        if state is None:
-            unknown.append(cid)
-            continue
-        status, restricted, entry = state
-        decision = decide(purpose, entry, now, erased=status == "erased", restricted=restricted)
-        (allowed if decision.allowed else denied).append(cid)
+        verdict = verdicts.get(cid)
+        (unknown if verdict is None else allowed if verdict else denied).append(cid)
     return {"allowed": allowed, "denied": denied, "unknown": unknown}

@@ -8,9 +8,9 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, bindparam, select
 
-from consentry.domain.consent import ALL_CHANNELS, Action, ConsentEntry
+from consentry.domain.consent import ALL_CHANNELS, Action, BatchRow, ConsentEntry
 from consentry.store.customers import CHUNK
-from consentry.store.database import dbapi_cursor
+from consentry.store.database import Database, dbapi_cursor
 from consentry.store.tables import (
     consent_state,
     customers,
@@ -152,42 +152,47 @@ def put_entry(
         )
 
 
-_ACTIONS = {a.value: a for a in Action}
-
-
 def batch_states(
-    conn: Connection, customer_ids: Sequence[str], purpose: str, channel: str | None
-) -> dict[str, tuple[str, bool, ConsentEntry | None]]:
-    """For each known customer: status, restricted, and the record in force for the purpose
-    on the channel — one statement for the whole batch, customers and state read together.
+    db: Database, customer_ids: Sequence[str], purpose: str, channel: str | None
+) -> list[BatchRow]:
+    """One row per known customer: status, restricted, and the state of the purpose on the
+    channel's scope and on the all-channel scope side by side, so that no customer's rows
+    need merging in Python.
 
-    The ids are sorted, so the index probes walk both tables in key order. SQLite takes them
-    as one JSON array; PostgreSQL in chunks, as one array of 100,000 tips its planner into a
-    hash join over the whole state table."""
-    cursor, p = dbapi_cursor(conn)
+    The ids are sorted and sent as one JSON array, so the index probes walk both tables in
+    key order. SQLite reads them in one statement. PostgreSQL reads two halves at once on two
+    connections, so that two backends share the probes (100,000 ids: 0.57 s in one, 0.33 s
+    in two on this machine); each half is its own statement, as chunks always were there."""
     ids = sorted(customer_ids)
-    if p == "?":
-        chunks: list[Any] = [orjson.dumps(ids).decode()]
-        where = "c.id IN (SELECT value FROM json_each(?))"
-    else:
-        chunks = [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
-        where = "c.id = ANY(%s)"
-    found: dict[str, tuple[str, bool, ConsentEntry | None]] = {}
-    actions = _ACTIONS
-    for wanted in chunks:
-        cursor.execute(
-            "SELECT c.id, c.status, c.restricted, s.action, s.purpose_version, s.record_id, "
-            "s.since, s.record_pk FROM customers AS c LEFT JOIN consent_state AS s "
-            f"ON s.customer_id = c.id AND s.purpose = {p} AND s.channel IN ({p}, '*') "
-            f"WHERE {where}",
-            (purpose, channel or ALL_CHANNELS, wanted),
-        )
-        for cid, status, restricted, action, version, record_id, since, pk in cursor.fetchall():
-            entry = ConsentEntry(actions[action], version, record_id, since, pk) if action else None
-            seen = found.get(cid)
-            if seen is None or (entry is not None and entry.supersedes(seen[2])):
-                found[cid] = (status, bool(restricted), entry)
-    return found
+    if db.is_sqlite:
+        with db.read() as conn:
+            return _batch_part(conn, (purpose, channel, ids))
+    half = (len(ids) + 1) // 2
+    parts = [(purpose, channel, ids[:half]), (purpose, channel, ids[half:])]
+    return [row for rows in db.read_parts(_batch_part, parts) for row in rows]
+
+
+def _batch_part(conn: Connection, part: tuple[str, str | None, list[str]]) -> list[BatchRow]:
+    purpose, channel, ids = part
+    cursor, p = dbapi_cursor(conn)
+    # The ids' own order drives the join: the JSON array is expanded in order (SQLite's
+    # json_each, PostgreSQL's json_array_elements_text) and each id probes customers, then
+    # the state rows of the channel and of all channels (without a channel, '' matches no
+    # row, so the all-channel scope alone counts).
+    expand = "json_each(?) AS w" if p == "?" else "json_array_elements_text(%s::json) AS w(value)"
+    cursor.execute(
+        "SELECT c.id, c.status, c.restricted, "
+        "o.action, o.purpose_version, o.since, o.record_pk, "
+        "a.action, a.purpose_version, a.since, a.record_pk "
+        f"FROM {expand} JOIN customers AS c ON c.id = w.value "
+        f"LEFT JOIN consent_state AS o ON o.customer_id = c.id AND o.purpose = {p} "
+        f"AND o.channel = {p} "
+        f"LEFT JOIN consent_state AS a ON a.customer_id = c.id AND a.purpose = {p} "
+        f"AND a.channel = '{ALL_CHANNELS}'",
+        (orjson.dumps(ids).decode(), purpose, channel or "", purpose),
+    )
+    rows: list[BatchRow] = cursor.fetchall()
+    return rows
 
 
 # A record with the openings of its commitments (gone after erasure, hence the outer join).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fcntl
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +16,10 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 T = TypeVar("T")
+A = TypeVar("A")
+
+# Parts of one large read run at once (Database.read_parts): one per core of this machine.
+READ_PARTS = 2
 
 
 class Database:
@@ -36,6 +40,7 @@ class Database:
         self.engine = self._make_engine(pool_size)
         self._group = GroupCommit(self) if self.is_sqlite else None
         self._writers = ThreadPoolExecutor(pool_size, thread_name_prefix="writer")
+        self._readers = ThreadPoolExecutor(READ_PARTS, thread_name_prefix="reader")
 
     def _make_engine(self, pool_size: int) -> Engine:
         if self.is_sqlite:
@@ -131,6 +136,18 @@ class Database:
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
+    def read_parts(self, work: Callable[[Connection, A], T], parts: Sequence[A]) -> list[T]:
+        """``work`` over each part at once, each on its own connection in its own read
+        transaction, results in the parts' order. For one large read on PostgreSQL, where the
+        statements run in separate backends and so use every core; the caller accepts that
+        the parts are read moments apart, as consecutive statements would be."""
+        futures = [self._readers.submit(self._reading, work, part) for part in parts]
+        return [future.result() for future in futures]
+
+    def _reading(self, work: Callable[[Connection, A], T], part: A) -> T:
+        with self.read() as conn:
+            return work(conn, part)
+
     def submit_write(self, work: Callable[[Connection], T]) -> Future[T]:
         """Run ``work`` in a write transaction and commit it; the future holds its result once
         durable (or its error, with nothing written).
@@ -171,6 +188,7 @@ class Database:
         if self._group is not None:
             self._group.stop()
         self._writers.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
         self.engine.dispose()
         if self._lock_file is not None:
             self._lock_file.close()
