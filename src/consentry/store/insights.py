@@ -10,6 +10,7 @@ from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from consentry.store import mirror_positions as positions
+from consentry.store.database import unnested_insert
 from consentry.store.tables import consent_state, customers
 from consentry.store.tables import insight_consent_flows as flows
 from consentry.store.tables import insight_consent_levels as levels
@@ -33,11 +34,21 @@ def dialect_insert(conn: Connection, table: Any) -> Any:
 
 def add_members(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Insert the member rows not there yet; the cells of those that were new (a customer
-    already counted in a cell is not counted again). One cached statement run over all the
-    rows (SQLAlchemy batches them as multi-row INSERTs itself): building a statement of
-    literal rows each time cost ten times the insert."""
+    already counted in a cell is not counted again)."""
     if not rows:
         return []
+    if conn.dialect.name == "postgresql":
+        names = (*CELL, "member")
+        found = unnested_insert(
+            conn,
+            members,
+            names,
+            rows,
+            f"ON CONFLICT DO NOTHING RETURNING {', '.join(CELL)}",
+        )
+        return [dict(zip(CELL, row, strict=True)) for row in found]
+    # One cached statement run over all the rows (SQLAlchemy batches them as multi-row
+    # INSERTs itself): building a statement of literal rows each time cost ten times the insert.
     statement = (
         dialect_insert(conn, members)
         .on_conflict_do_nothing()
@@ -50,6 +61,16 @@ def add_to_cells(conn: Connection, counts: dict[tuple[Any, ...], int]) -> None:
     if not counts:
         return
     rows = [{**dict(zip(CELL, cell, strict=True)), "customers": n} for cell, n in counts.items()]
+    if conn.dialect.name == "postgresql":
+        unnested_insert(
+            conn,
+            flows,
+            (*CELL, "customers"),
+            rows,
+            f"ON CONFLICT ({', '.join(CELL)}) "
+            f"DO UPDATE SET customers = {flows.name}.customers + EXCLUDED.customers",
+        )
+        return
     statement = dialect_insert(conn, flows)
     conn.execute(
         statement.on_conflict_do_update(
