@@ -7,7 +7,6 @@ specification (the ``standardwebhooks`` package), retried with back-off, dead-le
 from __future__ import annotations
 
 import base64
-import functools
 import random
 import secrets
 import time
@@ -259,7 +258,10 @@ def lease(hub: Hub) -> int:
     return int((hub.settings.webhook_timeout_seconds * CHAIN + 5) * 1_000_000)
 
 
-Chain = list[tuple[Any, str, str]]  # (delivery row, url, secret), one customer's, in order
+# (delivery row, url, the endpoint's signer), one customer's deliveries, in order. The signer
+# lives as long as the claim: an endpoint's secret is opened once a claim, and no cache keeps
+# the secrets of deleted endpoints in memory.
+Chain = list[tuple[Any, str, Webhook]]
 
 
 def claim(hub: Hub, limit: int, in_flight: dict[str, int]) -> list[Chain]:
@@ -280,13 +282,13 @@ def _claim_in(hub: Hub, conn: Connection, limit: int, in_flight: dict[str, int])
     }
     rows = store.claim(conn, hub.now_micros(), lease(hub), dict(room), CHAIN)
     chains: dict[tuple[str, str], Chain] = {}
-    secrets_of: dict[str, str] = {}
+    signers: dict[str, Webhook] = {}
     for row in rows:  # in position order
         endpoint = endpoints[row.endpoint_id]
-        if row.endpoint_id not in secrets_of:
-            secrets_of[row.endpoint_id] = secret_of(hub, endpoint)
+        if row.endpoint_id not in signers:
+            signers[row.endpoint_id] = Webhook(secret_of(hub, endpoint))
         chains.setdefault((row.endpoint_id, row.subject), []).append(
-            (row, endpoint.url, secrets_of[row.endpoint_id])
+            (row, endpoint.url, signers[row.endpoint_id])
         )
     return list(chains.values())
 
@@ -303,19 +305,14 @@ def session(hub: Hub) -> aiohttp.ClientSession:
     )
 
 
-@functools.lru_cache(maxsize=256)
-def _signer(secret: str) -> Webhook:
-    return Webhook(secret)
-
-
 async def send(
-    client: aiohttp.ClientSession, row: Any, url: str, secret: str, now: int
+    client: aiohttp.ClientSession, row: Any, url: str, signer: Webhook, now: int
 ) -> tuple[int | None, str | None, int]:
     """POST one delivery, signed; (status code, error, milliseconds)."""
     body = payload(row)
     webhook_id = f"msg_{row.position}"
     moment = from_micros(now).astimezone(UTC)
-    signature = _signer(secret).sign(webhook_id, moment, body.decode())
+    signature = signer.sign(webhook_id, moment, body.decode())
     headers = {
         "content-type": "application/json",
         "webhook-id": webhook_id,
@@ -426,12 +423,12 @@ def _outcome(
 
 
 async def send_chain(
-    client: aiohttp.ClientSession, chain: list[tuple[Any, str, str]], now: Any
+    client: aiohttp.ClientSession, chain: Chain, now: Any
 ) -> tuple[list[tuple[Any, int | None, str | None, int]], list[str]]:
     """Send a chain in order, stopping at the first failure: (outcomes, untried ids)."""
     outcomes: list[tuple[Any, int | None, str | None, int]] = []
-    for index, (row, url, secret) in enumerate(chain):
-        code, error, ms = await send(client, row, url, secret, now())
+    for index, (row, url, signer) in enumerate(chain):
+        code, error, ms = await send(client, row, url, signer, now())
         outcomes.append((row, code, error, ms))
         if error is not None:
             return outcomes, [r.id for r, _, _ in chain[index + 1 :]]
