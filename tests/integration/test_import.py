@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from consentry.cli.main import app
 from consentry.services.hub import Hub
-from tests.helpers import check, make_purpose
+from tests.helpers import change, check, make_customer, make_purpose
 
 CSV = """email,purpose,channel,action,captured_at,location,external_id
 ann@example.com,newsletter,email,grant,2025-03-01T10:00:00Z,store-1,old-1
@@ -73,3 +73,42 @@ def test_import_ndjson_with_unreadable_lines(
     result = CliRunner().invoke(app, ["import", "consents", str(path)])
     assert "imported 1" in result.output and "line 2:" in result.output
     assert "line 3:" in result.output
+
+
+def test_import_updates_existing_state_and_keeps_backdated_rows_as_evidence(
+    client: TestClient, hub: Hub, tmp_path: Path
+) -> None:
+    """An imported change later than the customer's state replaces it (an existing state
+    row updated); one captured earlier is kept as evidence and announced as not in force."""
+    from consentry.services.importer import import_consents
+
+    make_purpose(client)
+    people = [make_customer(client, identifiers={"email": f"p{n}@example.com"}) for n in range(3)]
+    for person in people:
+        r = change(client, person, captured_at="2025-03-01T10:00:00Z")
+        assert r.status_code == 201, r.text
+    path = tmp_path / "old.csv"
+    path.write_text(
+        "email,purpose,channel,action,captured_at\n"
+        "p0@example.com,newsletter,email,withdraw,2025-06-01T10:00:00Z\n"
+        "p1@example.com,newsletter,email,withdraw,2024-12-01T10:00:00Z\n"
+        "p2@example.com,newsletter,,withdraw,2025-07-01T10:00:00Z\n"
+        "p3@example.com,newsletter,sms,grant,2025-07-01T10:00:00Z\n"
+    )
+    report = import_consents(hub, path)
+    assert (report.imported, report.customers_created, report.errors) == (4, 1, [])
+    assert [check(client, p)["reason"] for p in people] == ["withdrawn", "granted", "withdrawn"]
+    newcomer = client.post("/v1/customers/lookup", json={"email": "p3@example.com"}).json()["id"]
+    assert check(client, newcomer, channel="sms")["reason"] == "granted"
+    hub.outbox.integrate_all()
+    imported = [
+        (c["customer"], c["data"]["captured_at"], c["data"]["in_force"], c["data"]["source"])
+        for c in client.get("/v1/changes", params={"limit": 100}).json()["changes"]
+        if c["data"].get("source") == "import"
+    ]
+    assert imported == [
+        (people[0], "2025-06-01T10:00:00Z", True, "import"),
+        (people[1], "2024-12-01T10:00:00Z", False, "import"),
+        (people[2], "2025-07-01T10:00:00Z", True, "import"),
+        (newcomer, "2025-07-01T10:00:00Z", True, "import"),
+    ]

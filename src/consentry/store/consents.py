@@ -9,6 +9,7 @@ import orjson
 from sqlalchemy import Connection, bindparam, select
 
 from consentry.domain.consent import ALL_CHANNELS, Action, BatchRow, ConsentEntry
+from consentry.store.bulk import insert_rows, is_in, update_rows
 from consentry.store.customers import CHUNK
 from consentry.store.database import Database, dbapi_cursor
 from consentry.store.tables import (
@@ -227,24 +228,32 @@ def record_by_id(conn: Connection, record_id: str) -> Any | None:
 # Bulk forms for the importer: one executemany a table per chunk of rows.
 
 
+_RECORD_COLUMNS = (
+    "id",
+    "customer_id",
+    "purpose",
+    "purpose_version",
+    "channel",
+    "action",
+    "captured_at",
+    "leaf",
+    "leaf_hash",
+)
+
+
 def insert_records(conn: Connection, rows: list[tuple[Any, ...]]) -> dict[str, int]:
     """Append records given as (id, customer_id, purpose, purpose_version, channel, action,
     captured_at, leaf, leaf_hash); their write order, by record id."""
     if not rows:
         return {}
-    cursor, p = dbapi_cursor(conn)
-    cursor.executemany(
-        "INSERT INTO evidence_records (id, customer_id, purpose, purpose_version, channel, "
-        f"action, captured_at, leaf, leaf_hash) VALUES ({', '.join([p] * 9)})",
-        rows,
-    )
+    insert_rows(conn, evidence_records, _RECORD_COLUMNS, rows)
     ids = [row[0] for row in rows]
     order: dict[str, int] = {}
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         found = conn.execute(
             select(evidence_records.c.id, evidence_records.c.pk).where(
-                evidence_records.c.id.in_(chunk)
+                is_in(conn, evidence_records.c.id, chunk)
             )
         )
         order.update({r.id: r.pk for r in found})
@@ -253,41 +262,25 @@ def insert_records(conn: Connection, rows: list[tuple[Any, ...]]) -> dict[str, i
 
 def put_entries(conn: Connection, entries: list[tuple[str, str, str, ConsentEntry, bool]]) -> None:
     """(customer, purpose, channel or "*", entry, whether a row exists) for each change."""
-    cursor, p = dbapi_cursor(conn)
-    updates = [e for e in entries if e[4]]
-    inserts = [e for e in entries if not e[4]]
-    for rows, sql in (
-        (
-            updates,
-            f"UPDATE consent_state SET action = {p}, purpose_version = {p}, record_id = {p}, "
-            f"since = {p}, record_pk = {p} WHERE customer_id = {p} AND purpose = {p} "
-            f"AND channel = {p}",
-        ),
-        (
-            inserts,
-            "INSERT INTO consent_state (action, purpose_version, record_id, since, record_pk, "
-            f"customer_id, purpose, channel) VALUES ({', '.join([p] * 8)})",
-        ),
-    ):
-        if rows:
-            cursor.executemany(
-                sql,
-                [
-                    (e.action.value, e.purpose_version, e.record_id, e.since, e.order, c, pu, ch)
-                    for c, pu, ch, e, _ in rows
-                ],
-            )
+    values = {
+        exists: [
+            (e.action.value, e.purpose_version, e.record_id, e.since, e.order, c, pu, ch)
+            for c, pu, ch, e, there in entries
+            if there is exists
+        ]
+        for exists in (True, False)
+    }
+    update_rows(conn, consent_state, _STATE_KEY, _STATE_VALUES, values[True])
+    insert_rows(conn, consent_state, (*_STATE_VALUES, *_STATE_KEY), values[False])
+
+
+_STATE_KEY = ("customer_id", "purpose", "channel")
+_STATE_VALUES = ("action", "purpose_version", "record_id", "since", "record_pk")
 
 
 def insert_openings_many(conn: Connection, rows: list[tuple[str, str, bytes]]) -> None:
     """(record_id, customer_id, sealed openings) rows."""
-    if rows:
-        cursor, p = dbapi_cursor(conn)
-        cursor.executemany(
-            "INSERT INTO evidence_openings (record_id, customer_id, sealed) "
-            f"VALUES ({p}, {p}, {p})",
-            rows,
-        )
+    insert_rows(conn, evidence_openings, ("record_id", "customer_id", "sealed"), rows)
 
 
 def entries_of_customers(
@@ -306,7 +299,9 @@ def entries_of_customers(
             )
     for start in range(0, len(ids), CHUNK):
         rows = conn.execute(
-            select(consent_state).where(consent_state.c.customer_id.in_(ids[start : start + CHUNK]))
+            select(consent_state).where(
+                is_in(conn, consent_state.c.customer_id, ids[start : start + CHUNK])
+            )
         )
         for r in rows:
             found.setdefault(r.customer_id, {})[(r.purpose, r.channel)] = _entry(r)
@@ -318,7 +313,7 @@ def imported_keys(conn: Connection, keys: list[str]) -> set[str]:
     for start in range(0, len(keys), CHUNK):
         rows = conn.execute(
             select(imported_rows.c.row_key).where(
-                imported_rows.c.row_key.in_(keys[start : start + CHUNK])
+                is_in(conn, imported_rows.c.row_key, keys[start : start + CHUNK])
             )
         )
         seen.update(r.row_key for r in rows)
@@ -327,11 +322,7 @@ def imported_keys(conn: Connection, keys: list[str]) -> set[str]:
 
 def mark_imported(conn: Connection, rows: list[tuple[str, str]]) -> None:
     """(row key, record id) of rows imported from another system."""
-    if rows:
-        cursor, p = dbapi_cursor(conn)
-        cursor.executemany(
-            f"INSERT INTO imported_rows (row_key, record_id) VALUES ({p}, {p})", rows
-        )
+    insert_rows(conn, imported_rows, ("row_key", "record_id"), rows)
 
 
 def all_channel_entries_of_purpose(

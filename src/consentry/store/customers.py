@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, select, update
 
-from consentry.store.database import dbapi_cursor
+from consentry.store.bulk import insert_rows, is_in
 from consentry.store.tables import (
     access_log,
     answers,
@@ -86,24 +86,24 @@ def get(conn: Connection, customer_id: str, *, for_update: bool = False) -> Cust
 
 
 def insert_many(conn: Connection, rows: Sequence[CustomerRow]) -> None:
-    if rows:
-        cursor, p = dbapi_cursor(conn)
-        cursor.executemany(
-            f"INSERT INTO customers ({COLUMNS}) VALUES ({', '.join([p] * 8)})",
-            [
-                (
-                    r.id,
-                    r.name_sealed,
-                    r.postcode_sealed,
-                    r.status,
-                    r.restricted,
-                    r.created_at,
-                    r.erased_at,
-                    r.pair_blind,
-                )
-                for r in rows
-            ],
-        )
+    insert_rows(
+        conn,
+        customers,
+        COLUMNS.split(", "),
+        [
+            (
+                r.id,
+                r.name_sealed,
+                r.postcode_sealed,
+                r.status,
+                r.restricted,
+                r.created_at,
+                r.erased_at,
+                r.pair_blind,
+            )
+            for r in rows
+        ],
+    )
 
 
 def identifiers_of(conn: Connection, customer_id: str) -> list[tuple[str, bytes]]:
@@ -139,7 +139,7 @@ def states(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[str, bool]]:
     for start in range(0, len(ids), CHUNK):
         rows = conn.execute(
             select(customers.c.id, customers.c.status, customers.c.restricted).where(
-                customers.c.id.in_(ids[start : start + CHUNK])
+                is_in(conn, customers.c.id, ids[start : start + CHUNK])
             )
         )
         for r in rows:
@@ -149,13 +149,7 @@ def states(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[str, bool]]:
 
 def add_identifiers(conn: Connection, rows: list[tuple[str, str, str, bytes]]) -> None:
     """(kind, blind index, customer_id, sealed value) rows."""
-    if rows:
-        cursor, p = dbapi_cursor(conn)
-        cursor.executemany(
-            "INSERT INTO identifiers (kind, blind, customer_id, value_sealed) "
-            f"VALUES ({p}, {p}, {p}, {p})",
-            rows,
-        )
+    insert_rows(conn, identifiers, ("kind", "blind", "customer_id", "value_sealed"), rows)
 
 
 def holders(conn: Connection, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
@@ -169,7 +163,7 @@ def holders(conn: Connection, pairs: list[tuple[str, str]]) -> dict[tuple[str, s
             rows = conn.execute(
                 select(identifiers.c.blind, identifiers.c.customer_id).where(
                     identifiers.c.kind == kind,
-                    identifiers.c.blind.in_(blinds[start : start + CHUNK]),
+                    is_in(conn, identifiers.c.blind, blinds[start : start + CHUNK]),
                 )
             )
             found.update({(kind, r.blind): r.customer_id for r in rows})

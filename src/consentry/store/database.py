@@ -5,14 +5,14 @@ from __future__ import annotations
 import fcntl
 import queue
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
 
 import orjson
-from sqlalchemy import Connection, Engine, Table, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 T = TypeVar("T")
@@ -203,30 +203,6 @@ def dbapi_cursor(conn: Connection) -> tuple[Any, str]:
     driver = conn.connection.driver_connection
     assert driver is not None
     return driver.cursor(), "?" if conn.dialect.name == "sqlite" else "%s"
-
-
-def unnested_insert(
-    conn: Connection,
-    table: Table,
-    names: Sequence[str],
-    rows: Sequence[Mapping[str, Any]],
-    tail: str = "",
-) -> list[Any]:
-    """PostgreSQL: insert ``rows`` with one short statement that unnests one array per column
-    (``tail``: an ON CONFLICT and RETURNING clause); the rows it returns.
-
-    SQLAlchemy sends many rows as multi-row VALUES statements, whose text changes with the
-    number of rows, so psycopg converts each one's placeholders anew in Python: for the
-    insight counter that cost a third of a server process's CPU at 700 consent changes a
-    second. This statement's text is the same for any number of rows."""
-    types = [table.c[name].type.compile(dialect=conn.dialect) for name in names]
-    arrays = ", ".join(f"%s::{kind}[]" for kind in types)
-    cursor, _ = dbapi_cursor(conn)
-    cursor.execute(
-        f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) {tail}",
-        [[row[name] for row in rows] for name in names],
-    )
-    return cursor.fetchall() if cursor.description else []
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from consentry.store import mirror_positions as positions
-from consentry.store.database import unnested_insert
+from consentry.store.bulk import unnested_insert
 from consentry.store.tables import consent_state, customers
 from consentry.store.tables import insight_consent_flows as flows
 from consentry.store.tables import insight_consent_levels as levels
@@ -43,7 +43,7 @@ def add_members(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[dict[s
             conn,
             members,
             names,
-            rows,
+            [[row[name] for name in names] for row in rows],
             f"ON CONFLICT DO NOTHING RETURNING {', '.join(CELL)}",
         )
         return [dict(zip(CELL, row, strict=True)) for row in found]
@@ -60,17 +60,17 @@ def add_members(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[dict[s
 def add_to_cells(conn: Connection, counts: dict[tuple[Any, ...], int]) -> None:
     if not counts:
         return
-    rows = [{**dict(zip(CELL, cell, strict=True)), "customers": n} for cell, n in counts.items()]
     if conn.dialect.name == "postgresql":
         unnested_insert(
             conn,
             flows,
             (*CELL, "customers"),
-            rows,
+            [(*cell, n) for cell, n in counts.items()],
             f"ON CONFLICT ({', '.join(CELL)}) "
             f"DO UPDATE SET customers = {flows.name}.customers + EXCLUDED.customers",
         )
         return
+    rows = [{**dict(zip(CELL, cell, strict=True)), "customers": n} for cell, n in counts.items()]
     statement = dialect_insert(conn, flows)
     conn.execute(
         statement.on_conflict_do_update(

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
 
+from consentry.store.bulk import insert_rows
 from consentry.store.tables import outbox
 
 _INSERT = insert(outbox)
@@ -33,9 +34,11 @@ def append(
     )
 
 
+_COLUMNS = ("type", "subject", "purpose", "body", "created_at")
+
+
 def append_many(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(_INSERT, list(rows))
+    insert_rows(conn, outbox, _COLUMNS, [[row[name] for name in _COLUMNS] for row in rows])
 
 
 def pending(conn: Connection, limit: int) -> list[int]:
