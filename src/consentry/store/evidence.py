@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, select, update
 
 from consentry.domain.heads import TreeHead
+from consentry.store.bulk import update_rows
 from consentry.store.database import Database
 from consentry.store.tables import evidence_records, tree_heads, tree_state
 
@@ -22,15 +23,9 @@ def pending(conn: Connection, limit: int) -> list[tuple[int, bytes]]:
     return [(r.pk, bytes(r.leaf_hash)) for r in rows]
 
 
-_SET_SEQ = (
-    update(evidence_records)
-    .where(evidence_records.c.pk == bindparam("b_pk"))
-    .values(seq=bindparam("b_seq"))
-)
-
-
 def assign_seqs(conn: Connection, pairs: list[tuple[int, int]]) -> None:
-    conn.execute(_SET_SEQ, [{"b_pk": pk, "b_seq": seq} for pk, seq in pairs])
+    """(pk, seq) of the records just integrated."""
+    update_rows(conn, evidence_records, ("pk",), ("seq",), [(seq, pk) for pk, seq in pairs])
 
 
 def frontier(conn: Connection) -> tuple[int, list[bytes]] | None:

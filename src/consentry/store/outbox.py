@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, delete, func, insert, or_, select
 
-from consentry.store.bulk import insert_rows
+from consentry.store.bulk import insert_rows, update_rows
 from consentry.store.tables import outbox
 
 _INSERT = insert(outbox)
@@ -56,13 +56,9 @@ def last_position(conn: Connection) -> int:
     return int(conn.execute(select(func.coalesce(func.max(outbox.c.position), 0))).scalar_one())
 
 
-_SET_POSITION = (
-    update(outbox).where(outbox.c.pk == bindparam("b_pk")).values(position=bindparam("b_position"))
-)
-
-
 def assign_positions(conn: Connection, pairs: Sequence[tuple[int, int]]) -> None:
-    conn.execute(_SET_POSITION, [{"b_pk": pk, "b_position": position} for pk, position in pairs])
+    """(pk, position) of the changes just given their place in the feed."""
+    update_rows(conn, outbox, ("pk",), ("position",), [(position, pk) for pk, position in pairs])
 
 
 def after(
