@@ -1,5 +1,6 @@
 """Over HTTP, against a database made by make_db.py: the bare endpoint and the check at 32
-connections (wrk), then recording consent with 32 concurrent clients.
+connections (wrk), then recording consent with 32 concurrent clients, then checks at 32
+connections while 4 clients record consent.
 
     python bench/bench_http.py DATABASE_URL DATA_DIR [ENGINE_LABEL] [WORKERS]
 """
@@ -7,6 +8,7 @@ connections (wrk), then recording consent with 32 concurrent clients.
 from __future__ import annotations
 
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from _common import Server, write, wrk
@@ -34,6 +36,16 @@ def main(url: str, data_dir: str, label: str, workers: int = 2) -> None:
         wrk(server.base, seconds=60, script=str(HERE / "check.lua"), env=env)
         check = wrk(server.base, seconds=10, script=str(HERE / "check.lua"), env=env)
         writes = wrk(server.base, seconds=10, script=str(HERE / "write.lua"), env=env)
+        # Checks while consent keeps changing (4 writing clients): what a till sees at a busy
+        # hour, when each commit may take pages from the readers' caches.
+        with ThreadPoolExecutor(2) as both:
+            changing = both.submit(
+                wrk, server.base, connections=4, seconds=10, script=str(HERE / "write.lua"), env=env
+            )
+            checking = both.submit(
+                wrk, server.base, seconds=10, script=str(HERE / "check.lua"), env=env
+            )
+            mixed = {"check": checking.result(), "record_consent_4_clients": changing.result()}
     write(
         f"http_{label}",
         {
@@ -44,6 +56,7 @@ def main(url: str, data_dir: str, label: str, workers: int = 2) -> None:
             "check": check,
             "check_share_of_bare": round(check["requests_per_s"] / bare["requests_per_s"], 3),
             "record_consent": writes,
+            "check_while_recording": mixed,
         },
     )
 

@@ -1,4 +1,4 @@
-"""Many rows in one go: the importer's and the insight counter's bulk writes.
+"""Many rows in one go: the importer's, the sequencers' and the insight counter's writes.
 
 SQLite takes them as one ``executemany`` (its per-row work is in C). PostgreSQL takes them as
 one statement over arrays, one array per column (``unnest``), whatever the number of rows:

@@ -225,7 +225,7 @@ def record_by_id(conn: Connection, record_id: str) -> Any | None:
     return conn.execute(_WITH_OPENINGS.where(evidence_records.c.id == record_id)).first()
 
 
-# Bulk forms for the importer: one executemany a table per chunk of rows.
+# Bulk forms for the importer: one statement a table per chunk of rows (store/bulk.py).
 
 
 _RECORD_COLUMNS = (
