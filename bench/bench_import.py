@@ -1,7 +1,8 @@
 """`consentry import consents` of a CSV of historical consents into a fresh database.
 
-python bench/bench_import.py [ROWS] [POSTGRES_SERVER_URL]   (default 200,000 rows, SQLite;
-    with a PostgreSQL URL, a scratch database is created on that server)
+python bench/bench_import.py [ROWS] [POSTGRES_SERVER_URL] [WORKERS]   (default 200,000 rows,
+    SQLite, one worker; with a PostgreSQL URL, a scratch database is created on that server;
+    "-" for SQLite with a number of workers)
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def drop_postgres(server_url: str, database_url: str) -> None:
     admin.dispose()
 
 
-def main(rows: int, url: str | None) -> None:
+def main(rows: int, url: str | None, workers: int = 1) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         database = scratch_postgres(url) if url else f"sqlite:///{folder / 'consentry.db'}"
@@ -80,7 +81,10 @@ def main(rows: int, url: str | None) -> None:
         env = {"CONSENTRY_DATABASE_URL": database, "CONSENTRY_DATA_DIR": str(folder)}
         t0 = time.perf_counter()
         result = subprocess.run(
-            [sys.executable, "-m", "consentry.cli", "import", "consents", str(csv)],
+            [
+                *(sys.executable, "-m", "consentry.cli", "import", "consents", str(csv)),
+                *("--workers", str(workers)),
+            ],
             capture_output=True,
             text=True,
             env={**__import__("os").environ, **env},
@@ -89,10 +93,12 @@ def main(rows: int, url: str | None) -> None:
         if url:
             drop_postgres(url, database)
         assert result.returncode == 0, result.stderr[-2000:]
+    engine = "postgres" if url else "sqlite"
     write(
-        f"import_{'postgres' if url else 'sqlite'}",
+        f"import_{engine}" + (f"_{workers}_workers" if workers > 1 else ""),
         {
             "rows": rows,
+            "workers": workers,
             "seconds": round(elapsed, 2),
             "records_per_s": round(rows / elapsed),
             "output": result.stdout.strip(),
@@ -103,5 +109,6 @@ def main(rows: int, url: str | None) -> None:
 if __name__ == "__main__":
     main(
         int(sys.argv[1]) if len(sys.argv) > 1 else 200_000,
-        sys.argv[2] if len(sys.argv) > 2 else None,
+        sys.argv[2] if len(sys.argv) > 2 and sys.argv[2] != "-" else None,
+        int(sys.argv[3]) if len(sys.argv) > 3 else 1,
     )

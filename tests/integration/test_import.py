@@ -112,3 +112,46 @@ def test_import_updates_existing_state_and_keeps_backdated_rows_as_evidence(
         (people[2], "2025-07-01T10:00:00Z", True, "import"),
         (newcomer, "2025-07-01T10:00:00Z", True, "import"),
     ]
+
+
+PEOPLE = """email,phone,purpose,channel,action,captured_at,external_id
+ann@example.com,+447700900001,newsletter,sms,grant,2025-01-01T10:00:00Z,a-1
+,+447700900001,newsletter,email,grant,2025-01-02T10:00:00Z,a-2
+ann@example.com,,newsletter,email,withdraw,2025-01-03T10:00:00Z,a-3
+,+447700900001,newsletter,email,grant,2025-01-04T10:00:00Z,a-4
+bob@example.com,,newsletter,email,grant,2025-01-01T10:00:00Z,shared
+cy@example.com,,newsletter,email,grant,2025-01-01T10:00:00Z,shared
+dee@example.com,,newsletter,fax,grant,2025-01-01T10:00:00Z,d-1
+"""
+
+
+def test_import_with_workers_shares_rows_out_by_customer(
+    client: TestClient, hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three worker processes: the rows naming Ann by both identifiers, by phone only and by
+    e-mail only go to one worker, so she is created once and her records apply in file order;
+    the second row of an external id is "already imported"; a bad row is reported by its
+    line; a re-run adds nothing."""
+    make_purpose(client)
+    point_cli_at(hub, monkeypatch)
+    path = tmp_path / "people.csv"
+    path.write_text(PEOPLE)
+    runner = CliRunner()
+    first = runner.invoke(app, ["import", "consents", str(path), "--workers", "3"])
+    assert first.exit_code == 1, first.output
+    assert "imported 5, already imported 1, bad 1, customers created 2" in first.output
+    assert "line 8:" in first.output and "fax" in first.output.split("line 8:")[1]
+    ann = client.post("/v1/customers/lookup", json={"email": "ann@example.com"}).json()["id"]
+    by_phone = client.post("/v1/customers/lookup", json={"phone": "+447700900001"}).json()
+    assert by_phone["id"] == ann
+    assert check(client, ann, channel="sms")["reason"] == "granted"
+    assert check(client, ann)["reason"] == "granted"  # the 4 January grant is the latest
+    history = client.get(f"/v1/customers/{ann}/consents/history").json()["records"]
+    assert [r["captured_at"][:10] for r in history] == [
+        "2025-01-01",
+        "2025-01-02",
+        "2025-01-03",
+        "2025-01-04",
+    ]
+    again = runner.invoke(app, ["import", "consents", str(path), "--workers", "2"])
+    assert "imported 0, already imported 6, bad 1, customers created 0" in again.output

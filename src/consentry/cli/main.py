@@ -391,8 +391,18 @@ def _print_bad_rows(errors: list[tuple[int, str]]) -> None:
 def import_consents(
     file: Annotated[Path, typer.Argument(help="CSV (with a header) or NDJSON file.")],
     data_dir: Annotated[Path | None, typer.Option()] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes: rows are shared out by customer, so each core does its "
+            "part of the per-row work.",
+        ),
+    ] = 1,
 ) -> None:
     """Import historical consents; bad rows are reported, good rows kept, re-runs add nothing."""
+    from consentry.services.import_workers import ImportFailed, import_in_parallel
     from consentry.services.importer import import_consents as run_import
 
     if not file.is_file():
@@ -400,8 +410,13 @@ def import_consents(
     hub = open_hub(load_settings(data_dir=data_dir))
     try:
         with _rows_progress() as advance:
-            report = run_import(hub, file, advance)
+            if workers == 1:
+                report = run_import(hub, file, advance)
+            else:
+                report = import_in_parallel(hub, file, workers, advance)
         hub.sequencer.integrate_all()
+    except ImportFailed as exc:
+        raise fail(f"the import stopped: {exc}. What was imported stays; run it again.") from None
     finally:
         hub.close()
     _print_bad_rows(report.errors)

@@ -127,8 +127,16 @@ def _explain(exc: ValidationError) -> str:
 def import_consents(
     hub: Hub, path: Path, progress: Callable[[int], None] | None = None
 ) -> ImportReport:
+    return import_rows(hub, read_rows(path), progress)
+
+
+def import_rows(
+    hub: Hub,
+    rows: Iterator[tuple[int, dict[str, Any] | str]],
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import (line number, row) pairs as ``read_rows`` gives them, a transaction a chunk."""
     report = ImportReport()
-    rows = read_rows(path)
     while chunk := list(islice(rows, BATCH)):
         _import_chunk(hub, chunk, report)
         if progress:
