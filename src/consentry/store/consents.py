@@ -11,7 +11,7 @@ from sqlalchemy import Connection, bindparam, select
 from consentry.domain.consent import ALL_CHANNELS, Action, BatchRow, ConsentEntry
 from consentry.store.bulk import insert_rows, is_in, update_rows
 from consentry.store.customers import CHUNK
-from consentry.store.database import Database, dbapi_cursor
+from consentry.store.database import READ_PARTS, Database, dbapi_cursor
 from consentry.store.tables import (
     consent_state,
     customers,
@@ -161,15 +161,16 @@ def batch_states(
     need merging in Python.
 
     The ids are sorted and sent as one JSON array, so the index probes walk both tables in
-    key order. SQLite reads them in one statement. PostgreSQL reads two halves at once on two
-    connections, so that two backends share the probes (100,000 ids: 0.57 s in one, 0.33 s
-    in two on this machine); each half is its own statement, as chunks always were there."""
+    key order. SQLite reads them in one statement. PostgreSQL reads consecutive parts at once
+    on as many connections as there are cores, so that the backends share the probes
+    (100,000 ids: 0.57 s in one, 0.33 s in two on a machine of two cores); each part is its
+    own statement, as chunks always were there."""
     ids = sorted(customer_ids)
     if db.is_sqlite:
         with db.read() as conn:
             return _batch_part(conn, (purpose, channel, ids))
-    half = (len(ids) + 1) // 2
-    parts = [(purpose, channel, ids[:half]), (purpose, channel, ids[half:])]
+    size = -(-len(ids) // READ_PARTS) or 1
+    parts = [(purpose, channel, ids[start : start + size]) for start in range(0, len(ids), size)]
     return [row for rows in db.read_parts(_batch_part, parts) for row in rows]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -18,8 +19,9 @@ from sqlalchemy.engine import make_url
 T = TypeVar("T")
 A = TypeVar("A")
 
-# Parts of one large read run at once (Database.read_parts): one per core of this machine.
-READ_PARTS = 2
+# How many parts of one large read run at once (Database.read_parts): one per core, so that
+# on PostgreSQL each part's backend has a core; at most 8.
+READ_PARTS = max(2, min(8, os.cpu_count() or 2))
 
 
 class Database:
