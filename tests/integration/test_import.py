@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -155,3 +159,53 @@ def test_import_with_workers_shares_rows_out_by_customer(
     ]
     again = runner.invoke(app, ["import", "consents", str(path), "--workers", "2"])
     assert "imported 0, already imported 6, bad 1, customers created 0" in again.output
+
+
+@pytest.mark.slow
+def test_two_imports_of_one_file_at_once_import_each_row_once(
+    client: TestClient, hub: Hub, tmp_path: Path
+) -> None:
+    """Two `consentry import consents` of the same file started together (an operator's
+    slip): their chunks are planned outside the write lock, so both plan the same rows; under
+    the lock the second finds them imported and plans again. Every row is imported once,
+    every customer created once, nothing fails."""
+    make_purpose(client)
+    path = tmp_path / "big.csv"
+    with path.open("w") as out:
+        out.write("email,purpose,channel,action,captured_at,external_id\n")
+        for n in range(24_000):
+            action = "grant" if n % 3 else "withdraw"
+            out.write(
+                f"p{n // 2}@example.com,newsletter,email,{action},"
+                f"2025-01-{1 + n % 28:02d}T10:00:00Z,row-{n}\n"
+            )
+    env = {
+        **os.environ,
+        "CONSENTRY_DATA_DIR": str(hub.settings.data_dir),
+        "CONSENTRY_DATABASE_URL": hub.db.url.render_as_string(hide_password=False),
+    }
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "consentry.cli", "import", "consents", str(path)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=600) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    counts = [
+        re.search(
+            r"imported (\d+), already imported (\d+), bad (\d+), customers created (\d+)", out
+        )
+        for out, _ in outputs
+    ]
+    imported, already, bad, created = (
+        sum(int(m.group(i)) for m in counts if m) for i in range(1, 5)
+    )
+    assert (imported, already, bad, created) == (24_000, 24_000, 0, 12_000)
+    ann = client.post("/v1/customers/lookup", json={"email": "p7@example.com"}).json()["id"]
+    history = client.get(f"/v1/customers/{ann}/consents/history").json()["records"]
+    assert len(history) == 2

@@ -34,6 +34,7 @@ from consentry.domain.consent import (
     Source,
 )
 from consentry.domain.errors import DomainError, InvalidInput
+from consentry.domain.evidence import EvidenceRecord
 from consentry.domain.ids import new_id
 from consentry.domain.purposes import Purpose
 from consentry.services import customers as customer_service
@@ -56,6 +57,7 @@ from consentry.store.customers import CustomerRow
 # Rows a transaction: large enough that commits and look-ups are amortised, small enough to
 # keep a progress bar moving and a crash's loss (nothing of the chunk is kept) small.
 BATCH = 10_000
+IMPORT_LOCK = 0x696D706F  # "impo"
 
 
 class ImportRow(BaseModel):
@@ -155,102 +157,177 @@ class _Row:
     customer_id: str | None = None
 
 
+@dataclass
+class _Plan:
+    """A chunk made ready to write: what its reads found, the rows, records and seals."""
+
+    report: ImportReport  # the chunk's own counts and errors, added to the run's once written
+    rows: list[_Row]
+    new_customers: list[CustomerRow]
+    new_identifiers: list[tuple[str, str, str, bytes]]  # (kind, blind index, customer, sealed)
+    written: list[tuple[_Row, EvidenceRecord, bytes | None, int]]  # sealed openings, since
+
+
 def _import_chunk(
     hub: Hub, chunk: list[tuple[int, dict[str, Any] | str]], report: ImportReport
 ) -> None:
-    """One transaction a chunk: every check first, then a few bulk statements."""
-    with hub.db.write() as conn:
-        rows = _validated(hub, conn, chunk, report)
-        _resolve_customers(hub, conn, rows, report)
-        rows = [r for r in rows if r.customer_id is not None]
-        current = consent_store.entries_of_customers(
-            conn, {r.customer_id for r in rows if r.customer_id}
+    """One write transaction a chunk: every check first, then a few bulk statements.
+
+    Why planned in a read transaction first: most of a chunk's time is per-row Python (checks,
+    identifiers, leaves, seals), and on SQLite a write transaction holds the one write lock,
+    so importing workers (``--workers``) would take turns for all of it. Under the lock the
+    plan's reads are checked again — rows still not imported, new identifiers still unheld,
+    the customers still active — and the chunk is planned again there if any changed. On
+    PostgreSQL importers take turns for the write (an advisory lock), as SQLite's lock makes
+    them, so the check sees what the other importer committed."""
+    with hub.db.read() as conn:
+        plan = _plan(hub, conn, chunk)
+    try:
+        with hub.db.write() as conn:
+            hub.db.advisory_lock(conn, IMPORT_LOCK)
+            if not _still_holds(conn, plan):
+                plan = _plan(hub, conn, chunk)
+            _write(hub, conn, plan)
+    except hub.db.integrity_errors:
+        # Another writer (the API, not an importer: they take turns) took one of the plan's
+        # new identifiers between the check and the write. Plan again, under the lock.
+        with hub.db.write() as conn:
+            hub.db.advisory_lock(conn, IMPORT_LOCK)
+            plan = _plan(hub, conn, chunk)
+            _write(hub, conn, plan)
+    report.imported += plan.report.imported
+    report.already_imported += plan.report.already_imported
+    report.customers_created += plan.report.customers_created
+    report.errors += plan.report.errors
+
+
+def _plan(hub: Hub, conn: Connection, chunk: list[tuple[int, dict[str, Any] | str]]) -> _Plan:
+    report = ImportReport()
+    rows = _validated(hub, conn, chunk, report)
+    new_customers, new_pairs = _resolve_customers(hub, conn, rows, report)
+    rows = [r for r in rows if r.customer_id is not None]
+    vault = hub.vault
+    # Keys first (committed to the key store), then the sealed data they open. A plan that is
+    # redone leaves its keys unused; retention deletes keys no customer holds.
+    vault.new_keys([c.id for c in new_customers], hub.now_micros())
+    keys = vault.keys(sorted({r.customer_id for r in rows if r.customer_id}))
+    identifiers = [
+        (kind, blind, cid, vault.seal_with(keys[cid], cid, kind, value))
+        for kind, value, blind, cid in new_pairs
+    ]
+    now = hub.now()
+    written = []
+    for r in rows:
+        assert r.purpose is not None and r.customer_id is not None
+        version = r.row.notice_version or r.purpose.version
+        capture = Capture(
+            Source.IMPORT, ActorType.APP, "import", r.row.location, r.row.captured_at, None
         )
-        now = hub.now()
-        written = []
-        for r in rows:
-            assert r.purpose is not None and r.customer_id is not None
-            version = r.row.notice_version or r.purpose.version
-            capture = Capture(
-                Source.IMPORT, ActorType.APP, "import", r.row.location, r.row.captured_at, None
-            )
-            record, openings, captured = new_record(
+        record, openings, captured = new_record(
+            r.customer_id,
+            r.purpose.id,
+            r.row.channel,
+            r.row.action,
+            version,
+            notice_hash_of(conn, r.purpose, version),
+            capture,
+            now,
+        )
+        kept = stored(openings)
+        sealed = (
+            vault.seal_json(r.customer_id, OPENINGS, kept, keys[r.customer_id]) if kept else None
+        )
+        written.append((r, record, sealed, to_micros(captured)))
+    return _Plan(report, rows, new_customers, identifiers, written)
+
+
+def _still_holds(conn: Connection, plan: _Plan) -> bool:
+    """Whether what the plan read is still so: no other writer imported its rows, took its new
+    identifiers, or erased a customer it writes for."""
+    if consent_store.imported_keys(conn, [r.key for r in plan.rows]):
+        return False
+    if customer_store.holders(conn, [(kind, blind) for kind, blind, _, _ in plan.new_identifiers]):
+        return False
+    created = {c.id for c in plan.new_customers}
+    known = sorted({r.customer_id for r in plan.rows if r.customer_id} - created)
+    states = customer_store.states(conn, known)
+    return len(states) == len(known) and all(
+        status == CustomerStatus.ACTIVE.value for status, _ in states.values()
+    )
+
+
+def _write(hub: Hub, conn: Connection, plan: _Plan) -> None:
+    customer_store.insert_many(conn, plan.new_customers)
+    customer_store.add_identifiers(conn, plan.new_identifiers)
+    plan.report.customers_created += len(plan.new_customers)
+    written = plan.written
+    current = consent_store.entries_of_customers(
+        conn, {r.customer_id for r in plan.rows if r.customer_id}
+    )
+    order = consent_store.insert_records(
+        conn,
+        [
+            (
+                rec.id,
                 r.customer_id,
-                r.purpose.id,
-                r.row.channel,
-                r.row.action,
-                version,
-                notice_hash_of(conn, r.purpose, version),
-                capture,
-                now,
+                rec.purpose,
+                rec.purpose_version,
+                rec.channel,
+                rec.action.value,
+                since,
+                rec.leaf_bytes,
+                rec.leaf_hash,
             )
-            written.append((r, record, stored(openings), to_micros(captured)))
-        order = consent_store.insert_records(
-            conn,
-            [
-                (
+            for r, rec, _, since in written
+        ],
+    )
+    changed: dict[tuple[str, str, str], tuple[ConsentEntry, bool]] = {}
+    announced = []
+    stamp = hub.now_micros()
+    for r, rec, _, since in written:
+        assert r.customer_id is not None
+        scope = rec.channel or ALL_CHANNELS
+        entries = current.setdefault(r.customer_id, {})
+        entry = ConsentEntry(rec.action, rec.purpose_version, rec.id, since, order[rec.id])
+        previous = entries.get((rec.purpose, scope))
+        in_force = entry.supersedes(previous)
+        announced.append(
+            {
+                "type": ChangeType.CONSENT_CHANGED.value,
+                "subject": r.customer_id,
+                "purpose": rec.purpose,
+                "body": change_body(
                     rec.id,
-                    r.customer_id,
                     rec.purpose,
-                    rec.purpose_version,
                     rec.channel,
-                    rec.action.value,
+                    rec.action,
+                    rec.purpose_version,
                     since,
-                    rec.leaf_bytes,
-                    rec.leaf_hash,
-                )
-                for r, rec, _, since in written
-            ],
+                    in_force,
+                    rec.source,
+                ),
+                "created_at": stamp,
+            }
         )
-        changed: dict[tuple[str, str, str], tuple[ConsentEntry, bool]] = {}
-        announced = []
-        stamp = hub.now_micros()
-        for r, rec, _, since in written:
-            assert r.customer_id is not None
-            scope = rec.channel or ALL_CHANNELS
-            entries = current.setdefault(r.customer_id, {})
-            entry = ConsentEntry(rec.action, rec.purpose_version, rec.id, since, order[rec.id])
-            previous = entries.get((rec.purpose, scope))
-            in_force = entry.supersedes(previous)
-            announced.append(
-                {
-                    "type": ChangeType.CONSENT_CHANGED.value,
-                    "subject": r.customer_id,
-                    "purpose": rec.purpose,
-                    "body": change_body(
-                        rec.id,
-                        rec.purpose,
-                        rec.channel,
-                        rec.action,
-                        rec.purpose_version,
-                        since,
-                        in_force,
-                        rec.source,
-                    ),
-                    "created_at": stamp,
-                }
-            )
-            if in_force:
-                entries[(rec.purpose, scope)] = entry
-                key = (r.customer_id, rec.purpose, scope)
-                existed = changed[key][1] if key in changed else previous is not None
-                changed[key] = (entry, existed)
-        consent_store.put_entries(
-            conn, [(c, p, s, e, existed) for (c, p, s), (e, existed) in changed.items()]
-        )
-        outbox.append_many(conn, announced)
-        with_openings = [(rec.id, r.customer_id, o) for r, rec, o, _ in written if o]
-        keys = hub.vault.keys(sorted({cid for _, cid, _ in with_openings if cid}))
-        consent_store.insert_openings_many(
-            conn,
-            [
-                (rid, cid, hub.vault.seal_json(cid, OPENINGS, o, keys[cid]))
-                for rid, cid, o in with_openings
-                if cid
-            ],
-        )
-        consent_store.mark_imported(conn, [(r.key, rec.id) for r, rec, _, _ in written])
-        report.imported += len(written)
+        if in_force:
+            entries[(rec.purpose, scope)] = entry
+            key = (r.customer_id, rec.purpose, scope)
+            existed = changed[key][1] if key in changed else previous is not None
+            changed[key] = (entry, existed)
+    consent_store.put_entries(
+        conn, [(c, p, s, e, existed) for (c, p, s), (e, existed) in changed.items()]
+    )
+    outbox.append_many(conn, announced)
+    consent_store.insert_openings_many(
+        conn,
+        [
+            (rec.id, r.customer_id, sealed)
+            for r, rec, sealed, _ in written
+            if sealed and r.customer_id
+        ],
+    )
+    consent_store.mark_imported(conn, [(r.key, rec.id) for r, rec, _, _ in written])
+    plan.report.imported += len(written)
 
 
 def _validated(
@@ -303,15 +380,18 @@ def _validated(
     return good
 
 
-def _resolve_customers(hub: Hub, conn: Connection, rows: list[_Row], report: ImportReport) -> None:
-    """Find each row's customer by id or identifiers; create those no identifier names yet."""
+def _resolve_customers(
+    hub: Hub, conn: Connection, rows: list[_Row], report: ImportReport
+) -> tuple[list[CustomerRow], list[tuple[str, str, str, str]]]:
+    """Find each row's customer by id or identifiers, and plan the customers no identifier
+    names yet: the new customers, and the new (kind, value, blind index, customer) pairs."""
     by_id = customer_store.states(conn, [r.row.customer_id for r in rows if r.row.customer_id])
     blind = hub.vault.blind
     for r in rows:
         r.blinds = [(kind, blind(kind, value)) for kind, value in r.pairs]
     holders = customer_store.holders(conn, [b for r in rows for b in r.blinds])
     new_customers: list[CustomerRow] = []
-    new_pairs: list[tuple[str, str, str]] = []  # (kind, value, customer)
+    new_pairs: list[tuple[str, str, str, str]] = []
     for r in rows:
         try:
             if r.row.customer_id:
@@ -330,7 +410,7 @@ def _resolve_customers(hub: Hub, conn: Connection, rows: list[_Row], report: Imp
                 for pair, b in zip(r.pairs, r.blinds, strict=True):
                     if b not in holders:
                         holders[b] = r.customer_id
-                        new_pairs.append((*pair, r.customer_id))
+                        new_pairs.append((*pair, b[1], r.customer_id))
                 continue
             customer = CustomerRow(
                 new_id("cus"),
@@ -345,19 +425,7 @@ def _resolve_customers(hub: Hub, conn: Connection, rows: list[_Row], report: Imp
             r.customer_id = customer.id
             for pair, b in zip(r.pairs, r.blinds, strict=True):
                 holders[b] = customer.id
-                new_pairs.append((*pair, customer.id))
+                new_pairs.append((*pair, b[1], customer.id))
         except DomainError as exc:
             report.errors.append((r.number, exc.detail))
-    # Keys first (committed to the key store), then the sealed data they open.
-    hub.vault.new_keys([c.id for c in new_customers], hub.now_micros())
-    keys = hub.vault.keys(sorted({cid for _, _, cid in new_pairs}))
-    vault = hub.vault
-    customer_store.insert_many(conn, new_customers)
-    customer_store.add_identifiers(
-        conn,
-        [
-            (kind, blind(kind, value), cid, vault.seal_with(keys[cid], cid, kind, value))
-            for kind, value, cid in new_pairs
-        ],
-    )
-    report.customers_created += len(new_customers)
+    return new_customers, new_pairs

@@ -15,6 +15,7 @@ from typing import IO, Any, Generic, TypeVar
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -43,6 +44,11 @@ class Database:
         self._group = GroupCommit(self) if self.is_sqlite else None
         self._writers = ThreadPoolExecutor(pool_size, thread_name_prefix="writer")
         self._readers = ThreadPoolExecutor(READ_PARTS, thread_name_prefix="reader")
+        # A broken unique or foreign key, from SQLAlchemy or from a raw DBAPI cursor.
+        self.integrity_errors: tuple[type[Exception], ...] = (
+            IntegrityError,
+            self.engine.dialect.dbapi.IntegrityError,  # type: ignore[union-attr]
+        )
 
     def _make_engine(self, pool_size: int) -> Engine:
         if self.is_sqlite:
