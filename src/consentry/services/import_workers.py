@@ -9,9 +9,10 @@ by customer id, or by any identifier they share, transitively (union-find) — a
 goes whole to one worker, where its rows keep their file order; rows of one external id go
 together too (the second is "already imported"). Two workers may still write for one
 existing customer named in different ways (an id in one row, an e-mail address in another):
-each chunk locks its customers (PostgreSQL ``FOR UPDATE``, SQLite's write lock) and applies
-the records by capture time, so the state is what one worker would have made. Line numbers in
-the report are the file's; re-running the file adds nothing, as with one worker.
+importers write their chunks in turn (see ``importer._import_chunk``), each applying its
+records by capture time against the state it reads under the lock, so the state is what one
+worker would have made. Workers overlap the planning of their chunks, where most of the time
+goes. Line numbers in the report are the file's; re-running the file adds nothing.
 """
 
 from __future__ import annotations
