@@ -30,6 +30,7 @@ from consentry.schemas import PurposeCreate
 from consentry.services import catalogue, console, desk, questions
 from consentry.services.hub import Hub
 from consentry.services.web_access import WebSession
+from consentry.store.staff import StaffRow
 
 router = APIRouter(tags=["console"], include_in_schema=False)
 Csrf = Annotated[str, Form()]
@@ -45,6 +46,26 @@ def _problem(exc: DomainError | ValidationError) -> tuple[int, str]:
 
 def _back(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
+
+
+def _act(
+    request: Request,
+    hub: Hub,
+    csrf: str,
+    permission: Permission,
+    action: Callable[[StaffRow], object],
+    failed: Callable[[Desk, DomainError], Response],
+    back: str,
+) -> Response:
+    """A one-click change (retire, revoke, enable, disable): the member signed in and allowed,
+    the change made, then back to ``back`` — or ``failed``'s page, naming what stopped it."""
+    here = signed_in(request, hub, csrf)
+    allowed(request, hub, here, permission)
+    try:
+        action(here.member)
+    except DomainError as exc:
+        return failed(here, exc)
+    return _back(back)
 
 
 # -- signing in and out
@@ -269,13 +290,15 @@ async def load_questions(
 
 @router.post("/console/questions/{question_id}/retire")
 def retire_question(request: Request, hub: HubDep, question_id: str, csrf: Csrf) -> Response:
-    here = signed_in(request, hub, csrf)
-    allowed(request, hub, here, Permission.EDIT_QUESTIONS)
-    try:
-        console.retire_question(hub, here.member, question_id)
-    except DomainError as exc:
-        return _questions_page(request, hub, here, exc.status, [exc.detail])
-    return _back("/console/questions")
+    return _act(
+        request,
+        hub,
+        csrf,
+        Permission.EDIT_QUESTIONS,
+        lambda member: console.retire_question(hub, member, question_id),
+        lambda here, exc: _questions_page(request, hub, here, exc.status, [exc.detail]),
+        "/console/questions",
+    )
 
 
 def _offers_page(
@@ -323,13 +346,15 @@ async def load_catalogue(
 
 @router.post("/console/offers/{offer_id}/retire")
 def retire_offer(request: Request, hub: HubDep, offer_id: str, csrf: Csrf) -> Response:
-    here = signed_in(request, hub, csrf)
-    allowed(request, hub, here, Permission.EDIT_OFFERS)
-    try:
-        console.retire_offer(hub, here.member, offer_id)
-    except DomainError as exc:
-        return _offers_page(request, hub, here, exc.status, [exc.detail])
-    return _back("/console/offers")
+    return _act(
+        request,
+        hub,
+        csrf,
+        Permission.EDIT_OFFERS,
+        lambda member: console.retire_offer(hub, member, offer_id),
+        lambda here, exc: _offers_page(request, hub, here, exc.status, [exc.detail]),
+        "/console/offers",
+    )
 
 
 # -- apps and keys
@@ -390,13 +415,15 @@ def create_app(
 
 @router.post("/console/apps/{app_id}/revoke")
 def revoke_app(request: Request, hub: HubDep, app_id: str, csrf: Csrf) -> Response:
-    here = signed_in(request, hub, csrf)
-    allowed(request, hub, here, Permission.MANAGE_APPS)
-    try:
-        console.revoke_app(hub, here.member, app_id)
-    except DomainError as exc:
-        return _apps_page(request, hub, here, *_problem(exc))
-    return _back("/console/apps")
+    return _act(
+        request,
+        hub,
+        csrf,
+        Permission.MANAGE_APPS,
+        lambda member: console.revoke_app(hub, member, app_id),
+        lambda here, exc: _apps_page(request, hub, here, *_problem(exc)),
+        "/console/apps",
+    )
 
 
 # -- webhooks
@@ -416,13 +443,15 @@ def webhooks_page(request: Request, hub: HubDep) -> HTMLResponse:
 
 @router.post("/console/webhooks/{endpoint_id}/enable")
 def enable_webhook(request: Request, hub: HubDep, endpoint_id: str, csrf: Csrf) -> Response:
-    here = signed_in(request, hub, csrf)
-    allowed(request, hub, here, Permission.MANAGE_WEBHOOKS)
-    try:
-        console.enable_webhook(hub, here.member, endpoint_id)
-    except DomainError as exc:
-        return message(request, hub, here, exc.status, exc.detail)
-    return _back("/console/webhooks")
+    return _act(
+        request,
+        hub,
+        csrf,
+        Permission.MANAGE_WEBHOOKS,
+        lambda member: console.enable_webhook(hub, member, endpoint_id),
+        lambda here, exc: message(request, hub, here, exc.status, exc.detail),
+        "/console/webhooks",
+    )
 
 
 # -- staff
@@ -482,13 +511,15 @@ def add_staff(
 
 @router.post("/console/staff/{staff_id}/disable")
 def disable_staff(request: Request, hub: HubDep, staff_id: str, csrf: Csrf) -> Response:
-    here = signed_in(request, hub, csrf)
-    allowed(request, hub, here, Permission.MANAGE_STAFF)
-    try:
-        console.disable_staff(hub, here.member, staff_id)
-    except DomainError as exc:
-        return _staff_page(request, hub, here, *_problem(exc))
-    return _back("/console/staff")
+    return _act(
+        request,
+        hub,
+        csrf,
+        Permission.MANAGE_STAFF,
+        lambda member: console.disable_staff(hub, member, staff_id),
+        lambda here, exc: _staff_page(request, hub, here, *_problem(exc)),
+        "/console/staff",
+    )
 
 
 # -- the evidence log
