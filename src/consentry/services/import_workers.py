@@ -153,10 +153,7 @@ def import_in_parallel(
                     progress(value)
             elif kind == "done":
                 done += 1
-                total.imported += value.imported
-                total.already_imported += value.already_imported
-                total.customers_created += value.customers_created
-                total.errors += value.errors
+                total.add(value)
             else:
                 done += 1
                 failures.append(value)

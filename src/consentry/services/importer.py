@@ -87,6 +87,12 @@ class ImportReport:
     def bad(self) -> int:
         return len(self.errors)
 
+    def add(self, other: ImportReport) -> None:
+        self.imported += other.imported
+        self.already_imported += other.already_imported
+        self.customers_created += other.customers_created
+        self.errors += other.errors
+
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
     """(line number, row) pairs; a row that cannot be read at all is its error message."""
@@ -195,10 +201,7 @@ def _import_chunk(
             hub.db.advisory_lock(conn, IMPORT_LOCK)
             plan = _plan(hub, conn, chunk)
             _write(hub, conn, plan)
-    report.imported += plan.report.imported
-    report.already_imported += plan.report.already_imported
-    report.customers_created += plan.report.customers_created
-    report.errors += plan.report.errors
+    report.add(plan.report)
 
 
 def _plan(hub: Hub, conn: Connection, chunk: list[tuple[int, dict[str, Any] | str]]) -> _Plan:
