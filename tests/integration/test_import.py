@@ -209,3 +209,31 @@ def test_two_imports_of_one_file_at_once_import_each_row_once(
     ann = client.post("/v1/customers/lookup", json={"email": "p7@example.com"}).json()["id"]
     history = client.get(f"/v1/customers/{ann}/consents/history").json()["records"]
     assert len(history) == 2
+
+
+def test_import_records_the_notice_version_each_row_names(
+    client: TestClient, hub: Hub, tmp_path: Path
+) -> None:
+    """A row may name an older notice version (what the customer saw back then); its record
+    carries that version's notice hash, a row without one the current version's."""
+    from consentry.services.importer import import_consents
+
+    first = make_purpose(client)
+    second = client.put("/v1/purposes/newsletter", json={"description": "Now weekly."}).json()
+    path = tmp_path / "old.csv"
+    path.write_text(
+        "email,purpose,channel,action,captured_at,notice_version\n"
+        "ann@example.com,newsletter,email,grant,2025-01-01T10:00:00Z,1\n"
+        "ann@example.com,newsletter,sms,grant,2025-01-02T10:00:00Z,1\n"
+        "ann@example.com,newsletter,post,grant,2025-01-03T10:00:00Z,\n"
+        "ann@example.com,newsletter,email,grant,2025-01-04T10:00:00Z,7\n"
+    )
+    report = import_consents(hub, path)
+    assert report.imported == 3 and [line for line, _ in report.errors] == [5]
+    ann = client.post("/v1/customers/lookup", json={"email": "ann@example.com"}).json()["id"]
+    history = client.get(f"/v1/customers/{ann}/consents/history").json()["records"]
+    assert [(r["purpose_version"], r["notice_hash"]) for r in history] == [
+        (1, first["notice_hash"]),
+        (1, first["notice_hash"]),
+        (2, second["notice_hash"]),
+    ]

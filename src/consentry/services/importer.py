@@ -158,6 +158,7 @@ class _Row:
     row: ImportRow
     key: str
     purpose: Purpose | None = None
+    notice_hash: str = ""  # of the notice version the row names (or the current one)
     pairs: list[tuple[str, str]] = field(default_factory=list)
     blinds: list[tuple[str, str]] = field(default_factory=list)
     customer_id: str | None = None
@@ -232,7 +233,7 @@ def _plan(hub: Hub, conn: Connection, chunk: list[tuple[int, dict[str, Any] | st
             r.row.channel,
             r.row.action,
             version,
-            notice_hash_of(conn, r.purpose, version),
+            r.notice_hash,
             capture,
             now,
         )
@@ -357,6 +358,8 @@ def _validated(
     report.already_imported += sum(1 for r in rows if r.key in seen)
     rows = [r for r in rows if r.key not in seen]
     purposes: dict[str, Purpose | None] = {}
+    # Older notice versions are looked up in the database: once a chunk, not once a row.
+    notices: dict[tuple[str, int], str] = {}
     good = []
     for r in rows:
         try:
@@ -367,7 +370,9 @@ def _validated(
                 raise InvalidInput(f"unknown purpose {r.row.purpose!r}")
             purpose.check_channel(r.row.channel)
             version = r.row.notice_version or purpose.version
-            notice_hash_of(conn, purpose, version)
+            if (purpose.id, version) not in notices:
+                notices[(purpose.id, version)] = notice_hash_of(conn, purpose, version)
+            r.notice_hash = notices[(purpose.id, version)]
             if r.row.captured_at > hub.now() + CLOCK_SKEW:
                 raise InvalidInput("captured_at lies in the future")
             row = r.row
