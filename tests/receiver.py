@@ -38,6 +38,13 @@ class Receiver:
             return [r.headers["webhook-id"] for r in self.received]
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5. Two workers opening 64 connections at once
+    # overflow it; the kernel then drops SYNs, and a connect waits for the retransmission
+    # (1 s, 3 s, 7 s...) until the delivery times out. Real receivers (nginx: 511) queue more.
+    request_queue_size = 1024
+
+
 @contextmanager
 def receiving(status: int = 200, delay: float = 0.0) -> Iterator[Receiver]:
     receiver = Receiver(url="")
@@ -62,7 +69,7 @@ def receiving(status: int = 200, delay: float = 0.0) -> Iterator[Receiver]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = _Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
     receiver.status, receiver.delay = status, delay
