@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from consentry import __version__
 from consentry.api import problems
+from consentry.api.check_batch import CheckBatch
 from consentry.api.limits import BodySizeLimit
 from consentry.api.routes import (
     apps,
@@ -147,6 +148,7 @@ def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.hub = hub
+    app.state.check_batch = CheckBatch(hub)
     access_log = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, _RedactLinks) for f in access_log.filters):
         access_log.addFilter(_RedactLinks())

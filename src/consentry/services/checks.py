@@ -9,6 +9,7 @@ from consentry.domain.clock import rfc3339_micros
 from consentry.domain.consent import CustomerStatus, batch_verdicts, decide, in_force
 from consentry.domain.errors import (
     CustomerNotFound,
+    DomainError,
     InvalidInput,
     Unauthenticated,
     UnknownPurpose,
@@ -18,15 +19,48 @@ from consentry.services import purposes
 from consentry.services.apps import caller_of, hash_key
 from consentry.services.hub import Hub
 from consentry.store import consents as consent_store
+from consentry.store.checks import CheckQuestion, CheckRead
 
 
 def check(
     hub: Hub, key: str | None, customer_id: str, purpose_id: str, channel: str | None
 ) -> dict[str, Any]:
     """The real-time check, authentication included: one read of the committed state."""
-    if not key:
-        raise Unauthenticated("send the app's key as 'Authorization: Bearer <key>'")
-    read = hub.checks.read(hash_key(hub, key), customer_id, purpose_id, channel)
+    answer = check_many(hub, [(key, customer_id, purpose_id, channel)])[0]
+    if isinstance(answer, Exception):
+        raise answer
+    return answer
+
+
+# (the caller's key, customer id, purpose id, channel or None)
+Question = tuple[str | None, str, str, str | None]
+
+
+def check_many(hub: Hub, questions: list[Question]) -> list[dict[str, Any] | DomainError]:
+    """Several real-time checks (each its own caller's), read together; each answer, or the
+    error that check meets (unauthenticated, not allowed, unknown customer or purpose...)."""
+    answers: list[dict[str, Any] | DomainError] = []
+    asked: list[tuple[int, CheckQuestion]] = []
+    for question in questions:
+        key, customer_id, purpose_id, channel = question
+        if not key:
+            answers.append(Unauthenticated("send the app's key as 'Authorization: Bearer <key>'"))
+        else:
+            asked.append((len(answers), (hash_key(hub, key), customer_id, purpose_id, channel)))
+            answers.append({})
+    reads = hub.checks.read_many([q for _, q in asked])
+    now = hub.now_micros()
+    for (at, (_, customer_id, purpose_id, channel)), read in zip(asked, reads, strict=True):
+        try:
+            answers[at] = _answer(read, customer_id, purpose_id, channel, now)
+        except DomainError as exc:
+            answers[at] = exc
+    return answers
+
+
+def _answer(
+    read: CheckRead, customer_id: str, purpose_id: str, channel: str | None, now: int
+) -> dict[str, Any]:
     caller = caller_of(read.app)
     caller.require(Scope.CONSENTS_READ)
     caller.require_purpose(purpose_id)
@@ -41,7 +75,7 @@ def check(
     decision = decide(
         read.purpose,
         in_force(*read.entries),
-        hub.now_micros(),
+        now,
         erased=status == CustomerStatus.ERASED.value,
         restricted=restricted,
     )

@@ -35,6 +35,27 @@ LEFT JOIN consent_state AS s
        ON s.customer_id = c.id AND s.purpose = p.id AND s.channel IN ({p}, {p})
 """
 
+# Many checks in one statement (PostgreSQL): the questions as arrays, each row tagged with its
+# question's number. The columns are the single check's, so one parser reads both.
+_MANY_SQL = """
+SELECT a.id, a.name, a.scopes, a.purposes, a.revoked_at,
+       c.status, c.restricted,
+       p.id, p.version, p.title, p.description, p.notice_hash, p.legal_basis, p.channels,
+       p.sensitive, p.expires_after_days, p.stale_before_version, p.created_at, p.updated_at, p.gpc,
+       s.action, s.purpose_version, s.record_id, s.since, s.record_pk,
+       q.n
+FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[])
+     WITH ORDINALITY AS q(key_hash, customer, purpose, channel, n)
+LEFT JOIN apps AS a ON a.key_hash = q.key_hash
+LEFT JOIN customers AS c ON c.id = q.customer
+LEFT JOIN purposes AS p ON p.id = q.purpose
+LEFT JOIN consent_state AS s
+       ON s.customer_id = c.id AND s.purpose = p.id AND s.channel IN (q.channel, '*')
+"""
+
+# (key hash, customer id, purpose id, channel or None): what a check asks.
+CheckQuestion = tuple[str, str, str, str | None]
+
 _APP_SQL = "SELECT id, name, scopes, purposes, revoked_at FROM apps WHERE key_hash = {p}"
 
 
@@ -87,37 +108,28 @@ class CheckReader:
         cursor.execute(
             self._sql, (key_hash, customer_id, purpose_id, channel or ALL_CHANNELS, ALL_CHANNELS)
         )
-        rows = cursor.fetchall()
-        first = rows[0]
-        app = (
-            AppRow(first[0], first[1], tuple(_json(first[2])), tuple(_json(first[3])), 0, first[4])
-            if first[0] is not None
-            else None
+        return _check_read(cursor.fetchall())
+
+    def read_many(self, questions: list[CheckQuestion]) -> list[CheckRead]:
+        """Several checks' reads at once, in order. On PostgreSQL one statement for all: the
+        round trip and the server's per-statement work are paid once, not once a check. On
+        SQLite (in process, no round trip) one statement each."""
+        if len(questions) == 1 or not self.db.is_postgres:
+            return [self.read(*question) for question in questions]
+        cursor = self._cursor()
+        cursor.execute(
+            _MANY_SQL,
+            (
+                [q[0] for q in questions],
+                [q[1] for q in questions],
+                [q[2] for q in questions],
+                [q[3] or ALL_CHANNELS for q in questions],
+            ),
         )
-        customer = (first[5], bool(first[6])) if first[5] is not None else None
-        purpose = None
-        if first[7] is not None:
-            purpose = Purpose(
-                id=first[7],
-                version=first[8],
-                title=first[9],
-                description=first[10],
-                notice_hash=first[11],
-                legal_basis=LegalBasis(first[12]),
-                channels=tuple(_json(first[13])),
-                sensitive=bool(first[14]),
-                expires_after_days=first[15],
-                stale_before_version=first[16],
-                created_at=first[17],
-                updated_at=first[18],
-                gpc=bool(first[19]),
-            )
-        entries = [
-            ConsentEntry(Action(r[20]), r[21], r[22], r[23], r[24])
-            for r in rows
-            if r[20] is not None
-        ]
-        return CheckRead(app, customer, purpose, entries)
+        answers: list[list[Any]] = [[] for _ in questions]
+        for row in cursor.fetchall():
+            answers[row[25] - 1].append(row)
+        return [_check_read(rows) for rows in answers]
 
     def warm(self) -> None:
         """Read the tables a check touches once, on the calling thread's check connection (the
@@ -144,3 +156,35 @@ class CheckReader:
                 raw.invalidate()
             self._connections.clear()
         self._local = threading.local()
+
+
+def _check_read(rows: list[Any]) -> CheckRead:
+    """A check's rows read (at least one: the LEFT JOINs see to that; one a state row)."""
+    first = rows[0]
+    app = (
+        AppRow(first[0], first[1], tuple(_json(first[2])), tuple(_json(first[3])), 0, first[4])
+        if first[0] is not None
+        else None
+    )
+    customer = (first[5], bool(first[6])) if first[5] is not None else None
+    purpose = None
+    if first[7] is not None:
+        purpose = Purpose(
+            id=first[7],
+            version=first[8],
+            title=first[9],
+            description=first[10],
+            notice_hash=first[11],
+            legal_basis=LegalBasis(first[12]),
+            channels=tuple(_json(first[13])),
+            sensitive=bool(first[14]),
+            expires_after_days=first[15],
+            stale_before_version=first[16],
+            created_at=first[17],
+            updated_at=first[18],
+            gpc=bool(first[19]),
+        )
+    entries = [
+        ConsentEntry(Action(r[20]), r[21], r[22], r[23], r[24]) for r in rows if r[20] is not None
+    ]
+    return CheckRead(app, customer, purpose, entries)

@@ -42,7 +42,7 @@ async def check(request: Request) -> Response:
 
     The hot path: it reads its query by hand and runs on the event loop with one short read,
     authentication included — FastAPI's parameter machinery and a thread-pool hop would cost
-    more than the check itself."""
+    more than the check itself. Checks arriving together share that read (api/check_batch)."""
     query = request.query_params
     missing = [name for name, required, _, _ in _QUERY if required and not query.get(name)]
     if missing:
@@ -50,12 +50,8 @@ async def check(request: Request) -> Response:
             f"the query needs {' and '.join(missing)}",
             [{"loc": ["query", name], "msg": "Field required"} for name in missing],
         )
-    answer = checks.check(
-        request.app.state.hub,
-        bearer(request),
-        query["customer"],
-        query["purpose"],
-        query.get("channel") or None,
+    answer = await request.app.state.check_batch.check(
+        (bearer(request), query["customer"], query["purpose"], query.get("channel") or None)
     )
     return Response(orjson.dumps(answer), media_type="application/json")
 

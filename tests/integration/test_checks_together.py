@@ -1,0 +1,108 @@
+"""Checks that arrive together are read together (api/check_batch, CheckReader.read_many; on
+PostgreSQL one statement): each still gets its own answer, or its own error."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+
+from consentry.services import checks
+from consentry.services.hub import Hub
+from tests.conftest import ADMIN_KEY
+from tests.helpers import change, make_customer, make_purpose, new_app
+
+
+def _people(client: TestClient) -> list[str]:
+    make_purpose(client)
+    make_purpose(client, id="loyalty", title="Loyalty club", channels=["email"])
+    everywhere, stopped, back_on_email, sms_only, fresh = (make_customer(client) for _ in range(5))
+    change(client, everywhere, channel=None)
+    change(client, everywhere, purpose="loyalty")
+    change(client, stopped)
+    change(client, stopped, action="withdraw", channel=None)
+    change(client, back_on_email, action="withdraw", channel=None)
+    change(client, back_on_email)
+    change(client, sms_only, channel="sms")
+    return [everywhere, stopped, back_on_email, sms_only, fresh, "cus_unknown"]
+
+
+def _keys(client: TestClient) -> list[str | None]:
+    _, reader = new_app(client, ["consents:read"], ["newsletter"])
+    _, writer = new_app(client, ["consents:write"], ["newsletter", "loyalty"])
+    revoked_id, revoked = new_app(client, ["consents:read"], ["newsletter"])
+    assert client.delete(f"/v1/apps/{revoked_id}").status_code == 200
+    return [ADMIN_KEY, reader, writer, revoked, "not-a-key", None]
+
+
+def _outcome(answer: dict[str, Any] | Exception) -> Any:
+    return (type(answer).__name__, str(answer)) if isinstance(answer, Exception) else answer
+
+
+def _alone(hub: Hub, question: checks.Question) -> Any:
+    try:
+        return _outcome(checks.check(hub, *question))
+    except Exception as exc:
+        return _outcome(exc)
+
+
+def test_checks_read_together_answer_as_each_alone(client: TestClient, hub: Hub) -> None:
+    people, keys = _people(client), _keys(client)
+    questions: list[checks.Question] = [
+        (key, person, purpose, channel)
+        for key, person, purpose, channel in itertools.product(
+            keys, people, ["newsletter", "loyalty", "nosuch"], ["email", "sms", None, "fax"]
+        )
+    ]
+    questions += questions[:7]  # the same question twice in one read
+    together = [_outcome(a) for a in checks.check_many(hub, questions)]
+    alone = [_alone(hub, q) for q in questions]
+    assert together == alone
+    # The questions cover every kind of answer, so the comparison means something.
+    kinds = {o[0] if isinstance(o, tuple) else (o["allowed"], o["reason"]) for o in alone}
+    assert {
+        "Unauthenticated",
+        "Forbidden",
+        "CustomerNotFound",
+        "UnknownPurpose",
+        "UnknownChannel",
+        (True, "granted"),
+        (False, "withdrawn"),
+        (False, "not_set"),
+    } <= kinds, kinds
+
+
+def test_concurrent_check_requests_share_a_read(client: TestClient, hub: Hub) -> None:
+    people = _people(client)
+    expected = {}
+    for person in people:
+        r = client.get("/v1/check", params={"customer": person, "purpose": "newsletter"})
+        expected[person] = (r.status_code, r.json())
+    sizes: list[int] = []
+    read_many = hub.checks.read_many
+
+    def counting(questions: list[Any]) -> Any:  # a spy: the real read, its size noted
+        sizes.append(len(questions))
+        return read_many(questions)
+
+    hub.checks.read_many = counting  # type: ignore[method-assign]
+
+    async def all_at_once() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=client.app)
+        headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://hub", headers=headers
+        ) as http:
+            return await asyncio.gather(
+                *(
+                    http.get("/v1/check", params={"customer": person, "purpose": "newsletter"})
+                    for person in people * 8
+                )
+            )
+
+    answers = asyncio.run(all_at_once())
+    assert [(r.status_code, r.json()) for r in answers] == [expected[p] for p in people * 8]
+    assert max(sizes) > 1 and sum(sizes) == len(people) * 8, sizes
