@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 import sys
@@ -131,9 +132,14 @@ def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
         for background in (loop, worker, mirror):
             if background:
                 background.start()
+        # What exists now (modules, routes, caches: some 180,000 objects) lives as long as the
+        # process. Frozen, the collector stops walking it: a full collection took 70-90 ms
+        # each time and set the checks' p99 (under load, one every few hundred milliseconds).
+        gc.freeze()
         try:
             yield
         finally:
+            await _app.state.check_batch.close()
             if mirror:
                 mirror.stop()
             if worker:

@@ -1,12 +1,15 @@
-"""Real-time checks that arrive together on one event loop are read together.
+"""Real-time checks on PostgreSQL are read in batches, one statement each, off the event loop's
+critical path.
 
 A check on PostgreSQL costs a round trip and a statement on the server; under load most of a
 check's time went there (about 65 µs of the server's CPU and as much of the client's, each
-check). Checks whose requests were parsed in the same turn of the event loop wait, each on its
-own future, until the loop has run them all; then one statement reads for all of them
-(``CheckReader.read_many``) and each gets its own answer or error. No check waits for a timer
-or for checks that have not arrived: a lone check is read at once, as before. Each still reads
-the state committed when it is read, so a withdrawal is seen by the next check as before.
+check), and the event loop stood still during each round trip. Now each event loop has at most
+one read in flight, on its own asynchronous connection: checks that arrive while it is out wait
+on their futures and go together in the next read (``CheckReader.read_many_async``), each with
+its own answer or error. A lone check is read at once; no check waits for a timer. Each read
+sees the state committed when it is made, so a withdrawal is seen by the next check, as before.
+
+On SQLite (in process: no round trip, no one to wait for) each check reads on its own.
 """
 
 from __future__ import annotations
@@ -25,32 +28,40 @@ class CheckBatch:
         self.hub = hub
         # Per event loop: a test client and a server may run loops in different threads.
         self._waiting: dict[asyncio.AbstractEventLoop, Waiting] = {}
+        self._reading: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
 
     async def check(self, question: checks.Question) -> dict[str, Any]:
+        if not self.hub.db.is_postgres:
+            return checks.check(self.hub, *question)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[dict[str, Any]] = loop.create_future()
-        waiting = self._waiting.get(loop)
-        if waiting is None:
-            # Called after the callbacks already due in this turn: the other requests parsed
-            # with this one join it first.
-            loop.call_soon(self._read, loop)
-            waiting = self._waiting[loop] = []
-        waiting.append((question, future))
+        self._waiting.setdefault(loop, []).append((question, future))
+        if loop not in self._reading:
+            # The reader's first step runs after the steps already due in this turn: the
+            # other requests parsed with this one join its first read.
+            self._reading[loop] = loop.create_task(self._read(loop))
         return await future
 
-    def _read(self, loop: asyncio.AbstractEventLoop) -> None:
-        waiting = self._waiting.pop(loop)
+    async def _read(self, loop: asyncio.AbstractEventLoop) -> None:
         try:
-            answers = checks.check_many(self.hub, [question for question, _ in waiting])
-        except Exception as exc:  # the read itself failed (say the database went away)
-            for _, future in waiting:
-                if not future.done():
-                    future.set_exception(exc)
-            return
-        for (_, future), answer in zip(waiting, answers, strict=True):
-            if future.done():  # the request was given up (the client went away)
-                continue
-            if isinstance(answer, Exception):
-                future.set_exception(answer)
-            else:
-                future.set_result(answer)
+            while waiting := self._waiting.pop(loop, None):
+                try:
+                    answers = await checks.check_many_async(self.hub, [q for q, _ in waiting])
+                except Exception as exc:  # the read itself failed (the database went away)
+                    for _, future in waiting:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for (_, future), answer in zip(waiting, answers, strict=True):
+                    if future.done():  # the request was given up (the client went away)
+                        continue
+                    if isinstance(answer, Exception):
+                        future.set_exception(answer)
+                    else:
+                        future.set_result(answer)
+        finally:
+            del self._reading[loop]
+
+    async def close(self) -> None:
+        """On the server's shutdown, on its loop."""
+        await self.hub.checks.close_async()

@@ -39,16 +39,39 @@ Question = tuple[str | None, str, str, str | None]
 def check_many(hub: Hub, questions: list[Question]) -> list[dict[str, Any] | DomainError]:
     """Several real-time checks (each its own caller's), read together; each answer, or the
     error that check meets (unauthenticated, not allowed, unknown customer or purpose...)."""
-    answers: list[dict[str, Any] | DomainError] = []
-    asked: list[tuple[int, CheckQuestion]] = []
-    for question in questions:
-        key, customer_id, purpose_id, channel = question
+    answers, asked = _asked(hub, questions)
+    reads = hub.checks.read_many([q for _, q in asked]) if asked else []
+    return _answered(hub, answers, asked, reads)
+
+
+async def check_many_async(
+    hub: Hub, questions: list[Question]
+) -> list[dict[str, Any] | DomainError]:
+    """``check_many`` on PostgreSQL, without holding up the event loop while it reads."""
+    answers, asked = _asked(hub, questions)
+    reads = await hub.checks.read_many_async([q for _, q in asked]) if asked else []
+    return _answered(hub, answers, asked, reads)
+
+
+_Answers = list[dict[str, Any] | DomainError]
+_Asked = list[tuple[int, CheckQuestion]]
+
+
+def _asked(hub: Hub, questions: list[Question]) -> tuple[_Answers, _Asked]:
+    """The answers so far (a check without a key needs no read) and the reads to make, each
+    with the place of its answer."""
+    answers: _Answers = []
+    asked: _Asked = []
+    for key, customer_id, purpose_id, channel in questions:
         if not key:
             answers.append(Unauthenticated("send the app's key as 'Authorization: Bearer <key>'"))
         else:
             asked.append((len(answers), (hash_key(hub, key), customer_id, purpose_id, channel)))
             answers.append({})
-    reads = hub.checks.read_many([q for _, q in asked])
+    return answers, asked
+
+
+def _answered(hub: Hub, answers: _Answers, asked: _Asked, reads: list[CheckRead]) -> _Answers:
     now = hub.now_micros()
     for (at, (_, customer_id, purpose_id, channel)), read in zip(asked, reads, strict=True):
         try:

@@ -10,11 +10,13 @@ the very next check in every process.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+import psycopg
 
 from consentry.domain.consent import ALL_CHANNELS, Action, ConsentEntry
 from consentry.domain.purposes import LegalBasis, Purpose
@@ -82,6 +84,8 @@ class CheckReader:
         self._local = threading.local()
         self._connections: list[Any] = []
         self._lock = threading.Lock()
+        # PostgreSQL: one connection per event loop for the checks made on it (api/check_batch).
+        self._async: dict[asyncio.AbstractEventLoop, psycopg.AsyncConnection[Any]] = {}
 
     def _cursor(self) -> Any:
         cursor = getattr(self._local, "cursor", None)
@@ -96,40 +100,77 @@ class CheckReader:
                 # cache (and with it memory-mapped pages) at any time, this cache it cannot.
                 cursor.execute("PRAGMA mmap_size=0")
                 cursor.execute(f"PRAGMA cache_size=-{self.cache_mb * 1024}")
-            self._local.cursor = cursor
+            self._local.cursor, self._local.raw = cursor, raw
             with self._lock:
                 self._connections.append(raw)
         return cursor
+
+    def _drop_lost_connection(self) -> None:
+        """After an operational error on PostgreSQL (the server restarted, the connection
+        broke), this thread's next check opens a new connection instead of failing for ever."""
+        if self.db.is_postgres:
+            raw = self._local.raw
+            self._local.cursor = self._local.raw = None
+            with self._lock:
+                self._connections.remove(raw)
+            raw.invalidate()
 
     def read(
         self, key_hash: str, customer_id: str, purpose_id: str, channel: str | None
     ) -> CheckRead:
         cursor = self._cursor()
-        cursor.execute(
-            self._sql, (key_hash, customer_id, purpose_id, channel or ALL_CHANNELS, ALL_CHANNELS)
-        )
+        try:
+            cursor.execute(
+                self._sql,
+                (key_hash, customer_id, purpose_id, channel or ALL_CHANNELS, ALL_CHANNELS),
+            )
+        except self.db.engine.dialect.dbapi.OperationalError:  # type: ignore[union-attr]
+            self._drop_lost_connection()
+            raise
         return _check_read(cursor.fetchall())
 
     def read_many(self, questions: list[CheckQuestion]) -> list[CheckRead]:
-        """Several checks' reads at once, in order. On PostgreSQL one statement for all: the
-        round trip and the server's per-statement work are paid once, not once a check. On
-        SQLite (in process, no round trip) one statement each."""
+        """Several checks' reads at once, in order: on PostgreSQL one statement for all (the
+        round trip and the server's work per statement paid once); on SQLite (in process, no
+        round trip) one statement each."""
         if len(questions) == 1 or not self.db.is_postgres:
             return [self.read(*question) for question in questions]
         cursor = self._cursor()
-        cursor.execute(
-            _MANY_SQL,
-            (
-                [q[0] for q in questions],
-                [q[1] for q in questions],
-                [q[2] for q in questions],
-                [q[3] or ALL_CHANNELS for q in questions],
-            ),
-        )
-        answers: list[list[Any]] = [[] for _ in questions]
-        for row in cursor.fetchall():
-            answers[row[25] - 1].append(row)
-        return [_check_read(rows) for rows in answers]
+        try:
+            cursor.execute(_MANY_SQL, _arrays(questions))
+        except self.db.engine.dialect.dbapi.OperationalError:  # type: ignore[union-attr]
+            self._drop_lost_connection()
+            raise
+        return _by_question(questions, cursor.fetchall())
+
+    async def read_many_async(self, questions: list[CheckQuestion]) -> list[CheckRead]:
+        """PostgreSQL: ``read_many`` on the running event loop's own connection, which the
+        loop does not wait on: it goes on reading requests while the database answers.
+
+        A connection the database dropped (a restart, a failover) is replaced and the read
+        made again, once: a read changes nothing, so making it twice is safe."""
+        loop = asyncio.get_running_loop()
+        for attempt in (1, 2):
+            connection = self._async.get(loop)
+            if connection is None or connection.closed:
+                args, kwargs = self.db.engine.dialect.create_connect_args(self.db.engine.url)
+                connection = await psycopg.AsyncConnection.connect(*args, **kwargs, autocommit=True)
+                self._async[loop] = connection
+            try:
+                cursor = await connection.execute(_MANY_SQL, _arrays(questions))
+                return _by_question(questions, await cursor.fetchall())
+            except psycopg.OperationalError:
+                self._async.pop(loop, None)
+                await connection.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def close_async(self) -> None:
+        """Close the running loop's connection (the server's shutdown, on its loop)."""
+        connection = self._async.pop(asyncio.get_running_loop(), None)
+        if connection is not None:
+            await connection.close()
 
     def warm(self) -> None:
         """Read the tables a check touches once, on the calling thread's check connection (the
@@ -151,11 +192,30 @@ class CheckReader:
         return AppRow(row[0], row[1], tuple(_json(row[2])), tuple(_json(row[3])), 0, row[4])
 
     def close(self) -> None:
+        for connection in self._async.values():  # loops that ended without close_async
+            connection.pgconn.finish()
+        self._async.clear()
         with self._lock:
             for raw in self._connections:
                 raw.invalidate()
             self._connections.clear()
         self._local = threading.local()
+
+
+def _arrays(questions: list[CheckQuestion]) -> tuple[list[str], ...]:
+    return (
+        [q[0] for q in questions],
+        [q[1] for q in questions],
+        [q[2] for q in questions],
+        [q[3] or ALL_CHANNELS for q in questions],
+    )
+
+
+def _by_question(questions: list[CheckQuestion], rows: list[Any]) -> list[CheckRead]:
+    answers: list[list[Any]] = [[] for _ in questions]
+    for row in rows:
+        answers[row[25] - 1].append(row)  # WITH ORDINALITY counts from 1
+    return [_check_read(rows) for rows in answers]
 
 
 def _check_read(rows: list[Any]) -> CheckRead:
