@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 import psycopg
+from psycopg.types.json import set_json_loads
 
 from consentry.domain.consent import ALL_CHANNELS, Action, ConsentEntry
 from consentry.domain.purposes import LegalBasis, Purpose
@@ -155,6 +156,7 @@ class CheckReader:
             if connection is None or connection.closed:
                 args, kwargs = self.db.engine.dialect.create_connect_args(self.db.engine.url)
                 connection = await psycopg.AsyncConnection.connect(*args, **kwargs, autocommit=True)
+                set_json_loads(orjson.loads, connection)  # as the engine's connections do
                 self._async[loop] = connection
             try:
                 cursor = await connection.execute(_MANY_SQL, _arrays(questions))
