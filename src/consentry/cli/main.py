@@ -392,21 +392,29 @@ def import_consents(
     file: Annotated[Path, typer.Argument(help="CSV (with a header) or NDJSON file.")],
     data_dir: Annotated[Path | None, typer.Option()] = None,
     workers: Annotated[
-        int,
+        int | None,
         typer.Option(
             min=1,
             max=64,
             help="Worker processes: rows are shared out by customer, so each core does its "
-            "part of the per-row work.",
+            "part of the per-row work. Default: one per core (at most 8) for files of 4 MiB "
+            "or more, one for smaller files.",
+            show_default=False,
         ),
-    ] = 1,
+    ] = None,
 ) -> None:
     """Import historical consents; bad rows are reported, good rows kept, re-runs add nothing."""
-    from consentry.services.import_workers import ImportFailed, import_in_parallel
+    from consentry.services.import_workers import (
+        ImportFailed,
+        default_workers,
+        import_in_parallel,
+    )
     from consentry.services.importer import import_consents as run_import
 
     if not file.is_file():
         raise fail(f"no file {file}")
+    if workers is None:
+        workers = default_workers(file)
     hub = open_hub(load_settings(data_dir=data_dir))
     try:
         with _rows_progress() as advance:

@@ -18,6 +18,7 @@ goes. Line numbers in the report are the file's; re-running the file adds nothin
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
 import tempfile
 import zlib
@@ -118,6 +119,19 @@ def _work(settings: Settings, path: Path, shares_file: Path, me: int, news: Any)
     except BaseException as exc:
         news.put(("failed", f"worker {me}: {type(exc).__name__}: {exc}"))
         raise
+
+
+# Below this size (some 40,000 rows) starting worker processes costs about what they save.
+PARALLEL_FROM_BYTES = 4 * 1024 * 1024
+MAX_DEFAULT_WORKERS = 8
+
+
+def default_workers(path: Path, cpus: int | None = None) -> int:
+    """How many processes import ``path`` when the operator does not say: one per core (at
+    most 8) for a file big enough to repay starting them, else one."""
+    if path.stat().st_size < PARALLEL_FROM_BYTES:
+        return 1
+    return max(1, min(cpus if cpus is not None else os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
 
 
 def import_in_parallel(
