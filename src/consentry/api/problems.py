@@ -6,9 +6,10 @@ import logging
 from typing import Any
 
 import orjson
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -41,6 +42,18 @@ def problem(
         media_type="application/problem+json",
         headers=headers,
     )
+
+
+def _unavailable(exc: Exception) -> bool:
+    if isinstance(exc, psycopg.OperationalError):
+        return True
+    if isinstance(exc, OperationalError):
+        return bool(
+            exc.connection_invalidated
+            or isinstance(exc.orig, psycopg.OperationalError)
+            or "database is locked" in str(exc.orig)
+        )
+    return False
 
 
 def _validation_errors(exc: RequestValidationError) -> tuple[int, str, list[dict[str, Any]]]:
@@ -92,6 +105,25 @@ def install(app: FastAPI) -> None:
         # A uniqueness race lost to a concurrent writer: nothing was written; retrying is safe.
         return problem(
             409, "Conflict", "a concurrent request changed the same data; retry", "conflict"
+        )
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(psycopg.OperationalError)
+    async def _database_unavailable(request: Request, exc: Exception) -> Response:
+        # The database did not answer (restarting, failing over, unreachable; SQLite locked
+        # for longer than the busy timeout): worth a retry, not a bug. Other operational
+        # errors (SQLite's "no such table"...) are bugs: 500. A commit cut off may or may
+        # not have landed: with the same Idempotency-Key the retry is applied once either way.
+        if not _unavailable(exc):
+            return await _unexpected(request, exc)
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return problem(
+            503,
+            "Service unavailable",
+            "the database did not answer; retry shortly (a write with an Idempotency-Key "
+            "is applied once, however often it is retried)",
+            "database-unavailable",
+            headers={"Retry-After": "1"},
         )
 
     @app.exception_handler(Exception)

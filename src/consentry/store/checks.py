@@ -115,6 +115,10 @@ class CheckReader:
             with self._lock:
                 self._connections.remove(raw)
             raw.invalidate()
+            # The pool's idle connections most likely went the same way (a restart drops them
+            # all), and it hands them out unchecked: start a new pool, as SQLAlchemy does when
+            # its own statements meet a disconnect. Connections in use are left alone.
+            self.db.engine.dispose(close=False)
 
     def read(
         self, key_hash: str, customer_id: str, purpose_id: str, channel: str | None
@@ -187,7 +191,11 @@ class CheckReader:
     def app(self, key_hash: str) -> AppRow | None:
         """The app holding this key (every authenticated request starts here)."""
         cursor = self._cursor()
-        cursor.execute(self._app_sql, (key_hash,))
+        try:
+            cursor.execute(self._app_sql, (key_hash,))
+        except self.db.engine.dialect.dbapi.OperationalError:  # type: ignore[union-attr]
+            self._drop_lost_connection()
+            raise
         row = cursor.fetchone()
         if row is None:
             return None
