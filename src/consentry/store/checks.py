@@ -106,6 +106,16 @@ class CheckReader:
                 self._connections.append(raw)
         return cursor
 
+    def _execute(self, sql: str, params: Any) -> Any:
+        """``sql`` on this thread's reserved connection; its cursor, to fetch from."""
+        cursor = self._cursor()
+        try:
+            cursor.execute(sql, params)
+        except self.db.engine.dialect.dbapi.OperationalError:  # type: ignore[union-attr]
+            self._drop_lost_connection()
+            raise
+        return cursor
+
     def _drop_lost_connection(self) -> None:
         """After an operational error on PostgreSQL (the server restarted, the connection
         broke), this thread's next check opens a new connection instead of failing for ever."""
@@ -123,15 +133,9 @@ class CheckReader:
     def read(
         self, key_hash: str, customer_id: str, purpose_id: str, channel: str | None
     ) -> CheckRead:
-        cursor = self._cursor()
-        try:
-            cursor.execute(
-                self._sql,
-                (key_hash, customer_id, purpose_id, channel or ALL_CHANNELS, ALL_CHANNELS),
-            )
-        except self.db.engine.dialect.dbapi.OperationalError:  # type: ignore[union-attr]
-            self._drop_lost_connection()
-            raise
+        cursor = self._execute(
+            self._sql, (key_hash, customer_id, purpose_id, channel or ALL_CHANNELS, ALL_CHANNELS)
+        )
         return _check_read(cursor.fetchall())
 
     def read_many(self, questions: list[CheckQuestion]) -> list[CheckRead]:
@@ -140,13 +144,7 @@ class CheckReader:
         round trip) one statement each."""
         if len(questions) == 1 or not self.db.is_postgres:
             return [self.read(*question) for question in questions]
-        cursor = self._cursor()
-        try:
-            cursor.execute(_MANY_SQL, _arrays(questions))
-        except self.db.engine.dialect.dbapi.OperationalError:  # type: ignore[union-attr]
-            self._drop_lost_connection()
-            raise
-        return _by_question(questions, cursor.fetchall())
+        return _by_question(questions, self._execute(_MANY_SQL, _arrays(questions)).fetchall())
 
     async def read_many_async(self, questions: list[CheckQuestion]) -> list[CheckRead]:
         """PostgreSQL: ``read_many`` on the running event loop's own connection, which the
@@ -190,13 +188,7 @@ class CheckReader:
 
     def app(self, key_hash: str) -> AppRow | None:
         """The app holding this key (every authenticated request starts here)."""
-        cursor = self._cursor()
-        try:
-            cursor.execute(self._app_sql, (key_hash,))
-        except self.db.engine.dialect.dbapi.OperationalError:  # type: ignore[union-attr]
-            self._drop_lost_connection()
-            raise
-        row = cursor.fetchone()
+        row = self._execute(self._app_sql, (key_hash,)).fetchone()
         if row is None:
             return None
         return AppRow(row[0], row[1], tuple(_json(row[2])), tuple(_json(row[3])), 0, row[4])
