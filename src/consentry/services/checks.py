@@ -26,7 +26,9 @@ def check(
     hub: Hub, key: str | None, customer_id: str, purpose_id: str, channel: str | None
 ) -> dict[str, Any]:
     """The real-time check, authentication included: one read of the committed state."""
-    answer = check_many(hub, [(key, customer_id, purpose_id, channel)])[0]
+    answers, asked = _asked(hub, [(key, customer_id, purpose_id, channel)])
+    reads = [hub.checks.read(*question) for _, question in asked]
+    answer = _answered(hub, answers, asked, reads)[0]
     if isinstance(answer, Exception):
         raise answer
     return answer
@@ -36,18 +38,12 @@ def check(
 Question = tuple[str | None, str, str, str | None]
 
 
-def check_many(hub: Hub, questions: list[Question]) -> list[dict[str, Any] | DomainError]:
-    """Several real-time checks (each its own caller's), read together; each answer, or the
-    error that check meets (unauthenticated, not allowed, unknown customer or purpose...)."""
-    answers, asked = _asked(hub, questions)
-    reads = hub.checks.read_many([q for _, q in asked]) if asked else []
-    return _answered(hub, answers, asked, reads)
-
-
 async def check_many_async(
     hub: Hub, questions: list[Question]
 ) -> list[dict[str, Any] | DomainError]:
-    """``check_many`` on PostgreSQL, without holding up the event loop while it reads."""
+    """Several real-time checks (each its own caller's) read together on PostgreSQL, without
+    holding up the event loop; each answer, or the error that check meets (unauthenticated, not
+    allowed, unknown customer or purpose...)."""
     answers, asked = _asked(hub, questions)
     reads = await hub.checks.read_many_async([q for _, q in asked]) if asked else []
     return _answered(hub, answers, asked, reads)

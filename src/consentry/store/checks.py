@@ -138,17 +138,10 @@ class CheckReader:
         )
         return _check_read(cursor.fetchall())
 
-    def read_many(self, questions: list[CheckQuestion]) -> list[CheckRead]:
-        """Several checks' reads at once, in order: on PostgreSQL one statement for all (the
-        round trip and the server's work per statement paid once); on SQLite (in process, no
-        round trip) one statement each."""
-        if len(questions) == 1 or not self.db.is_postgres:
-            return [self.read(*question) for question in questions]
-        return _by_question(questions, self._execute(_MANY_SQL, _arrays(questions)).fetchall())
-
     async def read_many_async(self, questions: list[CheckQuestion]) -> list[CheckRead]:
-        """PostgreSQL: ``read_many`` on the running event loop's own connection, which the
-        loop does not wait on: it goes on reading requests while the database answers.
+        """PostgreSQL: several checks' reads in one statement (the round trip and the server's
+        work per statement paid once), in order, on the running event loop's own connection,
+        which the loop does not wait on: it goes on reading requests while the database answers.
 
         A connection the database dropped (a restart, a failover) is replaced and the read
         made again, once: a read changes nothing, so making it twice is safe."""
