@@ -16,6 +16,7 @@ from consentry.domain.errors import InvalidInput
 from consentry.services.hub import Hub
 from consentry.store import outbox
 from consentry.store import webhooks as webhook_store
+from consentry.store.consents import Announcement
 from consentry.store.pagination import decode_cursor, encode_cursor
 
 MAX_WAIT = 30.0
@@ -32,6 +33,13 @@ def announce(
 ) -> None:
     """Write a change to the outbox (inside the caller's transaction)."""
     outbox.append(conn, change.value, customer_id, purpose, body, hub.now_micros())
+
+
+def announcement(
+    hub: Hub, change: ChangeType, customer_id: str, purpose: str | None, body: dict[str, Any]
+) -> Announcement:
+    """A change's outbox row, for a store function that writes it with the change itself."""
+    return Announcement(change.value, customer_id, purpose, body, hub.now_micros())
 
 
 def change_json(row: Any) -> dict[str, Any]:

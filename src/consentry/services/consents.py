@@ -168,43 +168,53 @@ def append_record(
         customer.id, purpose.id, channel, action, notice_version, notice_hash, capture, hub.now()
     )
     leaf = record.leaf()
-    leaf_bytes = record.leaf_bytes
-    leaf_hash = record.leaf_hash
     since = to_micros(captured)
-    order = store.insert_record(
-        conn,
-        record_id=record.id,
-        customer_id=customer.id,
-        purpose=purpose.id,
-        purpose_version=notice_version,
-        channel=channel,
-        action=action.value,
-        captured_at=since,
-        leaf=leaf_bytes,
-        leaf_hash=leaf_hash,
-    )
     stored_openings = stored(openings)
-    if stored_openings:
-        sealed = hub.vault.seal_json(customer.id, OPENINGS, stored_openings)
-        store.insert_openings(conn, record.id, customer.id, sealed)
     scope = channel or ALL_CHANNELS
-    entry = ConsentEntry(action, notice_version, record.id, since, order)
     previous = current.get((purpose.id, scope))
-    in_force = entry.supersedes(previous)
-    if in_force:
-        store.put_entry(conn, customer.id, purpose.id, scope, entry, exists=previous is not None)
-        current[(purpose.id, scope)] = entry
-    changes.announce(
-        hub,
+    # The customer's row is locked, so this record is written after every record of theirs
+    # in force: it comes later in write order than any of them (its own order is known only
+    # once it is written, in the same statement as the state).
+    later = previous.order + 1 if previous is not None else 0
+    in_force = ConsentEntry(action, notice_version, record.id, since, later).supersedes(previous)
+    order = store.append_change(
         conn,
-        ChangeType.CONSENT_CHANGED,
-        customer.id,
-        purpose.id,
-        change_body(
-            record.id, purpose.id, channel, action, notice_version, since, in_force, capture.source
+        store.NewRecord(
+            record.id,
+            customer.id,
+            purpose.id,
+            notice_version,
+            channel,
+            action.value,
+            since,
+            record.leaf_bytes,
+            record.leaf_hash,
+        ),
+        sealed_openings=(
+            hub.vault.seal_json(customer.id, OPENINGS, stored_openings) if stored_openings else None
+        ),
+        in_force_for=scope if in_force else None,
+        state_exists=previous is not None,
+        announcement=changes.announcement(
+            hub,
+            ChangeType.CONSENT_CHANGED,
+            customer.id,
+            purpose.id,
+            change_body(
+                record.id,
+                purpose.id,
+                channel,
+                action,
+                notice_version,
+                since,
+                in_force,
+                capture.source,
+            ),
         ),
     )
-    return record_json(leaf, None, leaf_hash, stored_openings)
+    if in_force:
+        current[(purpose.id, scope)] = ConsentEntry(action, notice_version, record.id, since, order)
+    return record_json(leaf, None, record.leaf_hash, stored_openings)
 
 
 def change_body(
