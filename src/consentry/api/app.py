@@ -91,8 +91,9 @@ class SequencerLoop:
         levels_due = time.monotonic()  # a snapshot at start, then one an interval
         while not self._stop.wait(self.hub.settings.sequencer_interval):
             try:
-                self.hub.sequencer.integrate_all()
-                self.hub.outbox.integrate_all()
+                # Another process's loop may be at it: it does the work, this one runs again soon.
+                self.hub.sequencer.integrate_all(wait=False)
+                self.hub.outbox.integrate_all(wait=False)
                 insights.count_new(self.hub)
                 self.hub.access.flush()
                 runs += 1

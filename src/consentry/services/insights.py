@@ -83,6 +83,8 @@ def count_new(hub: Hub) -> int:
                 store.forget_member(conn, member_of(hub, customer_id))
             store.set_place(conn, changes[-1].position)
             read += len(changes)
+            if len(changes) < BATCH:  # the last batch: no empty transaction to find out
+                return read
 
 
 def today(hub: Hub) -> date:

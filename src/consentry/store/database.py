@@ -186,11 +186,18 @@ class Database:
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
-    def advisory_lock(self, conn: Connection, key: int) -> None:
-        """Hold a lock for the rest of ``conn``'s transaction. On SQLite the write transaction
-        (BEGIN IMMEDIATE) already excludes every other writer, so there is nothing to take."""
-        if self.is_postgres:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    def advisory_lock(self, conn: Connection, key: int, *, wait: bool = True) -> bool:
+        """Hold a lock for the rest of ``conn``'s transaction; without ``wait``, only if no
+        one else holds it (whether it was taken). On SQLite the write transaction (BEGIN
+        IMMEDIATE) already excludes every other writer, so there is nothing to take."""
+        if not self.is_postgres:
+            return True
+        if wait:
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(key)s)", {"key": key})
+            return True
+        return bool(
+            conn.exec_driver_sql("SELECT pg_try_advisory_xact_lock(%(key)s)", {"key": key}).scalar()
+        )
 
     def dispose(self) -> None:
         if self._group is not None:

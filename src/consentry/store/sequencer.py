@@ -35,14 +35,20 @@ class Sequencer:
         self.signer = signer
         self.clock = clock
 
-    def integrate(self, batch: int = BATCH) -> TreeHead | None:
-        """Sequence up to ``batch`` pending leaves; the new head, or None if none were pending."""
+    def integrate(self, batch: int = BATCH, *, wait: bool = True) -> TreeHead | None:
+        """Sequence up to ``batch`` pending leaves; the new head, or None if none were pending
+        (or, without ``wait``, if another sequencer is at work: it integrates them)."""
+        return self._integrate(batch, wait)[0]
+
+    def _integrate(self, batch: int, wait: bool) -> tuple[TreeHead | None, bool]:
+        """The new head, and whether leaves may be left (the batch was full)."""
         with self.db.write() as conn:
-            self.db.advisory_lock(conn, SEQUENCER_LOCK)
+            if not self.db.advisory_lock(conn, SEQUENCER_LOCK, wait=wait):
+                return None, False
             state = evidence.frontier(conn)
             leaves = evidence.pending(conn, batch)
             if not leaves and state is not None:
-                return None
+                return None, False
             tree = CompactRange(*state) if state else CompactRange()
             pairs = []
             for pk, leaf_hash in leaves:
@@ -50,7 +56,7 @@ class Sequencer:
                 tree.append(leaf_hash)
             if pairs:
                 evidence.assign_seqs(conn, pairs)
-            return self.commit_head(conn, tree, existed=state is not None)
+            return self.commit_head(conn, tree, existed=state is not None), len(leaves) == batch
 
     def commit_head(self, conn: Connection, tree: CompactRange, *, existed: bool) -> TreeHead:
         """Store the frontier and a newly signed head for it (inside the caller's transaction)."""
@@ -68,10 +74,15 @@ class Sequencer:
         evidence.insert_head(conn, head, to_micros(now))
         return head
 
-    def integrate_all(self) -> TreeHead | None:
+    def integrate_all(self, *, wait: bool = True) -> TreeHead | None:
+        """Integrate every leaf committed before the call (``wait``), or leave the work to a
+        sequencer already at it (not ``wait``: for background loops, which run again soon).
+        A batch that was not full was the last: no further empty transaction to find out."""
         last = None
-        while (head := self.integrate()) is not None:
-            last = head
+        more = True
+        while more:
+            head, more = self._integrate(BATCH, wait)
+            last = head or last
         return last
 
 
@@ -89,9 +100,12 @@ class OutboxSequencer:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def integrate(self, batch: int = BATCH) -> int:
+    def integrate(self, batch: int = BATCH, *, wait: bool = True) -> int:
+        """Give positions to up to ``batch`` changes; how many (0 also when, without ``wait``,
+        another process is at it)."""
         with self.db.write() as conn:
-            self.db.advisory_lock(conn, OUTBOX_LOCK)
+            if not self.db.advisory_lock(conn, OUTBOX_LOCK, wait=wait):
+                return 0
             pks = outbox.pending(conn, batch)
             if not pks:
                 return 0
@@ -99,16 +113,20 @@ class OutboxSequencer:
             outbox.assign_positions(conn, [(pk, start + i) for i, pk in enumerate(pks)])
             return len(pks)
 
-    def integrate_all(self) -> int:
+    def integrate_all(self, *, wait: bool = True) -> int:
+        """As Sequencer.integrate_all."""
         total = 0
-        while n := self.integrate():
+        while True:
+            n = self.integrate(wait=wait)
             total += n
-        return total
+            if n < BATCH:
+                return total
 
     def integrate_if_pending(self) -> int:
-        """integrate_all, after a read that finds something to do: for callers that look
-        often (the webhook worker each round), most of whose looks find nothing."""
+        """integrate_all, after a read that finds something to do, leaving the work to a
+        process already at it: for callers that look often (the webhook worker each round),
+        most of whose looks find nothing."""
         with self.db.read() as conn:
             if not outbox.pending(conn, 1):
                 return 0
-        return self.integrate_all()
+        return self.integrate_all(wait=False)
