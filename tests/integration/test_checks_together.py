@@ -1,6 +1,6 @@
-"""Checks that arrive together on PostgreSQL are read together in one statement
-(api/check_batch, CheckReader.read_many_async): each still gets its own answer, or its own
-error, the same as read alone."""
+"""Checks (and the app behind a key, which every request reads) that arrive together on
+PostgreSQL are read together in one statement (api/check_batch, CheckReader.read_many_async):
+each still gets its own answer, or its own error, the same as read alone."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from consentry.api.check_batch import CheckBatch
 from consentry.services import checks
+from consentry.services.apps import hash_key
 from consentry.services.hub import Hub
 from tests.conftest import ADMIN_KEY
 from tests.helpers import change, make_customer, make_purpose, new_app
@@ -62,9 +64,33 @@ def test_checks_read_together_answer_as_each_alone(client: TestClient, hub: Hub)
         )
     ]
     questions += questions[:7]  # the same question twice in one read
-    together = [_outcome(a) for a in asyncio.run(checks.check_many_async(hub, questions))]
+    # Authentication alone, as every other request reads it: the app, or None.
+    hashes = [hash_key(hub, key) for key in keys if key]  # the last: "not-a-key"
+    sizes: list[int] = []
+    read_many_async = hub.checks.read_many_async
+
+    async def counting(asked: list[Any]) -> Any:  # a spy: the real read, its size noted
+        sizes.append(len(asked))
+        return await read_many_async(asked)
+
+    hub.checks.read_many_async = counting  # type: ignore[method-assign]
+
+    async def all_at_once() -> tuple[list[Any], list[Any]]:
+        batch = CheckBatch(hub)
+        try:
+            answers = asyncio.gather(*(batch.check(q) for q in questions), return_exceptions=True)
+            apps = asyncio.gather(*(batch.app(h) for h in hashes))
+            return await answers, await apps
+        finally:
+            await batch.close()
+
+    answers, apps = asyncio.run(all_at_once())
+    assert max(sizes) > len(questions) // 2, sizes  # read together, not one by one
+    together = [_outcome(a) for a in answers]
     alone = [_alone(hub, q) for q in questions]
     assert together == alone
+    assert apps == [hub.checks.app(h) for h in hashes]
+    assert apps[-1] is None and all(app is not None for app in apps[:-1])
     # The questions cover every kind of answer, so the comparison means something.
     kinds = {o[0] if isinstance(o, tuple) else (o["allowed"], o["reason"]) for o in alone}
     assert {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import Connection
@@ -85,10 +86,14 @@ def revoke(hub: Hub, conn: Connection, app_id: str) -> dict[str, Any]:
     return app_json(revoked)
 
 
-def authenticate(hub: Hub, key: str | None) -> Caller:
+async def authenticate(
+    hub: Hub, key: str | None, app_of: Callable[[str], Awaitable[AppRow | None]]
+) -> Caller:
+    """The caller holding ``key``; ``app_of`` reads the app by its key's hash (api/check_batch:
+    on PostgreSQL together with other requests' reads, without holding up the event loop)."""
     if not key:
         raise Unauthenticated("send the app's key as 'Authorization: Bearer <key>'")
-    return caller_of(hub.checks.app(hash_key(hub, key)))
+    return caller_of(await app_of(hash_key(hub, key)))
 
 
 def caller_of(app: AppRow | None) -> Caller:

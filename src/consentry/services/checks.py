@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from consentry.domain.access import Caller, Scope
@@ -28,25 +29,28 @@ def check(
     """The real-time check, authentication included: one read of the committed state."""
     answers, asked = _asked(hub, [(key, customer_id, purpose_id, channel)])
     reads = [hub.checks.read(*question) for _, question in asked]
-    answer = _answered(hub, answers, asked, reads)[0]
-    if isinstance(answer, Exception):
-        raise answer
-    return answer
+    return _only(_answered(hub, answers, asked, reads))
 
 
 # (the caller's key, customer id, purpose id, channel or None)
 Question = tuple[str | None, str, str, str | None]
 
 
-async def check_many_async(
-    hub: Hub, questions: list[Question]
-) -> list[dict[str, Any] | DomainError]:
-    """Several real-time checks (each its own caller's) read together on PostgreSQL, without
-    holding up the event loop; each answer, or the error that check meets (unauthenticated, not
-    allowed, unknown customer or purpose...)."""
-    answers, asked = _asked(hub, questions)
-    reads = await hub.checks.read_many_async([q for _, q in asked]) if asked else []
-    return _answered(hub, answers, asked, reads)
+async def check_async(
+    hub: Hub, question: Question, read: Callable[[CheckQuestion], Awaitable[CheckRead]]
+) -> dict[str, Any]:
+    """The real-time check, its read made by ``read`` without holding up the event loop (on
+    PostgreSQL together with the reads of other checks: api/check_batch)."""
+    answers, asked = _asked(hub, [question])
+    reads = [await read(q) for _, q in asked]
+    return _only(_answered(hub, answers, asked, reads))
+
+
+def _only(answers: _Answers) -> dict[str, Any]:
+    answer = answers[0]
+    if isinstance(answer, Exception):
+        raise answer
+    return answer
 
 
 _Answers = list[dict[str, Any] | DomainError]
