@@ -1,12 +1,13 @@
-"""The check over HTTP with two versions of the code, in pairs run back to back: on a machine
-whose speed drifts from hour to hour, the fair way to tell what a change did.
+"""Two versions of the code over HTTP, in pairs run back to back: on a machine whose speed
+drifts from hour to hour, the fair way to tell what a change did.
 
     git worktree add /tmp/before <commit>
-    python bench/bench_check_ab.py DATABASE_URL DATA_DIR /tmp/before/src src [PAIRS] [LABEL]
+    python bench/bench_ab.py DATABASE_URL DATA_DIR /tmp/before/src src [PAIRS] [LABEL] [WHAT]
 
-Each run starts `consentry serve --workers 2` with PYTHONPATH set to the version's `src`,
-measures the bare endpoint, warms up with 20 s of checks, then measures 10 s of checks at 32
-connections (as bench_http.py does, with a shorter warm-up).
+WHAT is ``check`` (the default) or ``write``. Each run starts `consentry serve --workers 2`
+with PYTHONPATH set to the version's `src`, measures the bare endpoint, warms up (20 s of
+checks, or 5 s of consent changes), then measures 10 s of the same at 32 connections (as
+bench_http.py does, with a shorter warm-up). Writes results/ab_<WHAT>_<LABEL>.json.
 """
 
 from __future__ import annotations
@@ -20,31 +21,38 @@ from _common import Server, write, wrk
 from make_db import BENCH_KEY
 
 HERE = Path(__file__).parent
+WARM_UP = {"check": 20, "write": 5}
 
 
-def run(url: str, data_dir: str, src: str) -> dict[str, Any]:
+def run(url: str, data_dir: str, src: str, what: str) -> dict[str, Any]:
     os.environ["PYTHONPATH"] = str(Path(src).resolve())
     env = {"IDS": str(Path(data_dir) / "customer-ids.txt"), "KEY": BENCH_KEY}
+    script = str(HERE / f"{what}.lua")
     with Server(url, data_dir, BENCH_KEY, workers=2) as server:
         wrk(f"{server.base}/healthz", seconds=3)
         bare = wrk(f"{server.base}/healthz", seconds=10)
-        wrk(server.base, seconds=20, script=str(HERE / "check.lua"), env=env)
-        check = wrk(server.base, seconds=10, script=str(HERE / "check.lua"), env=env)
-    share = round(check["requests_per_s"] / bare["requests_per_s"], 3)
+        wrk(server.base, seconds=WARM_UP[what], script=script, env=env)
+        measured = wrk(server.base, seconds=10, script=script, env=env)
+    share = round(measured["requests_per_s"] / bare["requests_per_s"], 3)
     print(
-        f"{src}: bare {bare['requests_per_s']:.0f}/s, check {check['requests_per_s']:.0f}/s "
-        f"({share:.0%}), p50 {check['p50_ms']} ms, p99 {check['p99_ms']} ms",
+        f"{src}: bare {bare['requests_per_s']:.0f}/s, {what} {measured['requests_per_s']:.0f}/s "
+        f"({share:.0%}), p50 {measured['p50_ms']} ms, p99 {measured['p99_ms']} ms, "
+        f"non-2xx {measured['non_2xx']}",
         flush=True,
     )
-    return {"bare": bare, "check": check, "check_share_of_bare": share}
+    return {"bare": bare, what: measured, "share_of_bare": share}
 
 
-def main(url: str, data_dir: str, before: str, after: str, pairs: int, label: str) -> None:
+def main(
+    url: str, data_dir: str, before: str, after: str, pairs: int, label: str, what: str
+) -> None:
+    if what not in WARM_UP:
+        raise SystemExit(f"WHAT must be one of {', '.join(WARM_UP)}, not {what!r}")
     runs = [
-        {"before": run(url, data_dir, before), "after": run(url, data_dir, after)}
+        {"before": run(url, data_dir, before, what), "after": run(url, data_dir, after, what)}
         for _ in range(pairs)
     ]
-    write(f"check_ab_{label}", {"before": before, "after": after, "pairs": runs})
+    write(f"ab_{what}_{label}", {"before": before, "after": after, "pairs": runs})
 
 
 if __name__ == "__main__":
@@ -55,4 +63,5 @@ if __name__ == "__main__":
         sys.argv[4],
         int(sys.argv[5]) if len(sys.argv) > 5 else 3,
         sys.argv[6] if len(sys.argv) > 6 else "postgres",
+        sys.argv[7] if len(sys.argv) > 7 else "check",
     )
