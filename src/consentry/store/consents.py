@@ -103,10 +103,10 @@ def append_change(
     state of ``in_force_for`` (a channel or "*"; None: it does not decide the state) and
     announce it; the record's write order.
 
-    On PostgreSQL all of it is one statement (data-modifying CTEs): a change then costs the
-    server one round trip here, not three or four, and each round trip was some 10 % of the
-    change's CPU in psycopg, the network stack and the backend. SQLite runs in process and
-    has no such statement, so there the parts run one after another."""
+    On PostgreSQL all of it is one statement (data-modifying CTEs): one round trip, not three
+    or four, each of which costs psycopg, the network stack and the backend their share (that
+    took 32 clients from 415 to 482-504 changes/s in pairs on 2026-12-04). SQLite runs in
+    process and has no such statement, so there the parts run one after another."""
     cursor, _ = dbapi_cursor(conn)
     values = (
         record.id,
