@@ -72,6 +72,32 @@ def test_a_change_is_delivered_signed(client: TestClient, hub: Hub, clock: list[
         assert client.get(f"/v1/webhooks/{created['id']}").json()["deliveries"] == {"delivered": 1}
 
 
+def test_the_first_endpoint_gets_the_changes_made_after_it(
+    client: TestClient, hub: Hub, clock: list[datetime]
+) -> None:
+    """Workers do not fan out while no endpoint exists (their rounds end after one look);
+    the first endpoint starts from what is sequenced after it, not from a backlog."""
+    make_purpose(client)
+    before = make_customer(client)
+    assert change(client, before).status_code == 201
+    hub.outbox.integrate_all()
+    worker = WebhookWorker(hub)
+    worker.start()  # in its own thread, as in the server
+    try:
+        time.sleep(0.3)  # several rounds with nothing to deliver to
+        with receiving() as receiver:
+            _endpoint(client, receiver.url)
+            after = make_customer(client)
+            assert change(client, after).status_code == 201
+            deadline = time.monotonic() + 10
+            while not receiver.received and time.monotonic() < deadline:
+                time.sleep(0.02)
+            time.sleep(0.2)  # time for a wrong delivery of the earlier change to show up
+            assert [hit.json["data"]["customer"] for hit in receiver.received] == [after]
+    finally:
+        worker.stop()
+
+
 def test_failures_are_retried_with_the_same_id_in_customer_order(
     client: TestClient, hub: Hub, clock: list[datetime]
 ) -> None:

@@ -81,6 +81,8 @@ class WebhookWorker:
     async def _round(self) -> list[webhooks.Chain]:
         done, self._done = self._done, []
         try:
+            if not done and not await asyncio.to_thread(webhooks.any_endpoints, self.hub):
+                return []
             # Positions first (the server's background loop gives them too, every 0.2 s):
             # a change is then delivered without waiting for that loop.
             await asyncio.to_thread(self.hub.outbox.integrate_if_pending)

@@ -41,6 +41,10 @@ def all_endpoints(conn: Connection) -> list[Any]:
     return list(conn.execute(select(webhook_endpoints).order_by(webhook_endpoints.c.id)))
 
 
+def any_endpoint(conn: Connection) -> bool:
+    return conn.execute(select(webhook_endpoints.c.id).limit(1)).first() is not None
+
+
 def update_endpoint(conn: Connection, endpoint_id: str, values: dict[str, Any]) -> None:
     conn.execute(
         update(webhook_endpoints).where(webhook_endpoints.c.id == endpoint_id).values(**values)
