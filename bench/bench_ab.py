@@ -52,7 +52,26 @@ def main(
         {"before": run(url, data_dir, before, what), "after": run(url, data_dir, after, what)}
         for _ in range(pairs)
     ]
-    write(f"ab_{what}_{label}", {"before": before, "after": after, "pairs": runs})
+    write(
+        f"ab_{what}_{label}",
+        {"before": version(before), "after": version(after), "pairs": runs},
+    )
+
+
+def version(src: str) -> dict[str, str]:
+    """The source tree and the commit it holds (``+`` when it has uncommitted changes)."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", src, *args], capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    return {
+        "src": src,
+        "commit": git("rev-parse", "--short", "HEAD")
+        + ("+" if git("status", "--porcelain", ".") else ""),
+    }
 
 
 if __name__ == "__main__":
