@@ -47,6 +47,19 @@ def _outcome(answer: dict[str, Any] | Exception) -> Any:
     return (type(answer).__name__, str(answer)) if isinstance(answer, Exception) else answer
 
 
+def _count_reads(hub: Hub) -> list[int]:
+    """A spy on the many-question read: the real read, the size of each noted in the list."""
+    sizes: list[int] = []
+    read_many_async = hub.checks.read_many_async
+
+    async def counting(questions: list[Any]) -> Any:
+        sizes.append(len(questions))
+        return await read_many_async(questions)
+
+    hub.checks.read_many_async = counting  # type: ignore[method-assign]
+    return sizes
+
+
 def _alone(hub: Hub, question: checks.Question) -> Any:
     try:
         return _outcome(checks.check(hub, *question))
@@ -66,14 +79,7 @@ def test_checks_read_together_answer_as_each_alone(client: TestClient, hub: Hub)
     questions += questions[:7]  # the same question twice in one read
     # Authentication alone, as every other request reads it: the app, or None.
     hashes = [hash_key(hub, key) for key in keys if key]  # the last: "not-a-key"
-    sizes: list[int] = []
-    read_many_async = hub.checks.read_many_async
-
-    async def counting(asked: list[Any]) -> Any:  # a spy: the real read, its size noted
-        sizes.append(len(asked))
-        return await read_many_async(asked)
-
-    hub.checks.read_many_async = counting  # type: ignore[method-assign]
+    sizes = _count_reads(hub)
 
     async def all_at_once() -> tuple[list[Any], list[Any]]:
         batch = CheckBatch(hub)
@@ -111,14 +117,7 @@ def test_concurrent_check_requests_are_read_together(client: TestClient, hub: Hu
     for person in people:  # each alone, through the service (on PostgreSQL its own statement)
         alone = _alone(hub, (ADMIN_KEY, person, "newsletter", None))
         expected[person] = (404, "CustomerNotFound") if isinstance(alone, tuple) else (200, alone)
-    sizes: list[int] = []
-    read_many_async = hub.checks.read_many_async
-
-    async def counting(questions: list[Any]) -> Any:  # a spy: the real read, its size noted
-        sizes.append(len(questions))
-        return await read_many_async(questions)
-
-    hub.checks.read_many_async = counting  # type: ignore[method-assign]
+    sizes = _count_reads(hub)
 
     async def all_at_once() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=client.app)
