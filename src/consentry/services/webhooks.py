@@ -183,8 +183,9 @@ def redeliver(hub: Hub, conn: Connection, endpoint_id: str, delivery_id: str) ->
 
 def any_endpoints(hub: Hub) -> bool:
     """Whether there is any endpoint to deliver to: a worker's rounds do nothing else until
-    there is (each round's transactions cost the writes of consent some 15 % of their rate
-    on PostgreSQL when they ran every 50 ms with no endpoint at all)."""
+    there is. Their transactions every 50 ms in each process, with no endpoint at all, cost
+    the writes of consent on PostgreSQL their share of the two cores: 684 / 702 changes/s
+    with them, 723 / 727 with this one look instead (in pairs, 2026-12-04)."""
     with hub.db.read() as conn:
         return store.any_endpoint(conn)
 
