@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 from consentry import __version__
 from consentry.api import problems
 from consentry.api.check_batch import CheckBatch
-from consentry.api.check_path import CheckPath
+from consentry.api.direct import DirectRoutes
 from consentry.api.limits import BodySizeLimit
 from consentry.api.routes import (
     apps,
@@ -190,7 +190,7 @@ def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
         app.include_router(module.router)
     # The pages' own script (htmx) and style sheet, served by the app itself: no CDN.
     app.mount("/static", StaticFiles(packages=[("consentry.api", "static")]), name="static")
+    # The hot routes straight to their handlers (api/direct), inside the body-size limit.
+    app.add_middleware(DirectRoutes, fastapi=app)
     app.add_middleware(BodySizeLimit, max_bytes=hub.settings.max_body_bytes)
-    # Outermost of ours: the check goes straight to its handler (see api/check_path).
-    app.add_middleware(CheckPath, fastapi=app)
     return app

@@ -43,7 +43,7 @@ async def check(request: Request) -> Response:
     The hot path: it reads its query by hand and runs on the event loop with one short read,
     authentication included — FastAPI's parameter machinery and a thread-pool hop would cost
     more than the check itself. Checks arriving together share that read (api/check_batch).
-    Requests reach it past FastAPI's routing (api/check_path)."""
+    Requests reach it past FastAPI's routing (api/direct)."""
     query = request.query_params
     missing = [name for name, required, _, _ in _QUERY if required and not query.get(name)]
     if missing:
