@@ -15,7 +15,7 @@ from consentry.api.app import create_app
 from consentry.api.direct import DirectRoutes
 from consentry.services.hub import Hub
 from tests.conftest import ADMIN_KEY
-from tests.helpers import change, make_customer, make_purpose, new_app
+from tests.helpers import GRANT, change, make_customer, make_purpose, new_app
 
 
 @contextmanager
@@ -85,14 +85,7 @@ def test_consent_changes_the_direct_way_answer_as_the_routed_handler(
     customer = make_customer(client)
     _, reader = new_app(client, ["consents:read"], ["newsletter"])
     _, writer = new_app(client, ["consents:write"], ["newsletter"])
-    grant = {
-        "purpose": "newsletter",
-        "channel": "email",
-        "action": "grant",
-        "notice_version": 1,
-        "source": "web",
-        "actor": {"type": "customer"},
-    }
+    grant = GRANT
     json_type = {"Content-Type": "application/json"}
 
     def sent(body: Any) -> bytes:

@@ -30,11 +30,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from consentry.api.deps import bearer, hub_of
 from consentry.api.routes.checks import check
-from consentry.api.writes import write
+from consentry.api.routes.consents import record
 from consentry.domain.access import Scope as AppScope
 from consentry.domain.errors import DomainError
 from consentry.schemas import ConsentChange
-from consentry.services import apps, consents
+from consentry.services import apps
 
 _CONSENTS = ("", "v1", "customers", None, "consents")
 
@@ -87,20 +87,9 @@ class DirectRoutes:
         if caller is None or not caller.has(AppScope.CONSENTS_WRITE):
             await self.app(scope, _replaying(raw, receive), send)
             return
-
-        async def recorded() -> Response:
-            assert caller is not None
-            return await write(
-                hub,
-                request,
-                caller,
-                body,
-                201,
-                lambda conn: consents.record_change(hub, conn, caller, customer_id, body),
-                customer_id=customer_id,
-            )
-
-        await self._answer(scope, receive, send, lambda _request: recorded())
+        await self._answer(
+            scope, receive, send, lambda _: record(hub, request, caller, customer_id, body)
+        )
 
     async def _problem(self, request: Request, exc: Exception) -> Response:
         """The answer the app's exception handlers give ``exc`` (the nearest class's)."""

@@ -5,6 +5,7 @@ from starlette.responses import Response
 
 from consentry.api.deps import ConsentsRead, ConsentsWrite, HubDep
 from consentry.api.writes import write
+from consentry.domain.access import Caller
 from consentry.schemas import (
     ConsentChange,
     ConsentChanged,
@@ -14,6 +15,7 @@ from consentry.schemas import (
     WithdrewAll,
 )
 from consentry.services import consents
+from consentry.services.hub import Hub
 
 router = APIRouter(prefix="/v1/customers/{customer_id}/consents", tags=["consents"])
 
@@ -23,7 +25,14 @@ async def record_consent(
     hub: HubDep, caller: ConsentsWrite, customer_id: str, body: ConsentChange, request: Request
 ) -> Response:
     """Grant or withdraw one purpose (one channel, or all when ``channel`` is omitted).
-    The evidence record and the new state are written together; the answer means durable."""
+    The evidence record and the new state are written together; the answer means durable.
+    Well-formed changes reach ``record`` past FastAPI's routing (api/direct)."""
+    return await record(hub, request, caller, customer_id, body)
+
+
+async def record(
+    hub: Hub, request: Request, caller: Caller, customer_id: str, body: ConsentChange
+) -> Response:
     return await write(
         hub,
         request,
