@@ -39,3 +39,39 @@ def test_a_write_on_a_dropped_connection_is_503_and_its_retry_applies_once(
     assert replay.json()["record"]["id"] == again.json()["record"]["id"]
     history = client.get(f"/v1/customers/{cid}/consents/history").json()["records"]
     assert len(history) == 1
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_requests_while_the_database_refuses_connections_are_503(
+    client: TestClient, database_url: str
+) -> None:
+    """Not even the key can be read: a check and a consent change (both taken past FastAPI's
+    routing, api/direct) and a routed read all answer 503, and all work again after."""
+    make_purpose(client)
+    cid = make_customer(client)
+    url = database_url.replace("+psycopg", "")
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        try:
+            _drop_every_connection_from(admin, name)
+            answers = [
+                client.post(f"/v1/customers/{cid}/consents", json=GRANT),
+                client.get("/v1/check", params={"customer": cid, "purpose": "newsletter"}),
+                client.get(f"/v1/customers/{cid}/consents"),
+            ]
+        finally:
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    assert [a.status_code for a in answers] == [503, 503, 503], [a.text for a in answers]
+    assert all(a.json()["type"].endswith("/database-unavailable") for a in answers)
+    # Afterwards: a request may still meet a pooled connection dropped with the rest (503,
+    # retry), and the retry works on a new one.
+    after = [client.post(f"/v1/customers/{cid}/consents", json=GRANT).status_code for _ in "12"]
+    assert after in ([201, 201], [503, 201]), after
+
+
+def _drop_every_connection_from(admin: psycopg.Connection, database: str) -> None:
+    admin.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+        (database,),
+    )

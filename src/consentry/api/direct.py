@@ -77,13 +77,17 @@ class DirectRoutes:
             await (await self._problem(request, exc))(scope, receive, send)
             return
         hub = hub_of(request)
+        caller = None
         try:
             body = ConsentChange.model_validate(orjson.loads(raw))
             caller = await apps.authenticate(
                 hub, bearer(request), request.app.state.check_batch.app
             )
         except (ValueError, ValidationError, DomainError):
-            caller = None
+            pass  # FastAPI's way gives the answer: the body's errors, or the key's
+        except Exception as exc:  # the database did not answer: 503, as FastAPI's way would
+            await (await self._problem(request, exc))(scope, receive, send)
+            return
         if caller is None or not caller.has(AppScope.CONSENTS_WRITE):
             await self.app(scope, _replaying(raw, receive), send)
             return
