@@ -16,7 +16,7 @@ from consentry.domain.errors import InvalidInput
 from consentry.services.hub import Hub
 from consentry.store import outbox
 from consentry.store import webhooks as webhook_store
-from consentry.store.consents import Announcement
+from consentry.store.outbox import Announcement
 from consentry.store.pagination import decode_cursor, encode_cursor
 
 MAX_WAIT = 30.0

@@ -13,6 +13,7 @@ from consentry.domain.consent import ALL_CHANNELS, Action, BatchRow, ConsentEntr
 from consentry.store.bulk import insert_rows, is_in, update_rows
 from consentry.store.customers import CHUNK
 from consentry.store.database import READ_PARTS, Database, dbapi_cursor
+from consentry.store.outbox import Announcement
 from consentry.store.tables import (
     consent_state,
     customers,
@@ -77,17 +78,6 @@ class NewRecord:
     captured_at: int
     leaf: bytes
     leaf_hash: bytes
-
-
-@dataclass(frozen=True)
-class Announcement:
-    """The outbox row of a change (see store.outbox)."""
-
-    type: str
-    subject: str
-    purpose: str | None
-    body: dict[str, Any]
-    created_at: int
 
 
 def append_change(

@@ -4,6 +4,7 @@ feed positions, read by the change feed and the webhook dispatcher."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, or_, select
@@ -12,6 +13,18 @@ from consentry.store.bulk import insert_rows, update_rows
 from consentry.store.tables import outbox
 
 _INSERT = insert(outbox)
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """The outbox row of a change, for a store function that writes it with the change itself
+    (store.consents.append_change)."""
+
+    type: str
+    subject: str
+    purpose: str | None
+    body: dict[str, Any]
+    created_at: int
 
 
 def append(
