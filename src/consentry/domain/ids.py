@@ -8,17 +8,19 @@ page write per insert); 80 random bits keep them unguessable.
 
 from __future__ import annotations
 
-import base64
-import secrets
+import os
 import time
 
-# RFC 4648 base32 digits mapped, in value order, onto Crockford's: the text sorts as the bits.
-_TO_CROCKFORD = str.maketrans(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789abcdefghjkmnpqrstvwxyz"
-)
+# Crockford's base32 digits in value order, so the text sorts as the bits; and every pair of
+# them, to write ten bits at a time. By hand rather than base64.b32encode, which is written in
+# Python in 3.11 and made a new id cost 3.3 µs (this: 1.0 µs; an import makes 1.5 ids a row).
+_DIGITS = "0123456789abcdefghjkmnpqrstvwxyz"
+_PAIRS = [a + b for a in _DIGITS for b in _DIGITS]
+_SHIFTS = tuple(range(120, -1, -10))
 
 
 def new_id(prefix: str) -> str:
-    raw = (time.time_ns() // 1_000_000).to_bytes(6, "big") + secrets.token_bytes(10)
-    body = base64.b32encode(raw).decode("ascii")[:26].translate(_TO_CROCKFORD)
-    return f"{prefix}_{body}"
+    # 48 bits of milliseconds, 80 random bits, and 2 zero bits to make 26 digits of 5 bits.
+    bits = ((time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")) << 2
+    pairs = _PAIRS
+    return f"{prefix}_{''.join([pairs[(bits >> shift) & 1023] for shift in _SHIFTS])}"
