@@ -118,6 +118,44 @@ def test_import_updates_existing_state_and_keeps_backdated_rows_as_evidence(
     ]
 
 
+def test_a_change_made_while_a_chunk_is_planned_is_decided_against(
+    client: TestClient, hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The importer decides a chunk's state outside the write lock, against the state it
+    read; a change recorded between that read and the write is weighed under the lock."""
+    from consentry.services import importer
+
+    make_purpose(client)
+    person = make_customer(client, identifiers={"email": "p0@example.com"})
+    assert change(client, person, captured_at="2025-03-01T10:00:00Z").status_code == 201
+    planned = importer._plan
+
+    def plan_then_change(*args: object) -> importer._Plan:
+        made = planned(*args)  # type: ignore[arg-type]
+        if not getattr(plan_then_change, "done", False):
+            plan_then_change.done = True  # type: ignore[attr-defined]
+            later = change(client, person, captured_at="2025-09-01T10:00:00Z")
+            assert later.status_code == 201, later.text
+        return made
+
+    monkeypatch.setattr(importer, "_plan", plan_then_change)
+    path = tmp_path / "old.csv"
+    path.write_text(
+        "email,purpose,channel,action,captured_at\n"
+        "p0@example.com,newsletter,email,withdraw,2025-06-01T10:00:00Z\n"
+    )
+    report = importer.import_consents(hub, path)
+    assert (report.imported, report.errors) == (1, [])
+    assert check(client, person)["reason"] == "granted"  # the change of September stands
+    hub.outbox.integrate_all()
+    imported = [
+        c["data"]["in_force"]
+        for c in client.get("/v1/changes", params={"limit": 100}).json()["changes"]
+        if c["data"].get("source") == "import"
+    ]
+    assert imported == [False]
+
+
 PEOPLE = """email,phone,purpose,channel,action,captured_at,external_id
 ann@example.com,+447700900001,newsletter,sms,grant,2025-01-01T10:00:00Z,a-1
 ,+447700900001,newsletter,email,grant,2025-01-02T10:00:00Z,a-2

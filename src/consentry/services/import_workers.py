@@ -29,7 +29,12 @@ from typing import Any
 from consentry.domain.errors import DomainError
 from consentry.services.customers import normalised_identifiers
 from consentry.services.hub import Hub
-from consentry.services.importer import ImportReport, import_rows, read_rows
+from consentry.services.importer import (
+    ImportReport,
+    fewer_collections,
+    import_rows,
+    read_rows,
+)
 from consentry.settings import Settings
 
 _IDENTIFIERS = ("email", "phone", "loyalty_card")
@@ -87,11 +92,12 @@ def plan(hub: Hub, path: Path, workers: int) -> bytes:
     """Which worker takes each row of the file, in ``read_rows`` order (one byte a row)."""
     groups = _Groups()
     first: list[int] = []  # each row's first key node, -1 for a row that names none
-    for _, raw in read_rows(path):
-        nodes = [groups.node(key) for key in _keys(hub, raw)]
-        for other in nodes[1:]:
-            groups.join(nodes[0], other)
-        first.append(nodes[0] if nodes else -1)
+    with fewer_collections():  # the groups' keys live to the end: no use collecting them
+        for _, raw in read_rows(path):
+            nodes = [groups.node(key) for key in _keys(hub, raw)]
+            for other in nodes[1:]:
+                groups.join(nodes[0], other)
+            first.append(nodes[0] if nodes else -1)
     names = list(groups.index)
     shares = bytearray(len(first))
     for row, node in enumerate(first):

@@ -336,13 +336,13 @@ def insert_openings_many(conn: Connection, rows: list[tuple[str, str, bytes]]) -
 
 
 def entries_of_customers(
-    conn: Connection, customer_ids: set[str]
+    conn: Connection, customer_ids: set[str], *, lock: bool
 ) -> dict[str, dict[tuple[str, str], ConsentEntry]]:
-    """The state rows of many customers, whose rows are locked first on PostgreSQL (in id
-    order, so two importers cannot deadlock) as a single change does."""
+    """The state rows of many customers; with ``lock``, their rows are locked first on
+    PostgreSQL (in id order, so two importers cannot deadlock) as a single change does."""
     ids = sorted(customer_ids)
     found: dict[str, dict[tuple[str, str], ConsentEntry]] = {}
-    if conn.dialect.name == "postgresql":
+    if lock and conn.dialect.name == "postgresql":
         cursor, _ = dbapi_cursor(conn)
         for start in range(0, len(ids), CHUNK):
             cursor.execute(

@@ -97,12 +97,26 @@ class KeyStore:
 
     def put_many(self, rows: Iterable[tuple[str, str, bytes, int]]) -> None:
         """(customer_id, kek_id, wrapped, created_at) rows, committed before this returns."""
-        values = [
-            {"customer_id": c, "kek_id": k, "wrapped": w, "created_at": t} for c, k, w, t in rows
-        ]
-        if values:
-            with self.engine.begin() as conn:
-                conn.execute(data_keys.insert(), values)
+        rows = list(rows)
+        if not rows:
+            return
+        with self.engine.begin() as conn:
+            if self.is_sqlite:
+                # The driver's executemany: SQLAlchemy's per-row work for a list of dicts was
+                # most of the cost of making an import's 5,000 keys a chunk.
+                conn.exec_driver_sql(
+                    "INSERT INTO data_keys (customer_id, kek_id, wrapped, created_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    rows,
+                )
+            else:
+                conn.execute(
+                    data_keys.insert(),
+                    [
+                        {"customer_id": c, "kek_id": k, "wrapped": w, "created_at": t}
+                        for c, k, w, t in rows
+                    ],
+                )
 
     def delete(self, customer_ids: Sequence[str]) -> int:
         with self.engine.begin() as conn:
