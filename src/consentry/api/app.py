@@ -118,9 +118,14 @@ class SequencerLoop:
 def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # The writer thread gives up the GIL on every database call; with the default 5 ms
-        # switch interval it then waits behind the busy event loop for up to 5 ms each time.
-        sys.setswitchinterval(0.0002)
+        # SQLite's one writer thread gives up the GIL on every database call; with the default
+        # 5 ms switch interval it then waits behind the busy event loop for up to 5 ms each
+        # time. Not on PostgreSQL: there twenty writer threads share the GIL, and switching
+        # that often cost more than it saved (consent changes 799 / 745 per s with it,
+        # 926 / 910 without, checks the same within noise; A/B pairs of 2026-12-05,
+        # bench/results/ab_write_pg_switch.json and ab_check_pg_switch.json).
+        if hub.db.is_sqlite:
+            sys.setswitchinterval(0.0002)
         hub.db.start_writer()
         hub.checks.warm()
         loop = SequencerLoop(hub) if run_sequencer else None
