@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -616,17 +617,19 @@ insight_consent_flows = Table(
     Column("customers", Integer, nullable=False),
 )
 
+# Keyed by member first: the one index answers both questions asked of it, "is this member
+# counted in this cell yet" and "which rows are this member's" (an erasure). Migration 0017.
 insight_flow_members = Table(
     "insight_flow_members",
     metadata,
-    Column("period", String(5), primary_key=True),
-    Column("day", Date, primary_key=True),
-    Column("purpose", String(64), primary_key=True),
-    Column("channel", String(16), primary_key=True),
-    Column("source", String(16), primary_key=True),
-    Column("action", String(16), primary_key=True),
-    Column("member", String(64), primary_key=True),
-    Index(None, "member"),
+    Column("period", String(5), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("purpose", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("member", String(64), nullable=False),
+    PrimaryKeyConstraint("member", "period", "day", "purpose", "channel", "source", "action"),
 )
 
 # Daily snapshots of the consent state: how many customers had each purpose (and channel)
