@@ -16,7 +16,7 @@ from consentry.store.tables import metadata
 
 
 def _from_nothing(db: Database) -> None:
-    if db.is_postgres:  # the suite's scratch database
+    if db.is_postgres:  # the suite's scratch database (SQLite's is a new file per test)
         with db.engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
@@ -32,15 +32,8 @@ def _upgrade_to(db: Database, revision: str) -> None:
 
 def test_upgrading_a_database_with_purposes_and_notices(database_url: str) -> None:
     db = Database(database_url)
-    if db.is_postgres:  # the suite's scratch database: start it from nothing
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    config = alembic_config(db)
-    with db.engine.connect() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0002")
-        conn.commit()
+    _from_nothing(db)
+    _upgrade_to(db, "0002")
     with db.engine.begin() as conn:
         conn.execute(
             text(
