@@ -11,13 +11,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from consentry.store import mirror_positions as positions
 from consentry.store.bulk import unnested_insert
-from consentry.store.tables import consent_state, customers
+from consentry.store.tables import FLOW_CELL, consent_state, customers
 from consentry.store.tables import insight_consent_flows as flows
 from consentry.store.tables import insight_consent_levels as levels
 from consentry.store.tables import insight_flow_members as members
 
 PLACE = "insights"
-CELL = ("period", "day", "purpose", "channel", "source", "action")
+CELL = FLOW_CELL  # the columns that name a cell
 
 
 def place(conn: Connection) -> int:

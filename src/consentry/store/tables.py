@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -21,6 +23,7 @@ from sqlalchemy import (
     Text,
     text,
 )
+from sqlalchemy.types import TypeEngine
 
 metadata = MetaData(
     naming_convention={
@@ -605,15 +608,30 @@ erasure_acks = Table(
 # deleted on erasure): a second change of the same customer in the period does not count
 # again. Weeks and months are counted, not added up from days: a customer active on two days
 # of a week is one customer of that week.
+#
+# A cell: the period (day, week or month), its first day, purpose, channel, source, action.
+FLOW_CELL = ("period", "day", "purpose", "channel", "source", "action")
+
+
+def _flow_cell(*, primary_key: bool) -> list[Column[Any]]:
+    types: tuple[TypeEngine[Any], ...] = (
+        String(5),
+        Date(),
+        String(64),
+        String(16),
+        String(16),
+        String(16),
+    )
+    return [
+        Column(name, type_, primary_key=primary_key, nullable=False)
+        for name, type_ in zip(FLOW_CELL, types, strict=True)
+    ]
+
+
 insight_consent_flows = Table(
     "insight_consent_flows",
     metadata,
-    Column("period", String(5), primary_key=True),  # day, week or month
-    Column("day", Date, primary_key=True),  # the period's first day
-    Column("purpose", String(64), primary_key=True),
-    Column("channel", String(16), primary_key=True),
-    Column("source", String(16), primary_key=True),
-    Column("action", String(16), primary_key=True),
+    *_flow_cell(primary_key=True),
     Column("customers", Integer, nullable=False),
 )
 
@@ -622,14 +640,9 @@ insight_consent_flows = Table(
 insight_flow_members = Table(
     "insight_flow_members",
     metadata,
-    Column("period", String(5), nullable=False),
-    Column("day", Date, nullable=False),
-    Column("purpose", String(64), nullable=False),
-    Column("channel", String(16), nullable=False),
-    Column("source", String(16), nullable=False),
-    Column("action", String(16), nullable=False),
+    *_flow_cell(primary_key=False),
     Column("member", String(64), nullable=False),
-    PrimaryKeyConstraint("member", "period", "day", "purpose", "channel", "source", "action"),
+    PrimaryKeyConstraint("member", *FLOW_CELL),
 )
 
 # Daily snapshots of the consent state: how many customers had each purpose (and channel)
