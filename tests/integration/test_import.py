@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import subprocess
@@ -77,6 +78,27 @@ def test_import_ndjson_with_unreadable_lines(
     result = CliRunner().invoke(app, ["import", "consents", str(path)])
     assert "imported 1" in result.output and "line 2:" in result.output
     assert "line 3:" in result.output
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_file_that_is_not_utf8_is_a_clear_error(
+    client: TestClient,
+    hub: Hub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    workers: str,
+) -> None:
+    """A CLI error naming what to fix; workers started for the file stop first, quietly."""
+    make_purpose(client)
+    point_cli_at(hub, monkeypatch)
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(CSV.encode().replace(b"dan@", "dän@".encode("latin-1")))
+    result = CliRunner().invoke(app, ["import", "consents", str(path), "--workers", workers])
+    assert result.exit_code == 2
+    assert "is not UTF-8 text" in result.output and "Traceback" not in result.output
+    assert multiprocessing.active_children() == []
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_import_updates_existing_state_and_keeps_backdated_rows_as_evidence(
@@ -183,6 +205,8 @@ def test_import_with_workers_shares_rows_out_by_customer(
     assert first.exit_code == 1, first.output
     assert "imported 5, already imported 1, bad 1, customers created 2" in first.output
     assert "line 8:" in first.output and "fax" in first.output.split("line 8:")[1]
+    # Sequenced while the workers imported, and at the end: every record is in a signed head.
+    assert client.get("/v1/evidence/head").json()["size"] == 5
     ann = client.post("/v1/customers/lookup", json={"email": "ann@example.com"}).json()["id"]
     by_phone = client.post("/v1/customers/lookup", json={"phone": "+447700900001"}).json()
     assert by_phone["id"] == ann

@@ -425,6 +425,11 @@ def import_consents(
         hub.sequencer.integrate_all()
     except ImportFailed as exc:
         raise fail(f"the import stopped: {exc}. What was imported stays; run it again.") from None
+    except UnicodeDecodeError:
+        raise fail(
+            f"{file} is not UTF-8 text: save it as UTF-8 and run the import again "
+            "(what was imported stays)."
+        ) from None
     finally:
         hub.close()
     _print_bad_rows(report.errors)

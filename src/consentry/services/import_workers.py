@@ -20,7 +20,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
-import tempfile
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -108,16 +107,16 @@ def plan(hub: Hub, path: Path, workers: int) -> bytes:
 
 
 def _share(path: Path, shares: bytes, me: int) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    for row, item in enumerate(read_rows(path)):
-        if shares[row] == me:
-            yield item
+    return read_rows(path, lambda row: shares[row] == me)
 
 
-def _work(settings: Settings, path: Path, shares_file: Path, me: int, news: Any) -> None:
+def _work(settings: Settings, path: Path, orders: Any, me: int, news: Any) -> None:
     try:
-        shares = shares_file.read_bytes()
-        hub = Hub.open(settings)
+        hub = Hub.open(settings)  # while the first pass runs
         try:
+            shares = orders.recv()
+            if shares is None:  # the first pass failed: nothing to do
+                return
             report = import_rows(hub, _share(path, shares, me), lambda n: news.put(("rows", n)))
         finally:
             hub.close()
@@ -143,42 +142,55 @@ def default_workers(path: Path, cpus: int | None = None) -> int:
 def import_in_parallel(
     hub: Hub, path: Path, workers: int, progress: Callable[[int], None] | None = None
 ) -> ImportReport:
-    """Import ``path`` with ``workers`` processes; the reports of all of them, as one."""
-    shares = plan(hub, path, workers)
+    """Import ``path`` with ``workers`` processes; the reports of all of them, as one.
+
+    The workers start (a second or so of imports and opening the database) while this
+    process makes the first pass, and this process integrates their records into the
+    evidence log while they import, instead of all of it at the end."""
     context = multiprocessing.get_context("spawn")  # no inherited connections or threads
     news = context.Queue()
-    with tempfile.TemporaryDirectory() as folder:
-        shares_file = Path(folder) / "shares"
-        shares_file.write_bytes(shares)
-        processes = [
-            context.Process(
-                target=_work, args=(hub.settings, path, shares_file, me, news), daemon=True
-            )
-            for me in range(workers)
-        ]
-        for process in processes:
-            process.start()
-        total = ImportReport()
-        done, failures = 0, []
-        while done < workers:
-            try:
-                kind, value = news.get(timeout=1)
-            except queue.Empty:
-                if any(p.exitcode not in (None, 0) for p in processes) and news.empty():
-                    failures.append("a worker ended without a report")
-                    break
-                continue
-            if kind == "rows":
-                if progress:
-                    progress(value)
-            elif kind == "done":
-                done += 1
-                total.add(value)
-            else:
-                done += 1
-                failures.append(value)
-        for process in processes:
-            process.join()
+    pipes = [context.Pipe(duplex=False) for _ in range(workers)]
+    processes = [
+        context.Process(
+            target=_work, args=(hub.settings, path, pipes[me][0], me, news), daemon=True
+        )
+        for me in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    shares = None
+    try:
+        shares = plan(hub, path, workers)
+    finally:
+        for _, orders in pipes:
+            orders.send(shares)
+        if shares is None:  # the first pass failed: the workers stop before it is raised
+            for process in processes:
+                process.join()
+    total = ImportReport()
+    done, failures = 0, []
+    while done < workers:
+        try:
+            kind, value = news.get(timeout=1)
+        except queue.Empty:
+            if any(p.exitcode not in (None, 0) for p in processes) and news.empty():
+                failures.append("a worker ended without a report")
+                break
+            continue
+        if kind == "rows":
+            if progress:
+                progress(value)
+            # A worker committed a chunk: sequence its records now, while the others work.
+            # Without waiting: if another sequencer (a running server's) is at it, it will.
+            hub.sequencer.integrate_all(wait=False)
+        elif kind == "done":
+            done += 1
+            total.add(value)
+        else:
+            done += 1
+            failures.append(value)
+    for process in processes:
+        process.join()
     if failures:
         # What the workers committed stays (a chunk is all or nothing); running the file
         # again imports the rest and adds nothing twice.
