@@ -88,9 +88,9 @@ def _fill(url: str) -> dict[str, float]:
     )
     took["evidence_records"] = _sql(
         engine,
-        "INSERT INTO evidence_records (id, seq, customer_id, purpose, purpose_version, channel, "
+        "INSERT INTO evidence_records (id, customer_id, purpose, purpose_version, channel, "
         "action, captured_at, leaf, leaf_hash) "
-        "SELECT 'rec_' || g, g - 1, 'cus_' || (1 + g % :customers), 'purpose_' || (g % 11), 1, "
+        "SELECT 'rec_' || g, 'cus_' || (1 + g % :customers), 'purpose_' || (g % 11), 1, "
         "(ARRAY['email','sms','post'])[1 + g % 3], "
         "CASE WHEN g % 7 = 0 THEN 'withdraw' ELSE 'grant' END, :now - (g % 365) * 86400000000, "
         "convert_to('{\"leaf\":' || g || '}', 'UTF8'), sha256(int8send(g)) "
@@ -98,6 +98,11 @@ def _fill(url: str) -> dict[str, float]:
         now=now,
         n=RECORDS,
         customers=CUSTOMERS,
+    )
+    took["log_leaves"] = _sql(
+        engine,
+        "INSERT INTO log_leaves "
+        "SELECT row_number() OVER (ORDER BY pk) - 1, pk, leaf_hash FROM evidence_records",
     )
     took["consent_state"] = _sql(
         engine,

@@ -79,7 +79,7 @@ def main(url: str, data_dir: Path, count: int) -> None:
     started = time.perf_counter()
     with ids_file.open("w") as ids_out:
         for start in range(0, count, CHUNK):
-            customers, identifiers, records, state = [], [], [], []
+            customers, identifiers, records, leaves, state = [], [], [], [], []
             chunk_ids = [new_id("cus") for _ in range(start, min(count, start + CHUNK))]
             vault = hub.vault
             vault.new_keys(chunk_ids, to_micros(now))
@@ -114,11 +114,11 @@ def main(url: str, data_dir: Path, count: int) -> None:
                     leaf_hash = record.leaf_hash
                     seq = tree.size
                     tree.append(leaf_hash)
+                    leaves.append((seq, seq + 1, leaf_hash))
                     records.append(
                         (
                             seq + 1,
                             record.id,
-                            seq,
                             cid,
                             pid,
                             1,
@@ -130,7 +130,7 @@ def main(url: str, data_dir: Path, count: int) -> None:
                         )
                     )
                     state.append((cid, pid, "*", action.value, 1, record.id, captured, seq + 1))
-            _write(hub, customers, identifiers, records, state)
+            _write(hub, customers, identifiers, records, leaves, state)
             done = min(count, start + CHUNK)
             rate = done / (time.perf_counter() - started)
             print(f"{done} customers ({rate:.0f}/s)", flush=True)
@@ -157,7 +157,9 @@ def _from(micros: int):  # type: ignore[no-untyped-def]
     return from_micros(micros)
 
 
-def _write(hub: Hub, customers: list, identifiers: list, records: list, state: list) -> None:  # type: ignore[type-arg]
+def _write(
+    hub: Hub, customers: list, identifiers: list, records: list, leaves: list, state: list
+) -> None:  # type: ignore[type-arg]
     raw = hub.db.engine.raw_connection()
     try:
         cur = raw.cursor()
@@ -173,10 +175,13 @@ def _write(hub: Hub, customers: list, identifiers: list, records: list, state: l
                 identifiers,
             )
             cur.executemany(
-                "INSERT INTO evidence_records (pk, id, seq, customer_id, purpose, "
+                "INSERT INTO evidence_records (pk, id, customer_id, purpose, "
                 "purpose_version, channel, action, captured_at, leaf, leaf_hash) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "VALUES (?,?,?,?,?,?,?,?,?,?)",
                 records,
+            )
+            cur.executemany(
+                "INSERT INTO log_leaves (seq, record_pk, leaf_hash) VALUES (?,?,?)", leaves
             )
             cur.executemany(
                 "INSERT INTO consent_state (customer_id, purpose, channel, action, "
@@ -195,10 +200,11 @@ def _write(hub: Hub, customers: list, identifiers: list, records: list, state: l
                 ("identifiers", "kind, blind, customer_id, value_sealed", identifiers),
                 (
                     "evidence_records",
-                    "pk, id, seq, customer_id, purpose, purpose_version, "
+                    "pk, id, customer_id, purpose, purpose_version, "
                     "channel, action, captured_at, leaf, leaf_hash",
                     records,
                 ),
+                ("log_leaves", "seq, record_pk, leaf_hash", leaves),
                 (
                     "consent_state",
                     "customer_id, purpose, channel, action, purpose_version, "

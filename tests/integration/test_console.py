@@ -19,7 +19,7 @@ from consentry.cli.main import app as cli
 from consentry.services import desk, insights
 from consentry.services.hub import Hub
 from consentry.store import console as store
-from consentry.store.tables import console_actions, evidence_records
+from consentry.store.tables import console_actions, evidence_records, log_leaves
 from tests.helpers import change, make_customer, make_purpose
 from tests.integration.test_import import point_cli_at
 
@@ -266,11 +266,12 @@ def test_a_full_verification_passes_then_catches_tampering(hub: Hub, client: Tes
     assert "The log verifies" in _wait_for(officer, path)
     # Someone edits a stored record behind the hub's back.
     with hub.db.write() as conn:
-        first = conn.execute(select(evidence_records).where(evidence_records.c.seq == 2)).one()
+        third = select(log_leaves.c.record_pk).where(log_leaves.c.seq == 2).scalar_subquery()
+        first = conn.execute(select(evidence_records).where(evidence_records.c.pk == third)).one()
         altered = first.leaf.replace(b'"grant"', b'"withdraw"')
         assert altered != first.leaf
         conn.execute(
-            update(evidence_records).where(evidence_records.c.seq == 2).values(leaf=altered)
+            update(evidence_records).where(evidence_records.c.pk == first.pk).values(leaf=altered)
         )
     again = _post(officer, "/console/evidence/verify", csrf).headers["location"]
     block = _wait_for(officer, again)

@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from consentry.store import insights
+from consentry.store import consents, evidence, insights
 from consentry.store.database import Database
 from consentry.store.migrate import alembic_config, migrate
 from consentry.store.tables import metadata
@@ -93,4 +93,39 @@ def test_flow_members_keep_their_rows_when_rekeyed(database_url: str) -> None:
         insights.forget_member(conn, "m1")
         left = conn.execute(text("SELECT member FROM insight_flow_members ORDER BY 1"))
         assert [r.member for r in left] == ["m2", "m2", "m3"]
+    db.dispose()
+
+
+def test_sequenced_and_pending_records_keep_their_place_when_seq_moves_out(
+    database_url: str,
+) -> None:
+    """0018: a record's ``seq`` moves to log_leaves, a pending record to pending_leaves; the
+    sequencer goes on from there, and the records read with their place in the log."""
+    db = Database(database_url)
+    _from_nothing(db)
+    _upgrade_to(db, "0017")
+    with db.engine.begin() as conn:
+        for pk, seq in ((1, 0), (2, 1), (3, None), (4, None)):
+            conn.execute(
+                text(
+                    "INSERT INTO evidence_records (pk, id, seq, customer_id, purpose, "
+                    "purpose_version, channel, action, captured_at, leaf, leaf_hash) VALUES "
+                    "(:pk, :id, :seq, 'cus_a', 'newsletter', 1, NULL, 'grant', 1, :leaf, :hash)"
+                ),
+                {"pk": pk, "id": f"rec_{pk}", "seq": seq, "leaf": b"{}", "hash": bytes([pk]) * 32},
+            )
+    migrate(db)
+    with db.engine.begin() as conn:
+        assert [tuple(r) for r in conn.execute(text("SELECT * FROM log_leaves ORDER BY seq"))] == [
+            (0, 1, b"\x01" * 32),
+            (1, 2, b"\x02" * 32),
+        ]
+        pending = evidence.pending(conn, 10)
+        assert pending == [(3, b"\x03" * 32), (4, b"\x04" * 32)]
+        evidence.integrate_leaves(conn, [(2, 3, pending[0][1])])
+        assert evidence.pending(conn, 10) == [(4, b"\x04" * 32)]
+        assert evidence.seq_of(conn, "rec_3") == (2, b"\x03" * 32)
+        assert evidence.seq_of(conn, "rec_4") == (None, b"\x04" * 32)
+        assert [r.seq for r in consents.history_rows(conn, "cus_a", None, 10)] == [0, 1, 2, None]
+        assert "seq" not in {c["name"] for c in inspect(conn).get_columns("evidence_records")}
     db.dispose()

@@ -20,6 +20,8 @@ from consentry.store.tables import (
     evidence_openings,
     evidence_records,
     imported_rows,
+    log_leaves,
+    pending_leaves,
 )
 
 # The statements of a consent change run on the transaction's own DBAPI cursor: SQLAlchemy's
@@ -89,9 +91,9 @@ def append_change(
     state_exists: bool,
     announcement: Announcement,
 ) -> int:
-    """Append a record, the openings of its commitments (sealed by the vault), make it the
-    state of ``in_force_for`` (a channel or "*"; None: it does not decide the state) and
-    announce it; the record's write order.
+    """Append a record (its leaf pending for the sequencer), the openings of its commitments
+    (sealed by the vault), make it the state of ``in_force_for`` (a channel or "*"; None: it
+    does not decide the state) and announce it; the record's write order.
 
     On PostgreSQL all of it is one statement (data-modifying CTEs): one round trip, not three
     or four, each of which costs psycopg, the network stack and the backend their share (that
@@ -120,6 +122,7 @@ def append_change(
     if conn.dialect.name != "postgresql":
         cursor.execute(f"{_INSERT_RECORD} RETURNING pk", values)
         order = int(cursor.fetchone()[0])
+        cursor.execute(_INSERT_PENDING, (order, record.leaf_hash))
         if sealed_openings is not None:
             cursor.execute(_INSERT_OPENINGS, (record.id, record.customer_id, sealed_openings))
         if in_force_for is not None:
@@ -139,8 +142,11 @@ def append_change(
             )
         cursor.execute(_INSERT_OUTBOX, outbox_values)
         return order
-    parts = [f"r AS ({_INSERT_RECORD.replace('?', '%s')} RETURNING pk)"]
-    params: list[Any] = list(values)
+    parts = [
+        f"r AS ({_INSERT_RECORD.replace('?', '%s')} RETURNING pk)",
+        "p AS (INSERT INTO pending_leaves (record_pk, leaf_hash) SELECT pk, %s FROM r)",
+    ]
+    params: list[Any] = [*values, record.leaf_hash]
     if sealed_openings is not None:
         parts.append(f"o AS ({_INSERT_OPENINGS.replace('?', '%s')})")
         params += [record.id, record.customer_id, sealed_openings]
@@ -166,6 +172,7 @@ _INSERT_RECORD = (
     "INSERT INTO evidence_records (id, customer_id, purpose, purpose_version, channel, action, "
     "captured_at, leaf, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_INSERT_PENDING = "INSERT INTO pending_leaves (record_pk, leaf_hash) VALUES (?, ?)"
 _INSERT_OPENINGS = "INSERT INTO evidence_openings (record_id, customer_id, sealed) VALUES (?, ?, ?)"
 _INSERT_OUTBOX = (
     "INSERT INTO outbox (type, subject, purpose, body, created_at) VALUES (?, ?, ?, ?, ?)"
@@ -248,17 +255,18 @@ def _batch_part(conn: Connection, part: tuple[str, str | None, list[str]]) -> li
     return rows
 
 
-# A record with the openings of its commitments (gone after erasure, hence the outer join).
+# A record with its place in the log (none while pending) and the openings of its
+# commitments (gone after erasure): hence the outer joins.
 _WITH_OPENINGS = select(
     evidence_records.c.pk,
-    evidence_records.c.seq,
+    log_leaves.c.seq,
     evidence_records.c.leaf,
     evidence_records.c.leaf_hash,
     evidence_openings.c.sealed,
 ).select_from(
     evidence_records.outerjoin(
-        evidence_openings, evidence_openings.c.record_id == evidence_records.c.id
-    )
+        log_leaves, log_leaves.c.record_pk == evidence_records.c.pk
+    ).outerjoin(evidence_openings, evidence_openings.c.record_id == evidence_records.c.id)
 )
 
 
@@ -295,7 +303,8 @@ _RECORD_COLUMNS = (
 
 def insert_records(conn: Connection, rows: list[tuple[Any, ...]]) -> dict[str, int]:
     """Append records given as (id, customer_id, purpose, purpose_version, channel, action,
-    captured_at, leaf, leaf_hash); their write order, by record id."""
+    captured_at, leaf, leaf_hash), their leaves pending for the sequencer; their write order,
+    by record id."""
     if not rows:
         return {}
     insert_rows(conn, evidence_records, _RECORD_COLUMNS, rows)
@@ -309,6 +318,8 @@ def insert_records(conn: Connection, rows: list[tuple[Any, ...]]) -> dict[str, i
             )
         )
         order.update({r.id: r.pk for r in found})
+    pending = [(order[row[0]], row[8]) for row in rows]
+    insert_rows(conn, pending_leaves, ("record_pk", "leaf_hash"), pending)
     return order
 
 

@@ -2,30 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from consentry.domain.heads import TreeHead
-from consentry.store.bulk import update_rows
+from consentry.store.bulk import insert_rows, is_in
 from consentry.store.database import Database
-from consentry.store.tables import evidence_records, tree_heads, tree_state
+from consentry.store.tables import (
+    evidence_records,
+    log_leaves,
+    pending_leaves,
+    tree_heads,
+    tree_state,
+)
 
 
 def pending(conn: Connection, limit: int) -> list[tuple[int, bytes]]:
+    """(record pk, leaf hash) of the leaves waiting for the sequencer, in write order."""
     rows = conn.execute(
-        select(evidence_records.c.pk, evidence_records.c.leaf_hash)
-        .where(evidence_records.c.seq.is_(None))
-        .order_by(evidence_records.c.pk)
+        select(pending_leaves.c.record_pk, pending_leaves.c.leaf_hash)
+        .order_by(pending_leaves.c.record_pk)
         .limit(limit)
     )
-    return [(r.pk, bytes(r.leaf_hash)) for r in rows]
+    return [(r.record_pk, bytes(r.leaf_hash)) for r in rows]
 
 
-def assign_seqs(conn: Connection, pairs: list[tuple[int, int]]) -> None:
-    """(pk, seq) of the records just integrated."""
-    update_rows(conn, evidence_records, ("pk",), ("seq",), [(seq, pk) for pk, seq in pairs])
+def add_pending(conn: Connection, rows: Sequence[tuple[int, bytes]]) -> None:
+    """(record pk, leaf hash) of records just appended, for the sequencer."""
+    insert_rows(conn, pending_leaves, ("record_pk", "leaf_hash"), rows)
+
+
+def integrate_leaves(conn: Connection, leaves: Sequence[tuple[int, int, bytes]]) -> None:
+    """(seq, record pk, leaf hash) of the leaves just integrated: into the log, out of the
+    pending ones (exactly these: on PostgreSQL a record of a lower pk may have committed since
+    they were read, and must stay pending)."""
+    insert_rows(conn, log_leaves, ("seq", "record_pk", "leaf_hash"), leaves)
+    pks = [pk for _, pk, _ in leaves]
+    conn.execute(delete(pending_leaves).where(is_in(conn, pending_leaves.c.record_pk, pks)))
 
 
 def frontier(conn: Connection) -> tuple[int, list[bytes]] | None:
@@ -68,18 +83,20 @@ def latest_head(conn: Connection) -> TreeHead | None:
 
 def leaf_hashes(conn: Connection, start: int, limit: int) -> list[bytes]:
     rows = conn.execute(
-        select(evidence_records.c.leaf_hash)
-        .where(evidence_records.c.seq >= start, evidence_records.c.seq < start + limit)
-        .order_by(evidence_records.c.seq)
+        select(log_leaves.c.leaf_hash)
+        .where(log_leaves.c.seq >= start, log_leaves.c.seq < start + limit)
+        .order_by(log_leaves.c.seq)
     )
     return [bytes(r.leaf_hash) for r in rows]
 
 
 def seq_of(conn: Connection, record_id: str) -> tuple[int | None, bytes] | None:
     row = conn.execute(
-        select(evidence_records.c.seq, evidence_records.c.leaf_hash).where(
-            evidence_records.c.id == record_id
+        select(log_leaves.c.seq, evidence_records.c.leaf_hash)
+        .select_from(
+            evidence_records.outerjoin(log_leaves, log_leaves.c.record_pk == evidence_records.c.pk)
         )
+        .where(evidence_records.c.id == record_id)
     ).first()
     return (row.seq, bytes(row.leaf_hash)) if row else None
 
@@ -91,16 +108,14 @@ def export_rows(db: Database, size: int, chunk: int = 20_000) -> Iterator[tuple[
         with db.read() as conn:
             rows = list(
                 conn.execute(
-                    select(
-                        evidence_records.c.seq,
-                        evidence_records.c.leaf,
-                        evidence_records.c.leaf_hash,
+                    select(log_leaves.c.seq, evidence_records.c.leaf, log_leaves.c.leaf_hash)
+                    .select_from(
+                        log_leaves.join(
+                            evidence_records, evidence_records.c.pk == log_leaves.c.record_pk
+                        )
                     )
-                    .where(
-                        evidence_records.c.seq >= start,
-                        evidence_records.c.seq < min(size, start + chunk),
-                    )
-                    .order_by(evidence_records.c.seq)
+                    .where(log_leaves.c.seq >= start, log_leaves.c.seq < min(size, start + chunk))
+                    .order_by(log_leaves.c.seq)
                 )
             )
         for r in rows:

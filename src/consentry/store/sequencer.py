@@ -3,10 +3,12 @@
 Why this design (after Trillian): a consent write only appends its leaf — with its leaf hash,
 computed before the answer — in its own transaction, so writers never wait for the tree. One
 sequencer at a time (a PostgreSQL advisory lock; on SQLite the write lock) takes the pending
-leaves in write order, gives them dense sequence numbers, extends the tree's right frontier
-(O(log n) hashes per leaf, never re-reading the tree) and signs a new tree head, all in one
-transaction. A crash loses nothing: leaves not yet sequenced stay pending and the next run
-integrates them; a run that did not commit left no sequence numbers behind.
+leaves in write order, gives them dense sequence numbers (moving them from ``pending_leaves``
+to ``log_leaves``, insert-only tables: the record itself is never rewritten), extends the
+tree's right frontier (O(log n) hashes per leaf, never re-reading the tree) and signs a new
+tree head, all in one transaction. A crash loses nothing: leaves not yet sequenced stay
+pending and the next run integrates them; a run that did not commit left no sequence numbers
+behind.
 """
 
 from __future__ import annotations
@@ -50,12 +52,12 @@ class Sequencer:
             if not leaves and state is not None:
                 return None, False
             tree = CompactRange(*state) if state else CompactRange()
-            pairs = []
+            integrated = []
             for pk, leaf_hash in leaves:
-                pairs.append((pk, tree.size))
+                integrated.append((tree.size, pk, leaf_hash))
                 tree.append(leaf_hash)
-            if pairs:
-                evidence.assign_seqs(conn, pairs)
+            if integrated:
+                evidence.integrate_leaves(conn, integrated)
             return self.commit_head(conn, tree, existed=state is not None), len(leaves) == batch
 
     def commit_head(self, conn: Connection, tree: CompactRange, *, existed: bool) -> TreeHead:

@@ -115,7 +115,6 @@ evidence_records = Table(
         "pk", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     ),
     Column("id", String(40), nullable=False, unique=True),
-    Column("seq", BigInteger, unique=True),
     Column("customer_id", String(40), nullable=False),
     Column("purpose", String(64), nullable=False),
     Column("purpose_version", Integer, nullable=False),
@@ -125,12 +124,36 @@ evidence_records = Table(
     Column("leaf", LargeBinary, nullable=False),
     Column("leaf_hash", LargeBinary(32), nullable=False),
     Index(None, "customer_id", "pk"),
-    Index(
-        "ix_evidence_records_pending",
-        "pk",
-        sqlite_where=text("seq IS NULL"),
-        postgresql_where=text("seq IS NULL"),
+)
+
+# The log's order lives beside the records, in two insert-only tables, not in a ``seq``
+# column of the record: setting that column rewrote the whole record (its ~600-byte leaf) and,
+# on PostgreSQL, every index entry of it (the column was indexed, so no HOT update) — a third
+# of the database's time in an import, and behind every sequenced consent change.
+#
+# A record's leaf waiting for the sequencer: inserted with the record, deleted when integrated.
+pending_leaves = Table(
+    "pending_leaves",
+    metadata,
+    Column(
+        "record_pk",
+        BigInteger().with_variant(Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=False,
     ),
+    Column("leaf_hash", LargeBinary(32), nullable=False),
+)
+
+# The tree's leaves in order: leaf ``seq`` is the record ``record_pk``. The leaf hash is kept
+# here too, so proofs and the tree cache read this narrow table alone.
+log_leaves = Table(
+    "log_leaves",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    ),
+    Column("record_pk", BigInteger, nullable=False, unique=True),
+    Column("leaf_hash", LargeBinary(32), nullable=False),
 )
 
 # The openings of a record's commitments (actor id, location, proof): personal, so kept apart
