@@ -10,7 +10,7 @@ import orjson
 from sqlalchemy import Connection, bindparam, select
 
 from consentry.domain.consent import ALL_CHANNELS, Action, BatchRow, ConsentEntry
-from consentry.store.bulk import insert_rows, is_in, update_rows
+from consentry.store.bulk import insert_rows, is_in, unnested_insert, update_rows
 from consentry.store.customers import CHUNK
 from consentry.store.database import READ_PARTS, Database, dbapi_cursor
 from consentry.store.outbox import Announcement
@@ -307,17 +307,23 @@ def insert_records(conn: Connection, rows: list[tuple[Any, ...]]) -> dict[str, i
     by record id."""
     if not rows:
         return {}
-    insert_rows(conn, evidence_records, _RECORD_COLUMNS, rows)
-    ids = [row[0] for row in rows]
-    order: dict[str, int] = {}
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        found = conn.execute(
-            select(evidence_records.c.id, evidence_records.c.pk).where(
-                is_in(conn, evidence_records.c.id, chunk)
-            )
+    if conn.dialect.name == "postgresql":
+        # The write order straight from the insert (SQLite's executemany returns no rows).
+        returned = unnested_insert(
+            conn, evidence_records, _RECORD_COLUMNS, rows, "RETURNING id, pk"
         )
-        order.update({r.id: r.pk for r in found})
+        order: dict[str, int] = dict(returned)
+    else:
+        insert_rows(conn, evidence_records, _RECORD_COLUMNS, rows)
+        ids = [row[0] for row in rows]
+        order = {}
+        for start in range(0, len(ids), CHUNK):
+            found = conn.execute(
+                select(evidence_records.c.id, evidence_records.c.pk).where(
+                    is_in(conn, evidence_records.c.id, ids[start : start + CHUNK])
+                )
+            )
+            order.update({r.id: r.pk for r in found})
     pending = [(order[row[0]], row[8]) for row in rows]
     insert_rows(conn, pending_leaves, ("record_pk", "leaf_hash"), pending)
     return order
