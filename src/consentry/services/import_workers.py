@@ -17,6 +17,7 @@ goes. Line numbers in the report are the file's; re-running the file adds nothin
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import queue
@@ -158,12 +159,15 @@ def import_in_parallel(
     ]
     for process in processes:
         process.start()
+    for reader, _ in pipes:
+        reader.close()  # the worker's end: a worker that died makes sending fail, not block
     shares = None
     try:
         shares = plan(hub, path, workers)
     finally:
         for _, orders in pipes:
-            orders.send(shares)
+            with contextlib.suppress(OSError):  # that worker's report says why it stopped
+                orders.send(shares)
         if shares is None:  # the first pass failed: the workers stop before it is raised
             for process in processes:
                 process.join()
