@@ -10,6 +10,7 @@ import orjson
 from sqlalchemy import Connection, bindparam, select
 
 from consentry.domain.consent import ALL_CHANNELS, Action, BatchRow, ConsentEntry
+from consentry.store import evidence
 from consentry.store.bulk import insert_rows, is_in, unnested_insert, update_rows
 from consentry.store.customers import CHUNK
 from consentry.store.database import READ_PARTS, Database, dbapi_cursor
@@ -21,7 +22,6 @@ from consentry.store.tables import (
     evidence_records,
     imported_rows,
     log_leaves,
-    pending_leaves,
 )
 
 # The statements of a consent change run on the transaction's own DBAPI cursor: SQLAlchemy's
@@ -324,8 +324,7 @@ def insert_records(conn: Connection, rows: list[tuple[Any, ...]]) -> dict[str, i
                 )
             )
             order.update({r.id: r.pk for r in found})
-    pending = [(order[row[0]], row[8]) for row in rows]
-    insert_rows(conn, pending_leaves, ("record_pk", "leaf_hash"), pending)
+    evidence.add_pending(conn, [(order[row[0]], row[8]) for row in rows])
     return order
 
 
