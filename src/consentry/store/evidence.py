@@ -9,7 +9,7 @@ from sqlalchemy import Connection, delete, select, update
 
 from consentry.domain.heads import TreeHead
 from consentry.store.bulk import insert_rows, is_in
-from consentry.store.database import Database
+from consentry.store.database import Database, dbapi_cursor
 from consentry.store.tables import (
     evidence_records,
     log_leaves,
@@ -21,12 +21,14 @@ from consentry.store.tables import (
 
 def pending(conn: Connection, limit: int) -> list[tuple[int, bytes]]:
     """(record pk, leaf hash) of the leaves waiting for the sequencer, in write order."""
-    rows = conn.execute(
-        select(pending_leaves.c.record_pk, pending_leaves.c.leaf_hash)
-        .order_by(pending_leaves.c.record_pk)
-        .limit(limit)
+    # The driver's cursor: SQLAlchemy's row objects for a batch of 20,000 cost a third of
+    # the sequencer's time on SQLite.
+    cursor, p = dbapi_cursor(conn)
+    cursor.execute(
+        f"SELECT record_pk, leaf_hash FROM {pending_leaves.name} ORDER BY record_pk LIMIT {p}",
+        (limit,),
     )
-    return [(r.record_pk, bytes(r.leaf_hash)) for r in rows]
+    return [(pk, bytes(leaf)) for pk, leaf in cursor.fetchall()]
 
 
 def add_pending(conn: Connection, rows: Sequence[tuple[int, bytes]]) -> None:
