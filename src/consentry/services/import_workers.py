@@ -24,6 +24,7 @@ import os
 import queue
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.context import ForkServerContext, SpawnContext
 from pathlib import Path
 from typing import Any
@@ -233,20 +234,32 @@ def import_in_parallel(
         )
         for me in range(workers)
     ]
-    for process in processes:
-        process.start()
-    for reader, _ in pipes:
-        reader.close()  # the worker's end: a worker that died makes sending fail, not block
-    shares = None
-    try:
-        shares = plan(hub, path, workers)
-    finally:
-        for _, orders in pipes:
-            with contextlib.suppress(OSError):  # that worker's report says why it stopped
-                orders.send(shares)
-        if shares is None:  # the first pass failed: the workers stop before it is raised
-            for process in processes:
-                process.join()
+
+    def start() -> None:
+        for process in processes:
+            process.start()
+
+    with ThreadPoolExecutor(1) as starter:
+        # The fork server's first start waits for its imports (half a second): the first
+        # pass runs meanwhile.
+        started = starter.submit(start)
+        shares = None
+        try:
+            shares = plan(hub, path, workers)
+        finally:
+            failed = started.exception()
+            for reader, _ in pipes:
+                reader.close()  # the worker's end: a worker that died makes sending fail
+            orders = shares if failed is None else None
+            for _, sender in pipes:
+                with contextlib.suppress(OSError):  # that worker's report says why it stopped
+                    sender.send(orders)
+            if orders is None:  # nothing to import: the workers stop before this raises
+                for process in processes:
+                    if process.pid is not None:
+                        process.join()
+    if failed is not None:
+        raise failed
     total = ImportReport()
     done, failures = 0, []
     while done < workers:
