@@ -22,6 +22,14 @@ def _from_nothing(db: Database) -> None:
             conn.execute(text("CREATE SCHEMA public"))
 
 
+def _downgrade_to(db: Database, revision: str) -> None:
+    config = alembic_config(db)
+    with db.engine.connect() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+        conn.commit()
+
+
 def _upgrade_to(db: Database, revision: str) -> None:
     config = alembic_config(db)
     with db.engine.connect() as conn:
@@ -128,4 +136,15 @@ def test_sequenced_and_pending_records_keep_their_place_when_seq_moves_out(
         assert evidence.seq_of(conn, "rec_4") == (None, b"\x04" * 32)
         assert [r.seq for r in consents.history_rows(conn, "cus_a", None, 10)] == [0, 1, 2, None]
         assert "seq" not in {c["name"] for c in inspect(conn).get_columns("evidence_records")}
+    # Back to 0017 and up again: every sequenced record keeps its number, the pending one
+    # stays pending, through both directions.
+    _downgrade_to(db, "0017")
+    with db.engine.begin() as conn:
+        rows = conn.execute(text("SELECT pk, seq FROM evidence_records ORDER BY pk"))
+        assert [tuple(r) for r in rows] == [(1, 0), (2, 1), (3, 2), (4, None)]
+        assert not {"log_leaves", "pending_leaves"} & set(inspect(conn).get_table_names())
+    migrate(db)
+    with db.engine.begin() as conn:
+        assert evidence.pending(conn, 10) == [(4, b"\x04" * 32)]
+        assert [r.seq for r in consents.history_rows(conn, "cus_a", None, 10)] == [0, 1, 2, None]
     db.dispose()
