@@ -22,26 +22,18 @@ def _from_nothing(db: Database) -> None:
             conn.execute(text("CREATE SCHEMA public"))
 
 
-def _downgrade_to(db: Database, revision: str) -> None:
+def _migrate_to(db: Database, revision: str, *, down: bool = False) -> None:
     config = alembic_config(db)
     with db.engine.connect() as conn:
         config.attributes["connection"] = conn
-        command.downgrade(config, revision)
-        conn.commit()
-
-
-def _upgrade_to(db: Database, revision: str) -> None:
-    config = alembic_config(db)
-    with db.engine.connect() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, revision)
+        (command.downgrade if down else command.upgrade)(config, revision)
         conn.commit()
 
 
 def test_upgrading_a_database_with_purposes_and_notices(database_url: str) -> None:
     db = Database(database_url)
     _from_nothing(db)
-    _upgrade_to(db, "0002")
+    _migrate_to(db, "0002")
     with db.engine.begin() as conn:
         conn.execute(
             text(
@@ -82,7 +74,7 @@ def test_the_migrated_schema_is_the_one_the_code_declares(database_url: str) -> 
 def test_flow_members_keep_their_rows_when_rekeyed(database_url: str) -> None:
     db = Database(database_url)
     _from_nothing(db)
-    _upgrade_to(db, "0016")
+    _migrate_to(db, "0016")
     cell = {"day": datetime.date(2026, 12, 1), "purpose": "newsletter", "channel": "email"}
     rows = [
         {**cell, "period": period, "source": "web", "action": "grant", "member": member}
@@ -111,7 +103,7 @@ def test_sequenced_and_pending_records_keep_their_place_when_seq_moves_out(
     sequencer goes on from there, and the records read with their place in the log."""
     db = Database(database_url)
     _from_nothing(db)
-    _upgrade_to(db, "0017")
+    _migrate_to(db, "0017")
     with db.engine.begin() as conn:
         for pk, seq in ((1, 0), (2, 1), (3, None), (4, None)):
             conn.execute(
@@ -138,7 +130,7 @@ def test_sequenced_and_pending_records_keep_their_place_when_seq_moves_out(
         assert "seq" not in {c["name"] for c in inspect(conn).get_columns("evidence_records")}
     # Back to 0017 and up again: every sequenced record keeps its number, the pending one
     # stays pending, through both directions.
-    _downgrade_to(db, "0017")
+    _migrate_to(db, "0017", down=True)
     with db.engine.begin() as conn:
         rows = conn.execute(text("SELECT pk, seq FROM evidence_records ORDER BY pk"))
         assert [tuple(r) for r in rows] == [(1, 0), (2, 1), (3, 2), (4, None)]

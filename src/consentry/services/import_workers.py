@@ -18,7 +18,6 @@ goes. Line numbers in the report are the file's; re-running the file adds nothin
 from __future__ import annotations
 
 import contextlib
-import csv
 import multiprocessing
 import os
 import queue
@@ -34,8 +33,10 @@ from consentry.domain.identifiers import IdentifierKind, normalise_identifier
 from consentry.services.hub import Hub
 from consentry.services.importer import (
     ImportReport,
+    csv_records,
     fewer_collections,
     import_rows,
+    is_ndjson,
     read_rows,
 )
 from consentry.settings import Settings
@@ -110,12 +111,10 @@ def row_keys(region: str, path: Path) -> Iterator[list[str]]:
     A CSV's rows are read as lists and only the columns that tie rows are looked at: making
     each row a dict first (``read_rows``) took a third of the first pass, which runs before
     any worker can start importing."""
-    if path.suffix.lower() in (".ndjson", ".jsonl", ".json"):
+    if is_ndjson(path):
         yield from (_keys(region, raw) for _, raw in read_rows(path))
         return
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
+    with csv_records(path) as (header, records):
         if header is None:
             return
         width = len(header)
@@ -127,9 +126,7 @@ def row_keys(region: str, path: Path) -> Iterator[list[str]]:
             for kind in IdentifierKind
             if kind.value in where
         ]
-        for values in reader:
-            if not values:  # a blank line is no row
-                continue
+        for _, values in records:
             present = len(values)
             if present > width:
                 yield []  # read_rows reports it: it names no customer

@@ -96,12 +96,30 @@ class ImportReport:
         self.errors += other.errors
 
 
+def is_ndjson(path: Path) -> bool:
+    return path.suffix.lower() in (".ndjson", ".jsonl", ".json")
+
+
+@contextmanager
+def csv_records(
+    path: Path,
+) -> Iterator[tuple[list[str] | None, Iterator[tuple[int, list[str]]]]]:
+    """A CSV's header (None for an empty file) and its records as (line number, values), read
+    with csv.reader rather than DictReader: a record is made a dict only where it is needed.
+    A blank line is no record, as DictReader has it."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        # line_num is read after the values: the line a record that spans lines ends on.
+        yield header, ((reader.line_num, values) for values in reader if values)
+
+
 def read_rows(
     path: Path, wanted: Callable[[int], bool] | None = None
 ) -> Iterator[tuple[int, dict[str, Any] | str]]:
     """(line number, row) pairs; a row that cannot be read at all is its error message. With
     ``wanted``, only the rows whose position (0 for the first row) it accepts are read."""
-    if path.suffix.lower() in (".ndjson", ".jsonl", ".json"):
+    if is_ndjson(path):
         with path.open("rb") as handle:
             position = -1
             for number, raw in enumerate(handle, start=1):
@@ -117,26 +135,19 @@ def read_rows(
                     continue
                 yield number, value if isinstance(value, dict) else "not a JSON object"
         return
-    with path.open(newline="", encoding="utf-8") as handle:
-        # csv.reader, not DictReader: a row is made a dict only if it is wanted.
-        reader = csv.reader(handle)
-        header = next(reader, None)
+    with csv_records(path) as (header, records):
         if header is None:
             return
         width = len(header)
-        position = -1
-        for values in reader:
-            if not values:  # a blank line is no row, as DictReader has it
-                continue
-            position += 1
+        for position, (number, values) in enumerate(records):
             if wanted and not wanted(position):
                 continue
             if len(values) > width:
-                yield reader.line_num, "more fields than the header names"
+                yield number, "more fields than the header names"
                 continue
             values += [""] * (width - len(values))  # a short row's missing fields are empty
             yield (
-                reader.line_num,
+                number,
                 {
                     name: value if value != "" else None
                     for name, value in zip(header, values, strict=True)
