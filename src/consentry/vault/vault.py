@@ -97,11 +97,13 @@ class Vault:
         kek_id = self.master.current
         kek = self._keks[kek_id]
         rows = []
+        made = []
         for cid in customer_ids:
             raw = crypto.new_key()
             rows.append((cid, kek_id, crypto.seal(kek, raw, _wrap_aad(cid, kek_id)), now))
-            self._remember(cid, AESGCM(raw))
+            made.append((cid, AESGCM(raw)))
         self.keystore.put_many(rows)
+        self._remember_many(made)
 
     def key(self, customer_id: str) -> AESGCM:
         now = time.monotonic()
@@ -129,9 +131,12 @@ class Vault:
                     found[cid] = cached[0]
                 else:
                     missing.append(cid)
-        for cid, (kek_id, wrapped) in self.keystore.get_many(missing).items():
-            found[cid] = self._unwrap(cid, kek_id, wrapped)
-            self._remember(cid, found[cid])
+        unwrapped = [
+            (cid, self._unwrap(cid, kek_id, wrapped))
+            for cid, (kek_id, wrapped) in self.keystore.get_many(missing).items()
+        ]
+        found.update(unwrapped)
+        self._remember_many(unwrapped)
         return found
 
     def shred(self, customer_ids: Sequence[str]) -> int:
@@ -154,11 +159,18 @@ class Vault:
             raise VaultError(f"data key of {customer_id} does not unwrap with {kek_id}") from exc
 
     def _remember(self, customer_id: str, key: AESGCM) -> None:
+        self._remember_many([(customer_id, key)])
+
+    def _remember_many(self, keys: Sequence[tuple[str, AESGCM]]) -> None:
+        # One lock and one clock reading for an import chunk's thousands of new keys.
+        until = time.monotonic() + CACHE_SECONDS
+        cache = self._cache
         with self._lock:
-            self._cache[customer_id] = (key, time.monotonic() + CACHE_SECONDS)
-            self._cache.move_to_end(customer_id)
-            while len(self._cache) > CACHE_KEYS:
-                self._cache.popitem(last=False)
+            for customer_id, key in keys:
+                cache[customer_id] = (key, until)
+                cache.move_to_end(customer_id)
+            while len(cache) > CACHE_KEYS:
+                cache.popitem(last=False)
 
     def _reload_if_rotated(self) -> None:
         # A rotation in another process writes a new current KEK: wrap new keys with it, so
