@@ -5,8 +5,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,8 @@ from typer.testing import CliRunner
 
 from consentry.cli.main import app
 from consentry.services.hub import Hub
+from consentry.services.import_workers import ImportFailed, import_in_parallel
+from consentry.services.importer import IMPORT_LOCK, ImportReport
 from tests.helpers import change, check, make_customer, make_purpose
 
 CSV = """email,purpose,channel,action,captured_at,location,external_id
@@ -299,3 +304,72 @@ def test_import_records_the_notice_version_each_row_names(
         (1, first["notice_hash"]),
         (2, second["notice_hash"]),
     ]
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_import_fails_the_import_and_a_rerun_adds_the_rest(
+    client: TestClient, hub: Hub, tmp_path: Path
+) -> None:
+    """One of two workers is killed after the first chunk is in (as the OOM killer would):
+    the import fails naming it, without waiting for ever on the other worker, whose report
+    (10,000 bad rows) is larger than a pipe holds and so cannot end before it is read.
+    Chunks committed stay; running the file again imports the rest, and every good row is in
+    the log once."""
+    make_purpose(client)
+    path = tmp_path / "legacy.csv"
+    with path.open("w") as out:
+        out.write("email,purpose,channel,action,captured_at,external_id\n")
+        for n in range(60_000):
+            channel = "fax" if n % 3 == 0 else "email"  # a bad row in three
+            out.write(
+                f"k{n // 2}@example.com,newsletter,{channel},grant,"
+                f"2025-02-{1 + n % 28:02d}T10:00:00Z,k-{n}\n"
+            )
+    killed: list[int] = []
+
+    def kill_a_worker(rows: int) -> None:
+        if not killed:
+            workers = [
+                p
+                for p in multiprocessing.active_children()
+                if p.name.startswith(("ForkServerProcess", "SpawnProcess"))
+            ]
+            assert workers and workers[0].pid is not None
+            killed.append(workers[0].pid)
+            os.kill(workers[0].pid, signal.SIGKILL)
+            if hub.db.is_postgres:
+                # The other worker waits at its next chunk while this process reads on, so the
+                # dead one is found while the other still works (SQLite's lock would stop
+                # this process's sequencing too).
+                threading.Thread(target=hold_the_importers_lock).start()
+
+    def hold_the_importers_lock() -> None:
+        with hub.db.write() as conn:
+            hub.db.advisory_lock(conn, IMPORT_LOCK)
+            time.sleep(3)
+
+    outcome: list[BaseException | ImportReport] = []
+
+    def run() -> None:
+        try:
+            outcome.append(import_in_parallel(hub, path, 2, kill_a_worker))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    importing = threading.Thread(target=run)
+    importing.start()
+    importing.join(timeout=300)
+    if importing.is_alive():
+        for child in multiprocessing.active_children():
+            child.kill()
+        pytest.fail("the import waited for ever after a worker was killed")
+    [failure] = outcome
+    assert isinstance(failure, ImportFailed), failure
+    assert "ended without a report (exit code -9)" in str(failure)
+
+    rerun = import_in_parallel(hub, path, 2)
+    good = 40_000
+    assert rerun.bad == 20_000
+    assert 0 < rerun.imported < good  # the surviving worker's chunks were kept
+    assert rerun.imported + rerun.already_imported == good
+    assert client.get("/v1/evidence/head").json()["size"] == good

@@ -181,12 +181,12 @@ def _work(settings: Settings, path: Path, orders: Any, me: int, news: Any) -> No
             shares = orders.recv()
             if shares is None:  # the first pass failed: nothing to do
                 return
-            report = import_rows(hub, _share(path, shares, me), lambda n: news.put(("rows", n)))
+            report = import_rows(hub, _share(path, shares, me), lambda n: news.put(("rows", me, n)))
         finally:
             hub.close()
-        news.put(("done", report))
+        news.put(("done", me, report))
     except BaseException as exc:
-        news.put(("failed", f"worker {me}: {type(exc).__name__}: {exc}"))
+        news.put(("failed", me, f"worker {me}: {type(exc).__name__}: {exc}"))
         raise
 
 
@@ -258,14 +258,22 @@ def import_in_parallel(
     if failed is not None:
         raise failed
     total = ImportReport()
-    done, failures = 0, []
-    while done < workers:
+    failures: list[str] = []
+    reported: set[int] = set()
+    while len(reported) < workers:
         try:
-            kind, value = news.get(timeout=1)
+            kind, me, value = news.get(timeout=1)
         except queue.Empty:
-            if any(p.exitcode not in (None, 0) for p in processes) and news.empty():
-                failures.append("a worker ended without a report")
-                break
+            # Exit codes first, then the queue: a worker's reports are in the pipe before it
+            # ends, so one that ended with nothing queued died without a report (killed, say).
+            ended = {me for me, p in enumerate(processes) if p.exitcode is not None}
+            if news.empty():
+                for me in sorted(ended - reported):
+                    reported.add(me)
+                    code = processes[me].exitcode
+                    failures.append(f"worker {me} ended without a report (exit code {code})")
+            # Keep reading the others' reports: a worker whose report does not fit in the
+            # pipe cannot end until it is read, so joining it first would wait for ever.
             continue
         if kind == "rows":
             if progress:
@@ -273,11 +281,11 @@ def import_in_parallel(
             # A worker committed a chunk: sequence its records now, while the others work.
             # Without waiting: if another sequencer (a running server's) is at it, it will.
             hub.sequencer.integrate_all(wait=False)
-        elif kind == "done":
-            done += 1
+            continue
+        reported.add(me)
+        if kind == "done":
             total.add(value)
         else:
-            done += 1
             failures.append(value)
     for process in processes:
         process.join()
