@@ -78,3 +78,16 @@ def new_app(client: TestClient, scopes: list[str], purposes: list[str]) -> tuple
     r = client.post("/v1/apps", json={"name": "app", "scopes": scopes, "purposes": purposes})
     assert r.status_code == 201, r.text
     return r.json()["id"], r.json()["key"]
+
+
+def open_link(browser: TestClient, path: str) -> Any:
+    """Open a personal link as a person does: the page, then its "Continue" (the POST that uses
+    the link). Answers the POST's response (303 to /p/ when the link worked)."""
+    import re
+
+    page = browser.get(path, follow_redirects=False)
+    if page.status_code != 200:
+        return page
+    confirm = re.search(r'name="confirm" value="([^"]+)"', page.text)
+    assert confirm, page.text
+    return browser.post(path, data={"confirm": confirm.group(1)}, follow_redirects=False)

@@ -71,7 +71,8 @@ def test_the_server_logs_no_identifier_and_no_key(tmp_path: Path, database_url: 
             # Her personal link: its secret must not be written in the access log either.
             token = http.post(f"/v1/customers/{cid}/preference-link").json()["url"].split("/p/")[1]
             secrets_seen.append(token)
-            assert httpx.get(f"{base}/p/{token}", follow_redirects=False).status_code == 303
+            assert httpx.get(f"{base}/p/{token}", follow_redirects=False).status_code == 200
+            assert httpx.post(f"{base}/p/{token}", follow_redirects=False).status_code == 403
             assert http.delete(f"/v1/customers/{cid}").status_code == 202
             assert http.post("/v1/customers/lookup", json={"email": "x@y.z"}).status_code == 404
     logged = log_file.read_bytes()

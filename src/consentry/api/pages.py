@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from starlette.requests import Request
 from starlette.responses import Response
 
 from consentry.api.i18n import LANGUAGES, translator
@@ -36,9 +35,10 @@ def render_page(hub: Hub, lang: str, template: str, **context: Any) -> str:
     )
 
 
-def secure_cookie(request: Request) -> bool:
-    """Cookies are Secure except on a local address (plain HTTP while developing)."""
-    return request.url.hostname not in ("localhost", "127.0.0.1", "::1", "testserver")
+def secure_cookie(hub: Hub) -> bool:
+    """Cookies are Secure when the server is published over HTTPS (CONSENTRY_PUBLIC_URL), never
+    because of what a request's Host header says."""
+    return hub.settings.public_url.lower().startswith("https://")
 
 
 class PageAnswer(Exception):
@@ -51,7 +51,7 @@ class PageAnswer(Exception):
 
 
 def set_session_cookie(
-    response: Response, request: Request, name: str, token: str, minutes: int, path: str
+    response: Response, hub: Hub, name: str, token: str, minutes: int, path: str
 ) -> None:
     """A page session's cookie: not readable by scripts, not sent from other sites, Secure
     except on a local address, only for its own pages."""
@@ -60,7 +60,7 @@ def set_session_cookie(
         token,
         max_age=minutes * 60,
         httponly=True,
-        secure=secure_cookie(request),
+        secure=secure_cookie(hub),
         samesite="strict",
         path=path,
     )

@@ -1,4 +1,10 @@
-"""Customer identifiers and how they are normalised before they are stored or looked up."""
+"""Customer identifiers and how they are normalised before they are stored or looked up.
+
+Every identifier is read in Unicode NFKC first, so an address or card number typed in
+full-width forms (as East Asian keyboards do) is the same identity as its ASCII form, never a
+second customer; control and format characters (NUL, bidi overrides, zero-width joiners) are
+refused rather than stored. E-mail addresses and postcodes are then limited to their alphabets.
+"""
 
 from __future__ import annotations
 
@@ -17,22 +23,42 @@ class IdentifierKind(StrEnum):
     LOYALTY_CARD = "loyalty_card"
 
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# One plain address (RFC 5322 dot-atom local part, letters of any script allowed as RFC 6531
+# does): no display name, comment, quoted local part, route, list or whitespace inside.
+_LOCAL = r"[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*"
+_LABEL = r"[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?"
+_EMAIL = re.compile(rf"{_LOCAL}@{_LABEL}(?:\.{_LABEL})+")
+_POSTCODE = re.compile(r"[A-Z0-9]{1,16}")
+
+
+def _invalid(field: str, raw: str, what: str, msg: str) -> InvalidInput:
+    return InvalidInput(f"{raw!r} is not {what}", [{"loc": [field], "msg": msg}])
+
+
+def _nfkc(field: str, raw: str, what: str) -> str:
+    """NFKC, with control and format characters refused (category C: Cc, Cf, Cs, Co, Cn)."""
+    value = unicodedata.normalize("NFKC", raw)
+    if any(unicodedata.category(c)[0] == "C" for c in value):
+        raise _invalid(field, raw, what, "control or invisible characters are not allowed")
+    return value
 
 
 def normalise_email(raw: str) -> str:
-    value = "".join(raw.split()).lower()
-    if not _EMAIL.match(value) or len(value) > 254:
-        raise InvalidInput(
-            f"{raw!r} is not an e-mail address", [{"loc": ["email"], "msg": "not an e-mail"}]
-        )
+    """The stored form of one plain address: NFKC, spaces around it trimmed, lower case.
+
+    Whitespace *inside* is refused, never deleted: ``victim@bigcorp.co m`` is no address at all
+    (deleting the space would find victim@bigcorp.com while a mailer reads another address)."""
+    value = _nfkc("email", raw, "an e-mail address").strip().lower()
+    if len(value) > 254 or not _EMAIL.fullmatch(value):
+        raise _invalid("email", raw, "an e-mail address", "one plain e-mail address")
     return value
 
 
 def normalise_phone(raw: str, default_region: str) -> str:
     """E.164; national numbers are read in the retailer's default region."""
+    value = _nfkc("phone", raw, "a phone number")
     try:
-        number = phonenumbers.parse(raw, default_region)
+        number = phonenumbers.parse(value, default_region)
     except phonenumbers.NumberParseException as exc:
         raise InvalidInput(
             f"{raw!r} is not a phone number", [{"loc": ["phone"], "msg": str(exc)}]
@@ -46,7 +72,8 @@ def normalise_phone(raw: str, default_region: str) -> str:
 
 
 def normalise_loyalty_card(raw: str) -> str:
-    value = "".join(raw.split()).upper()
+    """Cards are printed in groups: spaces anywhere are ignored."""
+    value = "".join(_nfkc("loyalty_card", raw, "a loyalty card number").split()).upper()
     if not value or len(value) > 64:
         raise InvalidInput(
             "a loyalty card number must have 1 to 64 characters",
@@ -56,12 +83,9 @@ def normalise_loyalty_card(raw: str) -> str:
 
 
 def normalise_postcode(raw: str) -> str:
-    value = "".join(raw.split()).upper()
-    if not value or len(value) > 16 or not value.isalnum():
-        raise InvalidInput(
-            f"{raw!r} is not a postcode",
-            [{"loc": ["postcode"], "msg": "letters and digits only, at most 16"}],
-        )
+    value = "".join(_nfkc("postcode", raw, "a postcode").split()).upper()
+    if not _POSTCODE.fullmatch(value):
+        raise _invalid("postcode", raw, "a postcode", "letters A-Z and digits only, at most 16")
     return value
 
 
@@ -70,6 +94,11 @@ def name_key(raw: str) -> str:
     decomposed = unicodedata.normalize("NFKD", raw)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(plain.casefold().split())
+
+
+def normalise_name(raw: str) -> str:
+    """A name as stored: NFKC, runs of spaces as one, no control characters."""
+    return " ".join(_nfkc("name", raw, "a name").split())
 
 
 def normalise_identifier(kind: IdentifierKind, raw: str, default_region: str) -> str:

@@ -23,6 +23,7 @@ from consentry.domain.identifiers import (
     IdentifierKind,
     name_key,
     normalise_identifier,
+    normalise_name,
     normalise_postcode,
 )
 from consentry.domain.ids import new_id
@@ -69,7 +70,7 @@ def identifier_rows(
 def create(hub: Hub, conn: Connection, body: CustomerCreate) -> dict[str, Any]:
     pairs = normalised_identifiers(hub, body.identifiers.model_dump())
     postcode = normalise_postcode(body.postcode) if body.postcode is not None else None
-    name = " ".join(body.name.split()) if body.name is not None else None
+    name = normalise_name(body.name) if body.name is not None else None
     blinds = [(kind, hub.vault.blind(kind, value)) for kind, value in pairs]
     taken = store.holders(conn, blinds)
     if taken:

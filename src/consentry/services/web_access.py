@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 
 from consentry.domain.clock import rfc3339_micros
 from consentry.domain.errors import DomainError
+from consentry.domain.identifiers import normalise_email
 from consentry.mail import FileOutbox, MailSender, SmtpSender
 from consentry.schemas import CustomerLookup
 from consentry.services import customers
@@ -66,6 +67,26 @@ def create_link(hub: Hub, customer_id: str) -> dict[str, str]:
         "url": f"{hub.settings.public_url.rstrip('/')}/p/{token}",
         "expires_at": rfc3339_micros(expires),
     }
+
+
+def peek(hub: Hub, token: str) -> tuple[str | None, LinkProblem | None]:
+    """Whose link this is and what is wrong with it, without using it (a GET must not: mail
+    scanners open every link they see)."""
+    nonce, _, signature = token.partition(".")
+    if not nonce or not hmac.compare_digest(signature, _sign(hub, nonce)):
+        return None, LinkProblem.INVALID
+    with hub.db.read() as conn:
+        row = store.link(conn, _hash(hub, "preference-link", token))
+        if row is None:
+            return None, LinkProblem.INVALID
+        customer = customer_store.get(conn, row.customer_id)
+    if customer is None or customer.status != "active":
+        return row.customer_id, LinkProblem.GONE
+    if row.used_at is not None:
+        return row.customer_id, LinkProblem.USED
+    if row.expires_at <= hub.now_micros():
+        return row.customer_id, LinkProblem.EXPIRED
+    return row.customer_id, None
 
 
 def redeem(hub: Hub, token: str) -> WebSession | LinkProblem:
@@ -173,26 +194,47 @@ def mail_sender(hub: Hub) -> MailSender:
     return FileOutbox(s.data_dir / "outbox")
 
 
-def request_link(hub: Hub, email: str, ip: str, subject: str, body: str) -> bool:
-    """Send a personal link to ``email`` if it belongs to a customer. The caller answers the same
-    either way; False only when a rate limit stopped the request."""
+def stored_email(hub: Hub, customer_id: str) -> str | None:
+    """The e-mail address the customer gave us, opened from the vault (None if none, or erased)."""
+    with hub.db.read() as conn:
+        row = customer_store.get(conn, customer_id)
+        if row is None or row.status != "active":
+            return None
+        sealed = dict(customer_store.identifiers_of(conn, customer_id)).get("email")
+        if sealed is None:
+            return None
+        return hub.vault.unseal(customer_id, "email", sealed, hub.vault.key(customer_id))
+
+
+def request_link(hub: Hub, typed: str, ip: str, subject: str, body: str) -> bool:
+    """Send a personal link to the customer whose stored address is ``typed``. The caller
+    answers the same either way; False only when a rate limit stopped the request.
+
+    The mail goes to the address *stored* for the customer found, never to the typed text:
+    what a mail parser makes of typed text is not what our look-up made of it. Input that is
+    not one plain address is treated as not found. The per-address limit counts the customer
+    found (or, when none is, the normalised address), so no spelling of one address escapes it.
+    """
     hour = 60 * MINUTE
     if not allowed(hub, f"ip:{ip}", hub.settings.link_requests_per_ip_per_hour, hour):
         return False
-    if not allowed(
-        hub, f"email:{email.strip().casefold()}", hub.settings.link_requests_per_hour, hour
-    ):
-        return False
     try:
-        found = customers.find(hub, CustomerLookup(email=email))
-    except (DomainError, ValidationError):  # malformed: the same answer, no mail
+        address = normalise_email(typed)
+        found = customers.find(hub, CustomerLookup(email=address))
+    except (DomainError, ValidationError):  # not one plain address: the same answer, no mail
         return True
+    who = f"customer:{found}" if found else f"email:{address}"
+    if not allowed(hub, who, hub.settings.link_requests_per_hour, hour):
+        return False
     if found is None:
+        return True
+    to = stored_email(hub, found)
+    if to is None:
         return True
     link = create_link(hub, found)
     message = EmailMessage()
     message["From"] = hub.settings.mail_from
-    message["To"] = email
+    message["To"] = to
     message["Subject"] = subject
     message.set_content(body.format(url=link["url"]))
     mail_sender(hub).send(message)

@@ -3,6 +3,8 @@ JavaScript (forms post and redirect) and, with it, updating in place through htm
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from typing import Annotated, Any
 
 import orjson
@@ -57,7 +59,7 @@ def _page(
     response = HTMLResponse(render_page(hub, lang, template, **context), status_code=status)
     if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie(
-            LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", secure=secure_cookie(request)
+            LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", secure=secure_cookie(hub)
         )
     return response
 
@@ -477,21 +479,61 @@ def delete_account(request: Request, hub: HubDep, csrf: Annotated[str, Form()]) 
     return response
 
 
+CONTINUE_COOKIE = "consentry_continue"
+
+
 @router.get("/p/{token}", include_in_schema=False)
 def open_link(request: Request, hub: HubDep, token: str) -> Response:
+    """A link is only looked at here, never used: mail scanners and link previews open every
+    link they see. The customer's "Continue" posts it. A browser already signed in with this
+    link (opened again from the mail) goes straight to the centre."""
+    owner, problem = web_access.peek(hub, token)
+    session = web_access.session(hub, request.cookies.get(SESSION_COOKIE))
+    if owner is not None and session is not None and session.customer_id == owner:
+        return RedirectResponse("/p/", status_code=303)
+    if problem is not None:
+        return _link_problem(request, hub, problem)
+    # Double-submit: the form's value must come back with this cookie, which no other site's
+    # form sends (SameSite=Strict), so nobody can sign a browser in to their own centre.
+    confirm = secrets.token_urlsafe(16)
+    response = _page(request, hub, "continue.html", token=token, confirm=confirm)
+    response.set_cookie(
+        CONTINUE_COOKIE,
+        confirm,
+        max_age=3600,
+        httponly=True,
+        secure=secure_cookie(hub),
+        samesite="strict",
+        path="/p",
+    )
+    return response
+
+
+@router.post("/p/{token}", include_in_schema=False)
+def redeem_link(
+    request: Request, hub: HubDep, token: str, confirm: Annotated[str, Form(max_length=64)] = ""
+) -> Response:
+    expected = request.cookies.get(CONTINUE_COOKIE)
+    if not expected or not hmac.compare_digest(expected, confirm):
+        return _bad_form(request, hub)
     opened = web_access.redeem(hub, token)
-    if isinstance(opened, WebSession):
-        response = RedirectResponse("/p/", status_code=303)
-        response.set_cookie(
-            SESSION_COOKIE,
-            opened.token,
-            max_age=hub.settings.session_minutes * 60,
-            httponly=True,
-            secure=secure_cookie(request),
-            samesite="lax",
-            path="/p",
-        )
-        return response
+    if not isinstance(opened, WebSession):
+        return _link_problem(request, hub, opened)
+    response = RedirectResponse("/p/", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        opened.token,
+        max_age=hub.settings.session_minutes * 60,
+        httponly=True,
+        secure=secure_cookie(hub),
+        samesite="lax",
+        path="/p",
+    )
+    response.delete_cookie(CONTINUE_COOKIE, path="/p")
+    return response
+
+
+def _link_problem(request: Request, hub: Hub, problem: LinkProblem) -> HTMLResponse:
     _ = _words(request)
     texts = {
         LinkProblem.USED: (_("This link was already used"), 410),
@@ -499,7 +541,7 @@ def open_link(request: Request, hub: HubDep, token: str) -> Response:
         LinkProblem.GONE: (_("This account no longer exists"), 410),
         LinkProblem.INVALID: (_("This link is not valid"), 404),
     }
-    heading, status = texts[opened]
+    heading, status = texts[problem]
     return _page(
         request,
         hub,
@@ -507,5 +549,5 @@ def open_link(request: Request, hub: HubDep, token: str) -> Response:
         status,
         heading=heading,
         text=_("Links work once and for a few days, to keep your data safe. Ask for a new one."),
-        offer_link=opened is not LinkProblem.GONE,
+        offer_link=problem is not LinkProblem.GONE,
     )

@@ -98,7 +98,7 @@ def login(
     console.signed_in(hub, member)
     response = _back("/console/")
     set_session_cookie(
-        response, request, COOKIE, signed.token, hub.settings.staff_session_minutes, "/console"
+        response, hub, COOKIE, signed.token, hub.settings.staff_session_minutes, "/console"
     )
     return response
 

@@ -121,7 +121,7 @@ def login(
     assert isinstance(signed, WebSession)
     response = RedirectResponse("/desk/", status_code=303)
     set_session_cookie(
-        response, request, COOKIE, signed.token, hub.settings.staff_session_minutes, "/desk"
+        response, hub, COOKIE, signed.token, hub.settings.staff_session_minutes, "/desk"
     )
     return response
 
