@@ -20,6 +20,10 @@ class Scope(StrEnum):
     DECISIONS_READ = "decisions:read"
     SUBJECTS_MANAGE = "subjects:manage"
     WEBHOOKS_MANAGE = "webhooks:manage"
+    # The whole evidence log names who granted what, sensitive purposes included.
+    EVIDENCE_READ = "evidence:read"
+    # Granting a sensitive purpose: only apps that speak for the customer themself.
+    CONSENTS_SENSITIVE = "consents:sensitive"
 
 
 ALL_PURPOSES = "*"

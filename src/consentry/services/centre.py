@@ -28,7 +28,14 @@ from consentry.store import purposes as purpose_store
 CENTRE = Caller(
     "preference-centre",
     "preference centre (you)",
-    frozenset({Scope.CONSENTS_READ.value, Scope.CONSENTS_WRITE.value, Scope.SUBJECTS_MANAGE.value}),
+    frozenset(
+        {
+            Scope.CONSENTS_READ.value,
+            Scope.CONSENTS_WRITE.value,
+            Scope.CONSENTS_SENSITIVE.value,
+            Scope.SUBJECTS_MANAGE.value,
+        }
+    ),
     frozenset({ALL_PURPOSES}),
 )
 # How long "Undo" is offered after "Stop all marketing".

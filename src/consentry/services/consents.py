@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection
 
-from consentry.domain.access import Caller
+from consentry.domain.access import Caller, Scope
 from consentry.domain.changes import ChangeType
 from consentry.domain.clock import rfc3339, rfc3339_micros, to_micros
 from consentry.domain.consent import (
@@ -264,11 +264,15 @@ def record_change(
                 f"but version {purpose.version} is current: show the current notice and ask again",
                 [{"loc": ["notice_version"], "msg": f"current version is {purpose.version}"}],
             )
-        if purpose.sensitive and body.actor.type is not ActorType.CUSTOMER:
-            raise SensitivePurposeNeedsCustomer(
-                f"{purpose.id!r} is a sensitive purpose: only the customer can grant it",
-                [{"loc": ["actor", "type"], "msg": "must be customer"}],
-            )
+        if purpose.sensitive:
+            if body.actor.type is not ActorType.CUSTOMER:
+                raise SensitivePurposeNeedsCustomer(
+                    f"{purpose.id!r} is a sensitive purpose: only the customer can grant it",
+                    [{"loc": ["actor", "type"], "msg": "must be customer"}],
+                )
+            # Any app can *say* the actor is the customer; only one that speaks for them (the
+            # retailer's own site or app) is believed.
+            caller.require(Scope.CONSENTS_SENSITIVE)
     elif body.notice_version > purpose.version:
         raise InvalidInput(
             f"{purpose.id!r} has no notice version {body.notice_version} yet",

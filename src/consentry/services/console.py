@@ -13,11 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Connection
 
 from consentry.audit.verify import verify_export
-from consentry.domain.access import Scope
+from consentry.domain.access import ALL_PURPOSES, Caller, Scope
 from consentry.domain.clock import rfc3339_micros
 from consentry.domain.console import DiffPart, Permission, may, notice_diff
 from consentry.domain.errors import Forbidden, InvalidInput, NotFound
@@ -253,15 +254,29 @@ def revoke_app(hub: Hub, who: StaffRow, app_id: str) -> dict[str, Any]:
 # -- webhooks
 
 
+# The console's staff look after every app's endpoints.
+_CONSOLE = Caller("console", "console", frozenset({Scope.ADMIN.value}), frozenset({ALL_PURPOSES}))
+
+
+def _origin(url: str) -> str:
+    """Scheme, host and port only: a receiver's path and query often carry its token."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/…"
+
+
 def webhook_health(hub: Hub, who: StaffRow) -> list[dict[str, Any]]:
+    """Every endpoint's health; the full URL only for those who manage webhooks."""
     require(who, Permission.VIEW)
-    return webhooks.list_endpoints(hub)
+    endpoints = webhooks.list_endpoints(hub, _CONSOLE)
+    if not may(who.console_role, Permission.MANAGE_WEBHOOKS):
+        endpoints = [{**e, "url": _origin(e["url"])} for e in endpoints]
+    return endpoints
 
 
 def enable_webhook(hub: Hub, who: StaffRow, endpoint_id: str) -> None:
     require(who, Permission.MANAGE_WEBHOOKS)
     with hub.db.write() as conn:
-        webhooks.enable_endpoint(hub, conn, endpoint_id)
+        webhooks.enable_endpoint(hub, conn, _CONSOLE, endpoint_id)
         _record(hub, conn, who, "webhook.enabled", endpoint_id)
 
 
@@ -446,7 +461,7 @@ def overview(hub: Hub, who: StaffRow) -> dict[str, Any]:
     with hub.db.read() as conn:
         latest = store.latest_verifications(conn, 1)
         pending = erasure_store.pending_ids(conn, 1000)
-    endpoints = webhooks.list_endpoints(hub)
+    endpoints = webhooks.list_endpoints(hub, _CONSOLE)
     return {
         "head": head,
         "verification": _verification(latest[0], hub.now_micros()) if latest else None,

@@ -101,36 +101,42 @@ def create_endpoint(hub: Hub, conn: Connection, caller: Caller, body: EndpointIn
     return {**endpoint_json(conn, store.get_endpoint(conn, endpoint_id)), "secret": secret}
 
 
-def _require(conn: Connection, endpoint_id: str) -> Any:
+def _require(conn: Connection, caller: Caller, endpoint_id: str) -> Any:
+    """The endpoint, if the caller owns it (admin owns all). Another app's endpoint is as
+    unknown as one that does not exist: 404, never 403, so its id tells nothing."""
     row = store.get_endpoint(conn, endpoint_id)
-    if row is None:
+    if row is None or not (caller.is_admin or row.app_id == caller.app_id):
         raise NotFound(f"no webhook endpoint {endpoint_id!r}")
     return row
 
 
-def get_endpoint(hub: Hub, endpoint_id: str) -> dict[str, Any]:
+def get_endpoint(hub: Hub, caller: Caller, endpoint_id: str) -> dict[str, Any]:
     with hub.db.read() as conn:
-        return endpoint_json(conn, _require(conn, endpoint_id))
+        return endpoint_json(conn, _require(conn, caller, endpoint_id))
 
 
-def list_endpoints(hub: Hub) -> list[dict[str, Any]]:
+def list_endpoints(hub: Hub, caller: Caller) -> list[dict[str, Any]]:
     with hub.db.read() as conn:
-        return [endpoint_json(conn, r) for r in store.all_endpoints(conn)]
+        return [
+            endpoint_json(conn, r)
+            for r in store.all_endpoints(conn)
+            if caller.is_admin or r.app_id == caller.app_id
+        ]
 
 
-def delete_endpoint(hub: Hub, conn: Connection, endpoint_id: str) -> dict[str, Any]:
-    _require(conn, endpoint_id)
+def delete_endpoint(hub: Hub, conn: Connection, caller: Caller, endpoint_id: str) -> dict[str, Any]:
+    _require(conn, caller, endpoint_id)
     store.delete_endpoint(conn, endpoint_id)
     return {"id": endpoint_id, "deleted": True}
 
 
-def enable_endpoint(hub: Hub, conn: Connection, endpoint_id: str) -> dict[str, Any]:
+def enable_endpoint(hub: Hub, conn: Connection, caller: Caller, endpoint_id: str) -> dict[str, Any]:
     """Turn a disabled endpoint back on; its dead deliveries can then be redelivered."""
-    _require(conn, endpoint_id)
+    _require(conn, caller, endpoint_id)
     store.update_endpoint(
         conn, endpoint_id, {"disabled_at": None, "disabled_reason": None, "failing_since": None}
     )
-    return endpoint_json(conn, _require(conn, endpoint_id))
+    return endpoint_json(conn, _require(conn, caller, endpoint_id))
 
 
 def delivery_json(row: Any) -> dict[str, Any]:
@@ -152,15 +158,20 @@ def delivery_json(row: Any) -> dict[str, Any]:
     }
 
 
-def deliveries(hub: Hub, endpoint_id: str, status: str | None, limit: int) -> list[dict[str, Any]]:
+def deliveries(
+    hub: Hub, caller: Caller, endpoint_id: str, status: str | None, limit: int
+) -> list[dict[str, Any]]:
     with hub.db.read() as conn:
-        _require(conn, endpoint_id)
+        _require(conn, caller, endpoint_id)
         return [delivery_json(r) for r in store.deliveries_of(conn, endpoint_id, status, limit)]
 
 
-def redeliver(hub: Hub, conn: Connection, endpoint_id: str, delivery_id: str) -> dict[str, Any]:
+def redeliver(
+    hub: Hub, conn: Connection, caller: Caller, endpoint_id: str, delivery_id: str
+) -> dict[str, Any]:
     """Send it again (a dead one, or a delivered one the receiver lost): the same webhook-id,
     a fresh three days of retries."""
+    _require(conn, caller, endpoint_id)
     row = store.get_delivery(conn, delivery_id)
     if row is None or row.endpoint_id != endpoint_id:
         raise NotFound(f"endpoint {endpoint_id!r} has no delivery {delivery_id!r}")

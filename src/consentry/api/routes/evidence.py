@@ -4,7 +4,7 @@ import orjson
 from fastapi import APIRouter, Query
 from starlette.responses import Response, StreamingResponse
 
-from consentry.api.deps import AnyApp, ConsentsRead, HubDep
+from consentry.api.deps import AnyApp, ConsentsRead, EvidenceRead, HubDep
 from consentry.schemas import ConsistencyProofOut, InclusionProofOut, TreeHeadOut
 from consentry.services import evidence
 
@@ -39,9 +39,10 @@ def consistency_proof(
     response_class=StreamingResponse,
     responses={200: {"content": {"application/x-ndjson": {}}}},
 )
-def export_log(hub: HubDep, _caller: AnyApp) -> StreamingResponse:
-    """The whole log, one leaf a line in ``seq`` order, up to the current signed head (whose
-    size and root are in the ``Consentry-Tree-Size`` and ``Consentry-Root-Hash`` headers)."""
+def export_log(hub: HubDep, _caller: EvidenceRead) -> StreamingResponse:
+    """(evidence:read) The whole log, one leaf a line in ``seq`` order, up to the current signed
+    head (whose size and root are in the ``Consentry-Tree-Size`` and ``Consentry-Root-Hash``
+    headers)."""
     head = evidence.head(hub)
     return StreamingResponse(
         evidence.export_lines(hub, head.size),

@@ -31,14 +31,15 @@ async def create_endpoint(
 
 
 @router.get("", response_model=list[EndpointOut])
-def list_endpoints(hub: HubDep, _caller: WebhooksManage) -> object:
-    """Every endpoint with its health: deliveries by status, failing since, disabled and why."""
-    return webhooks.list_endpoints(hub)
+def list_endpoints(hub: HubDep, caller: WebhooksManage) -> object:
+    """The caller's endpoints (admin: every app's) with their health: deliveries by status,
+    failing since, disabled and why. Another app's endpoint answers 404 on every route."""
+    return webhooks.list_endpoints(hub, caller)
 
 
 @router.get("/{endpoint_id}", response_model=EndpointOut)
-def get_endpoint(hub: HubDep, _caller: WebhooksManage, endpoint_id: str) -> object:
-    return webhooks.get_endpoint(hub, endpoint_id)
+def get_endpoint(hub: HubDep, caller: WebhooksManage, endpoint_id: str) -> object:
+    return webhooks.get_endpoint(hub, caller, endpoint_id)
 
 
 @router.delete("/{endpoint_id}")
@@ -51,7 +52,7 @@ async def delete_endpoint(
         caller,
         None,
         200,
-        lambda conn: webhooks.delete_endpoint(hub, conn, endpoint_id),
+        lambda conn: webhooks.delete_endpoint(hub, conn, caller, endpoint_id),
     )
 
 
@@ -66,20 +67,20 @@ async def enable_endpoint(
         caller,
         None,
         200,
-        lambda conn: webhooks.enable_endpoint(hub, conn, endpoint_id),
+        lambda conn: webhooks.enable_endpoint(hub, conn, caller, endpoint_id),
     )
 
 
 @router.get("/{endpoint_id}/deliveries", response_model=list[DeliveryOut])
 def list_deliveries(
     hub: HubDep,
-    _caller: WebhooksManage,
+    caller: WebhooksManage,
     endpoint_id: str,
     status: str | None = Query(None, pattern="^(pending|delivering|delivered|dead)$"),
     limit: int = Query(100, ge=1, le=1000),
 ) -> object:
     """The delivery log, newest first: status, attempts, last status code, error and timing."""
-    return webhooks.deliveries(hub, endpoint_id, status, limit)
+    return webhooks.deliveries(hub, caller, endpoint_id, status, limit)
 
 
 @router.post("/{endpoint_id}/deliveries/{delivery_id}/redeliver", response_model=DeliveryOut)
@@ -93,5 +94,5 @@ async def redeliver(
         caller,
         None,
         200,
-        lambda conn: webhooks.redeliver(hub, conn, endpoint_id, delivery_id),
+        lambda conn: webhooks.redeliver(hub, conn, caller, endpoint_id, delivery_id),
     )
