@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import AwareDatetime, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -42,6 +43,9 @@ class Settings(BaseSettings):
     # The preference centre: where its links point, how long they live, how mail is sent
     # ("outbox": .eml files in <data dir>/outbox; "smtp": the smtp_* settings).
     public_url: str = "http://127.0.0.1:8000"
+    # A consent captured (or an event that happened) before this instant is refused as
+    # implausible: a typo for the year, not evidence (and year 1 broke every date in the log).
+    earliest_captured_at: AwareDatetime = datetime(2000, 1, 1, tzinfo=UTC)
     link_days: int = Field(default=7, ge=1, le=90)
     session_minutes: int = Field(default=60, ge=5, le=24 * 60)
     # The staff desk: a signed-in clerk's session lasts this long.

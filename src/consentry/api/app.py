@@ -8,7 +8,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -85,34 +85,57 @@ class SequencerLoop:
         self._stop.set()
         self._thread.join(timeout=5)
 
+    def steps(self) -> list[tuple[str, Callable[[], object]]]:
+        """What each run does, in order."""
+        return [
+            # Another process's loop may be at it: it does the work, this one runs again soon.
+            ("evidence", lambda: self.hub.sequencer.integrate_all(wait=False)),
+            ("outbox", lambda: self.hub.outbox.integrate_all(wait=False)),
+            ("insights", lambda: insights.count_new(self.hub)),
+            ("access log", self.hub.access.flush),
+            ("checkpoint", self._checkpoint),
+            ("snapshots", self._snapshots),
+            ("retention", self._retention),
+        ]
+
     def _run(self) -> None:
-        runs = 0
+        self._runs = 0
         # The first run waits a whole interval too: a restart does not start a sweep.
-        retention_due = time.monotonic() + self.hub.settings.retention_interval
-        levels_due = time.monotonic()  # a snapshot at start, then one an interval
+        self._retention_due = time.monotonic() + self.hub.settings.retention_interval
+        self._levels_due = time.monotonic()  # a snapshot at start, then one an interval
+        steps = self.steps()
         while not self._stop.wait(self.hub.settings.sequencer_interval):
-            try:
-                # Another process's loop may be at it: it does the work, this one runs again soon.
-                self.hub.sequencer.integrate_all(wait=False)
-                self.hub.outbox.integrate_all(wait=False)
-                insights.count_new(self.hub)
-                self.hub.access.flush()
-                runs += 1
-                if runs % 5 == 0:
-                    self.hub.db.checkpoint()
-                if time.monotonic() >= levels_due:
-                    levels_due = time.monotonic() + self.hub.settings.retention_interval
-                    with self.hub.db.try_exclusive("insights", insights.SNAPSHOT_LOCK) as mine:
-                        if mine:  # one process's snapshot is enough
-                            insights.snapshot_levels(self.hub)
-                            insight_counts.snapshot(self.hub, profiling_service.rules(self.hub))
-                if time.monotonic() >= retention_due:
-                    retention_due = time.monotonic() + self.hub.settings.retention_interval
-                    with self.hub.db.try_exclusive("retention", RETENTION_LOCK) as mine:
-                        if mine:  # one process is enough: the others skip this run
-                            retention.run(self.hub)
-            except Exception as exc:  # keep integrating after a passing database error
-                log.warning("background run failed (%s); retrying", type(exc).__name__)
+            self._runs += 1
+            # Each step on its own: one that fails (a passing database error, a bug, a row
+            # it cannot read) never stops the others, and is tried again next run.
+            for name, step in steps:
+                try:
+                    step()
+                except Exception as exc:
+                    log.warning(
+                        "background step %s failed (%s); retrying", name, type(exc).__name__
+                    )
+
+    def _checkpoint(self) -> None:
+        if self._runs % 5 == 0:
+            self.hub.db.checkpoint()
+
+    def _snapshots(self) -> None:
+        if time.monotonic() < self._levels_due:
+            return
+        self._levels_due = time.monotonic() + self.hub.settings.retention_interval
+        with self.hub.db.try_exclusive("insights", insights.SNAPSHOT_LOCK) as mine:
+            if mine:  # one process's snapshot is enough
+                insights.snapshot_levels(self.hub)
+                insight_counts.snapshot(self.hub, profiling_service.rules(self.hub))
+
+    def _retention(self) -> None:
+        if time.monotonic() < self._retention_due:
+            return
+        self._retention_due = time.monotonic() + self.hub.settings.retention_interval
+        with self.hub.db.try_exclusive("retention", RETENTION_LOCK) as mine:
+            if mine:  # one process is enough: the others skip this run
+                retention.run(self.hub)
 
 
 def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:

@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from consentry.api.pages import PageAnswer
 from consentry.domain.errors import DomainError
+from consentry.store.database import transient_conflict
 
 PROBLEM_BASE = "https://consentry.dev/problems/"
 log = logging.getLogger("consentry.api")
@@ -45,6 +46,8 @@ def problem(
 
 
 def _unavailable(exc: Exception) -> bool:
+    if transient_conflict(exc):  # a deadlock is no outage
+        return False
     if isinstance(exc, psycopg.OperationalError):
         return True
     if isinstance(exc, OperationalError):
@@ -114,6 +117,16 @@ def install(app: FastAPI) -> None:
         # for longer than the busy timeout): worth a retry, not a bug. Other operational
         # errors (SQLite's "no such table"...) are bugs: 500. A commit cut off may or may
         # not have landed: with the same Idempotency-Key the retry is applied once either way.
+        if transient_conflict(exc):
+            # Still a deadlock or serialization failure after the server's own retries
+            # (Database.transact): nothing was written, and the client may retry.
+            return problem(
+                409,
+                "Conflict",
+                "a concurrent request changed the same data; retry",
+                "conflict",
+                headers={"Retry-After": "1"},
+            )
         if not _unavailable(exc):
             return await _unexpected(request, exc)
         log.warning("database unavailable: %s", type(exc).__name__)

@@ -41,7 +41,12 @@ def rfc3339_micros(micros: int) -> str:
 
 @lru_cache(maxsize=4096)
 def _rfc3339_second(seconds: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    # Not strftime's %Y: glibc writes year 1 as "1", which is not RFC 3339 (four digits).
+    t = time.gmtime(seconds)
+    return (
+        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}"
+        f"T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+    )
 
 
 def parse_rfc3339(text: str) -> datetime:

@@ -87,6 +87,20 @@ def record_json(
     }
 
 
+def check_captured_at(captured: datetime, now: datetime, earliest: datetime) -> None:
+    """A capture time is plausible: not in the future (beyond clock skew), not before
+    ``earliest`` (CONSENTRY_EARLIEST_CAPTURED_AT)."""
+    if captured > now + CLOCK_SKEW:
+        raise InvalidInput(
+            "captured_at lies in the future", [{"loc": ["captured_at"], "msg": "in the future"}]
+        )
+    if captured < earliest:
+        raise InvalidInput(
+            f"captured_at lies before {rfc3339(earliest)}: check the year",
+            [{"loc": ["captured_at"], "msg": f"before {rfc3339(earliest)}"}],
+        )
+
+
 def new_record(
     customer_id: str,
     purpose_id: str,
@@ -96,13 +110,11 @@ def new_record(
     notice_hash: str,
     capture: Capture,
     now: datetime,
+    earliest: datetime,
 ) -> tuple[EvidenceRecord, dict[str, Opening], datetime]:
     """The evidence record of a change, with the openings of its commitments."""
     captured = capture.captured_at or now
-    if captured > now + CLOCK_SKEW:
-        raise InvalidInput(
-            "captured_at lies in the future", [{"loc": ["captured_at"], "msg": "in the future"}]
-        )
+    check_captured_at(captured, now, earliest)
     openings = {
         name: Opening.of(value)
         for name, value in (
@@ -165,7 +177,15 @@ def append_record(
 ) -> dict[str, Any]:
     """Write one evidence record and apply it to the state; the record as the API shows it."""
     record, openings, captured = new_record(
-        customer.id, purpose.id, channel, action, notice_version, notice_hash, capture, hub.now()
+        customer.id,
+        purpose.id,
+        channel,
+        action,
+        notice_version,
+        notice_hash,
+        capture,
+        hub.now(),
+        hub.settings.earliest_captured_at,
     )
     leaf = record.leaf()
     since = to_micros(captured)

@@ -277,7 +277,8 @@ def decision_counts(channel: str, choice: Choice) -> list[tuple[str, str, int]]:
 
 def decide_for(hub: Hub, app_id: str | None, customer_id: str, body: DecisionIn) -> dict[str, Any]:
     """Choose (``app_id``: the app that asked; None for the preference centre) and log."""
-    with hub.db.write() as conn:
+
+    def decide(conn: Connection) -> dict[str, Any]:
         # Locked: two decisions at once for one customer cannot both slip under a cap.
         customer = customers.require_active(conn, customer_id, for_update=True)
         choice = choose_in(
@@ -292,6 +293,8 @@ def decide_for(hub: Hub, app_id: str | None, customer_id: str, body: DecisionIn)
         return log(
             hub, conn, customer_id, body.channel.value, choice, app_id, body.context.model_dump()
         )
+
+    return hub.db.transact(decide)
 
 
 def chosen_json(chosen: Chosen) -> dict[str, Any]:

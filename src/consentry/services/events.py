@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from consentry.domain.clock import rfc3339_micros, to_micros
+from consentry.domain.clock import rfc3339, rfc3339_micros, to_micros
 from consentry.domain.consent import CustomerStatus
 from consentry.domain.errors import NotFound
 from consentry.domain.events import DETAILS
@@ -33,9 +33,20 @@ def ingest(hub: Hub, raw: list[dict[str, Any]]) -> dict[str, Any]:
     good: list[tuple[int, EventIn]] = []
     for index, item in enumerate(raw):
         try:
-            good.append((index, EventIn.model_validate(item)))
+            event = EventIn.model_validate(item)
         except ValidationError as exc:
             errors.append({"index": index, "reason": _reason(exc)})
+            continue
+        if event.time < hub.settings.earliest_captured_at:
+            errors.append(
+                {
+                    "index": index,
+                    "reason": "time: lies before "
+                    f"{rfc3339(hub.settings.earliest_captured_at)}: check the year",
+                }
+            )
+            continue
+        good.append((index, event))
     now = hub.now_micros()
     duplicates = 0
     with hub.db.write() as conn:

@@ -41,10 +41,10 @@ from consentry.domain.ids import new_id
 from consentry.domain.purposes import Purpose
 from consentry.services import customers as customer_service
 from consentry.services.consents import (
-    CLOCK_SKEW,
     OPENINGS,
     Capture,
     change_body,
+    check_captured_at,
     new_record,
     stored,
 )
@@ -305,6 +305,7 @@ def _plan(hub: Hub, conn: Connection, chunk: list[tuple[int, dict[str, Any] | st
             r.notice_hash,
             capture,
             now,
+            hub.settings.earliest_captured_at,
         )
         record.leaf_hash  # noqa: B018 -- computed here, in parallel, not under the write lock
         kept = stored(openings)
@@ -479,8 +480,7 @@ def _validated(
             if (purpose.id, version) not in notices:
                 notices[(purpose.id, version)] = notice_hash_of(conn, purpose, version)
             r.notice_hash = notices[(purpose.id, version)]
-            if r.row.captured_at > hub.now() + CLOCK_SKEW:
-                raise InvalidInput("captured_at lies in the future")
+            check_captured_at(r.row.captured_at, hub.now(), hub.settings.earliest_captured_at)
             row = r.row
             raw_ids = {"email": row.email, "phone": row.phone, "loyalty_card": row.loyalty_card}
             r.pairs = customer_service.normalised_identifiers(hub, raw_ids)

@@ -7,6 +7,7 @@ once, across crashes and restarts, without adding anything to the consent write 
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from datetime import date
 from typing import Any
@@ -27,6 +28,8 @@ from consentry.domain.insights import (
 from consentry.services.hub import Hub
 from consentry.store import insights as store
 from consentry.store import outbox
+
+log = logging.getLogger("consentry.insights")
 
 COUNT_LOCK = 0x696E7367  # "insg"
 SNAPSHOT_LOCK = 0x696E736C  # "insl"
@@ -61,7 +64,17 @@ def count_new(hub: Hub) -> int:
                 body = change.body
                 if change.type != ChangeType.CONSENT_CHANGED.value or not body.get("in_force"):
                     continue
-                day = day_of(body["captured_at"], timezone)
+                try:
+                    day = day_of(body["captured_at"], timezone)
+                except (KeyError, TypeError, ValueError) as exc:
+                    # A change it cannot read is set aside (counted nowhere) and reported,
+                    # never retried for ever: the changes after it are still counted.
+                    log.warning(
+                        "insights: change at position %d set aside (%s)",
+                        change.position,
+                        type(exc).__name__,
+                    )
+                    continue
                 member = member_of(hub, change.subject)
                 for period in PERIODS:
                     row = {
@@ -75,7 +88,9 @@ def count_new(hub: Hub) -> int:
                         "member": member,
                     }
                     members[tuple(row.values())] = row
-            added = store.add_members(conn, list(members.values()))
+            # Rows in key order, so that two transactions lock shared rows in the same order
+            # and never wait for each other in a cycle (a deadlock on PostgreSQL).
+            added = store.add_members(conn, [members[k] for k in sorted(members)])
             store.add_to_cells(conn, Counter(tuple(a[c] for c in store.CELL) for a in added))
             # After the batch's members are in: an erasure in the same batch as the
             # customer's last changes must remove those too.

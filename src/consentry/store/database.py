@@ -5,7 +5,9 @@ from __future__ import annotations
 import fcntl
 import os
 import queue
+import random
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -13,12 +15,25 @@ from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
 
 import orjson
+import psycopg
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 T = TypeVar("T")
 A = TypeVar("A")
+
+# A transaction that PostgreSQL rolled back for a deadlock or a serialization failure is run
+# again this many times in all before the caller is told (409, retry).
+CONFLICT_ATTEMPTS = 4
+
+
+def transient_conflict(exc: BaseException) -> bool:
+    """A deadlock or serialization failure (SQLSTATE class 40): nothing was written, and the
+    same transaction run again will most likely succeed."""
+    orig = getattr(exc, "orig", exc)
+    return isinstance(orig, psycopg.Error) and (orig.sqlstate or "").startswith("40")
+
 
 # How many parts of one large read run at once (Database.read_parts): one per core, so that
 # on PostgreSQL each part's backend has a core; at most 8.
@@ -176,8 +191,20 @@ class Database:
             self._group.start()
 
     def _in_transaction(self, work: Callable[[Connection], T]) -> T:
-        with self.write() as conn:
-            return work(conn)
+        return self.transact(work)
+
+    def transact(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in a write transaction; a deadlock or serialization failure (which
+        rolled everything back) runs it again, at most ``CONFLICT_ATTEMPTS`` times in all."""
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                with self.write() as conn:
+                    return work(conn)
+            except DBAPIError as exc:
+                if attempt == CONFLICT_ATTEMPTS or not transient_conflict(exc):
+                    raise
+                time.sleep(random.uniform(0.001, 0.01 * attempt))  # out of step with the other
+        raise AssertionError("unreachable")
 
     def checkpoint(self) -> None:
         """Copy the WAL back into the database file (SQLite), off the writers' path: a PASSIVE

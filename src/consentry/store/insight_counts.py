@@ -48,14 +48,20 @@ def count(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     add_members, add_to_cells = _statements(conn.dialect.name)
-    member_rows = [{name: r[name] for name in (*CELL, "member")} for r in rows]
+    # In key order, members and cells alike: two decisions that share cells lock them in the
+    # same order, so neither waits for the other in a cycle (PostgreSQL's deadlocks).
+    names = (*CELL, "member")
+    member_rows = sorted(
+        ({name: r[name] for name in names} for r in rows),
+        key=lambda r: tuple(r[name] for name in names),
+    )
     new = Counter(tuple(r) for r in conn.execute(add_members, member_rows))
     totals: Counter[tuple[Any, ...]] = Counter()
     for r in rows:
         totals[tuple(r[name] for name in CELL)] += r["amount"]
     cells = [
         {**dict(zip(CELL, cell, strict=True)), "customers": new.get(cell, 0), "total": total}
-        for cell, total in totals.items()
+        for cell, total in sorted(totals.items())
     ]
     conn.execute(add_to_cells, cells)
 
@@ -125,7 +131,7 @@ def shown_per_day(
 def tally(conn: Connection, question_id: str, deltas: dict[str, int]) -> None:
     rows = [
         {"question_id": question_id, "value": value, "customers": n}
-        for value, n in deltas.items()
+        for value, n in sorted(deltas.items())
         if n
     ]
     if not rows:

@@ -65,12 +65,14 @@ def add_to_cells(conn: Connection, counts: dict[tuple[Any, ...], int]) -> None:
             conn,
             flows,
             (*CELL, "customers"),
-            [(*cell, n) for cell, n in counts.items()],
+            [(*cell, n) for cell, n in sorted(counts.items())],
             f"ON CONFLICT ({', '.join(CELL)}) "
             f"DO UPDATE SET customers = {flows.name}.customers + EXCLUDED.customers",
         )
         return
-    rows = [{**dict(zip(CELL, cell, strict=True)), "customers": n} for cell, n in counts.items()]
+    rows = [
+        {**dict(zip(CELL, cell, strict=True)), "customers": n} for cell, n in sorted(counts.items())
+    ]
     statement = dialect_insert(conn, flows)
     conn.execute(
         statement.on_conflict_do_update(
