@@ -101,6 +101,7 @@ def main() -> None:
                 data_dir=Path(tmp),
                 admin_key=KEY,
                 check_cache_mb=16,
+                webhook_allow_networks="127.0.0.0/8",  # the receiver runs on this machine
                 **({"database_url": args.database_url} if args.database_url else {}),
             )
             hub = Hub.open(settings)
@@ -142,6 +143,7 @@ def main() -> None:
             worker = WebhookWorker(hub)
             env = {
                 **os.environ,
+                "CONSENTRY_WEBHOOK_ALLOW_NETWORKS": "127.0.0.0/8",
                 "CONSENTRY_DATA_DIR": tmp,
                 "CONSENTRY_ADMIN_KEY": KEY,
                 "CONSENTRY_CHECK_CACHE_MB": "16",

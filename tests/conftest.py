@@ -26,6 +26,12 @@ from consentry.store.tables import metadata
 ADMIN_KEY = "test-admin-key-" + "x" * 32
 PG_ENV = "CONSENTRY_TEST_POSTGRES_URL"
 
+# The tests' webhook receivers are real HTTP servers on this machine: allow loopback for them
+# (and for the servers the tests start), as an operator would for an on-premises receiver.
+# The tests of the guard itself pass their own, empty, setting.
+LOCAL_RECEIVERS = "127.0.0.0/8,::1/128"
+os.environ.setdefault("CONSENTRY_WEBHOOK_ALLOW_NETWORKS", LOCAL_RECEIVERS)
+
 
 def _pg_base_url() -> str | None:
     url = os.environ.get(PG_ENV)

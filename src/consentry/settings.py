@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import AwareDatetime, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from consentry.domain.webhooks import parse_networks
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CONSENTRY_", extra="ignore")
@@ -99,6 +101,10 @@ class Settings(BaseSettings):
     # each with this timeout, retried for this many days, and an endpoint failing for longer
     # than this many days is disabled.
     webhook_delivery: bool = True
+    # Deliveries never reach loopback, private, link-local, CGNAT, multicast or other
+    # non-public addresses, except in these networks (comma-separated CIDRs, e.g. an
+    # on-premises CRM's "10.20.0.0/16"; empty: none).
+    webhook_allow_networks: str = ""
     webhook_per_endpoint: int = Field(default=32, ge=1, le=500)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     webhook_retry_days: float = Field(default=3, gt=0)
@@ -111,6 +117,17 @@ class Settings(BaseSettings):
     def _admin_key_long_enough(cls, value: str | None) -> str | None:
         if value is not None and len(value) < 32:
             raise ValueError("CONSENTRY_ADMIN_KEY must have at least 32 characters")
+        return value
+
+    @field_validator("webhook_allow_networks")
+    @classmethod
+    def _networks_are_cidrs(cls, value: str) -> str:
+        try:
+            parse_networks(value)
+        except ValueError as exc:
+            raise ValueError(
+                f"CONSENTRY_WEBHOOK_ALLOW_NETWORKS: comma-separated CIDRs expected ({exc})"
+            ) from exc
         return value
 
     @property

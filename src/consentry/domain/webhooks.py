@@ -1,10 +1,16 @@
 """Webhook delivery rules: which changes an endpoint wants, and when a failed delivery is tried
-again — exponential back-off with jitter for up to three days, then the dead-letter list."""
+again — exponential back-off with jitter for up to three days, then the dead-letter list — and
+which addresses a delivery may never reach."""
 
 from __future__ import annotations
 
+import ipaddress
 import random
+import socket
 from dataclasses import dataclass
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 SECOND = 1_000_000
 # The first retries come quickly (a receiver restarting), then ever more slowly.
@@ -47,3 +53,40 @@ def next_attempt(
     if at - first_attempt_at > retry_for:
         return None
     return at
+
+
+# -- where deliveries may go
+
+
+def parse_networks(text: str) -> tuple[IPNetwork, ...]:
+    """CONSENTRY_WEBHOOK_ALLOW_NETWORKS: comma-separated CIDRs (empty: none)."""
+    return tuple(ipaddress.ip_network(part.strip()) for part in text.split(",") if part.strip())
+
+
+def legacy_ipv4(host: str) -> IPAddress | None:
+    """An IPv4 address in any spelling inet_aton accepts (``127.1``, ``2130706433``,
+    ``0x7f000001``, ``0177.0.0.1``): resolvers read them so, and so must the guard."""
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except (OSError, UnicodeError, ValueError):
+        return None
+
+
+def literal_address(host: str) -> IPAddress | None:
+    """The address a URL's host names literally, if it names one."""
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return legacy_ipv4(host)
+
+
+def refused(address: IPAddress, allowed: tuple[IPNetwork, ...]) -> bool:
+    """Whether a delivery to ``address`` must not be made: anything not on the public internet
+    (loopback, private, link-local and the cloud metadata service, CGNAT, multicast,
+    unspecified, reserved, documentation), IPv4-mapped IPv6 judged as its IPv4 address;
+    unless an operator allowed its network (on-premises receivers)."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if any(address in network for network in allowed):
+        return False
+    return not address.is_global or address.is_multicast

@@ -107,7 +107,9 @@ class WebhookWorker:
         self, client: aiohttp.ClientSession, chain: webhooks.Chain, endpoint_id: str
     ) -> None:
         try:
-            done = await webhooks.send_chain(client, chain, self.hub.now_micros)
+            done = await webhooks.send_chain(
+                client, chain, self.hub.now_micros, webhooks.allowed_networks(self.hub)
+            )
             # Appended after the await: ``self._done`` is swapped for a new list by each round.
             self._done.append(done)
         except Exception as exc:  # the lease runs out and the deliveries are tried again
@@ -126,6 +128,7 @@ def deliver_now(hub: Hub, rounds: int = 1) -> int:
 
     async def run() -> int:
         made = 0
+        allowed = webhooks.allowed_networks(hub)
         async with webhooks.session(hub) as client:
             for _ in range(rounds):
                 webhooks.dispatch(hub)
@@ -133,7 +136,10 @@ def deliver_now(hub: Hub, rounds: int = 1) -> int:
                 if not claimed:
                     break
                 results = await asyncio.gather(
-                    *(webhooks.send_chain(client, chain, hub.now_micros) for chain in claimed)
+                    *(
+                        webhooks.send_chain(client, chain, hub.now_micros, allowed)
+                        for chain in claimed
+                    )
                 )
                 webhooks.record_many(hub, results)
                 made += sum(len(outcomes) for outcomes, _ in results)
