@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from consentry.domain.ids import new_id
+from consentry.files import private_dir, private_file
 
 
 class MailSender(Protocol):
@@ -24,10 +25,10 @@ class FileOutbox:
         self.folder = folder
 
     def send(self, message: EmailMessage) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_dir(self.folder)  # mails hold addresses and personal links
         name = f"{time.time_ns()}-{new_id('msg')}.eml"
         temporary = self.folder / (name + ".part")
-        temporary.write_bytes(bytes(message))
+        private_file(temporary, bytes(message))
         temporary.rename(self.folder / name)
 
 

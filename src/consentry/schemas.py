@@ -3,9 +3,10 @@ and the client. Unknown fields are refused so that typos are reported, not ignor
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+import orjson
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from consentry.domain.access import Scope
 from consentry.domain.consent import Action, ActorType, Source
@@ -17,6 +18,34 @@ MAX_BATCH = 100_000
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+# Free-form JSON a caller sends (a proof, an answer, an event): at most this deep and this
+# large, so that no value is too deep to hash, store or send on (orjson stops at 254 levels).
+MAX_JSON_DEPTH = 16
+MAX_JSON_BYTES = 16 * 1024
+
+
+def _depth(value: Any, limit: int) -> int:
+    if isinstance(value, dict | list) and limit <= 0:
+        return 1
+    if isinstance(value, dict):
+        return 1 + max((_depth(v, limit - 1) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v, limit - 1) for v in value), default=0)
+    return 0
+
+
+def bounded_json(value: Any) -> Any:
+    if _depth(value, MAX_JSON_DEPTH + 1) > MAX_JSON_DEPTH:
+        raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep")
+    if len(orjson.dumps(value)) > MAX_JSON_BYTES:
+        raise ValueError(f"larger than {MAX_JSON_BYTES} bytes as JSON")
+    return value
+
+
+BoundedJson = Annotated[Any, AfterValidator(bounded_json)]
+BoundedObject = Annotated[dict[str, Any], AfterValidator(bounded_json)]
 
 
 class AppCreate(Strict):
@@ -146,7 +175,7 @@ class ConsentChange(Strict):
     actor: Actor
     location: str | None = Field(default=None, max_length=200, examples=["store-12"])
     captured_at: AwareDatetime | None = Field(default=None, examples=["2026-11-22T14:03:00Z"])
-    proof: dict[str, Any] | None = Field(
+    proof: BoundedObject | None = Field(
         default=None, examples=[{"user_agent": "…", "method": "tablet-signature"}]
     )
 
@@ -156,7 +185,7 @@ class WithdrawAll(Strict):
     actor: Actor
     location: str | None = Field(default=None, max_length=200)
     captured_at: AwareDatetime | None = None
-    proof: dict[str, Any] | None = None
+    proof: BoundedObject | None = None
 
 
 class ConsentEntryOut(BaseModel):
@@ -413,7 +442,7 @@ class EventIn(Strict):
 
 
 class EventBatch(Strict):
-    events: list[dict[str, Any]] = Field(
+    events: list[BoundedObject] = Field(
         min_length=1,
         max_length=10_000,
         description="Up to 10,000 events; each is checked on its own (see EventIn).",

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from consentry.domain.questions import AskChannel, QuestionKind
-from consentry.schemas import Actor, ActorOut, Strict
+from consentry.schemas import Actor, ActorOut, BoundedJson, Strict
 
 # "What's your favourite colour?" or {"en": "What's your favourite colour?", "de": "…"}.
 Text = str | dict[str, str]
@@ -138,7 +138,7 @@ class NextQuestionOut(Strict):
 
 class AnswerIn(Strict):
     question: str = Field(pattern=_ID, examples=["favourite_colour"])
-    value: Any = Field(
+    value: BoundedJson = Field(
         examples=["red"],
         description="single_choice: an option value; multiple_choice: a list of them; "
         "yes_no: true/false; free_text: text; date: YYYY-MM-DD; month: YYYY-MM.",

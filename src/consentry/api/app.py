@@ -18,6 +18,7 @@ from consentry import __version__
 from consentry.api import problems
 from consentry.api.check_batch import CheckBatch
 from consentry.api.direct import DirectRoutes
+from consentry.api.headers import PageHeaders
 from consentry.api.limits import BodySizeLimit
 from consentry.api.routes import (
     apps,
@@ -221,4 +222,5 @@ def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
     # The hot routes straight to their handlers (api/direct), inside the body-size limit.
     app.add_middleware(DirectRoutes, fastapi=app)
     app.add_middleware(BodySizeLimit, max_bytes=hub.settings.max_body_bytes)
+    app.add_middleware(PageHeaders)
     return app

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from consentry.domain.clock import to_micros, utcnow
 from consentry.domain.purposes import Purpose
 from consentry.domain.questions import Question
+from consentry.files import private_dir
 from consentry.services.access import AccessLog
 from consentry.settings import Settings
 from consentry.signing import Signer
@@ -56,7 +57,7 @@ class Hub:
 
     @classmethod
     def open(cls, settings: Settings, *, migrate_schema: bool = True) -> Hub:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)
         db = Database(settings.resolved_database_url)
         if migrate_schema:
             migrate(db)

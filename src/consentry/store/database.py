@@ -20,6 +20,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from consentry.files import private_lock_file, private_sqlite
+
 T = TypeVar("T")
 A = TypeVar("A")
 
@@ -69,7 +71,7 @@ class Database:
         if self.is_sqlite:
             database = self.url.database
             if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+                private_sqlite(database)
             engine = create_engine(
                 self.url,
                 json_deserializer=orjson.loads,
@@ -114,7 +116,7 @@ class Database:
             yield
             return
         if self._lock_file is None:
-            self._lock_file = open(database + ".write-lock", "a")  # noqa: SIM115 (kept open)
+            self._lock_file = private_lock_file(Path(database + ".write-lock"))
         fcntl.flock(self._lock_file, fcntl.LOCK_EX)
         try:
             yield

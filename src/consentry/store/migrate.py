@@ -12,6 +12,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 
+from consentry.files import private_lock_file
 from consentry.store.database import Database
 
 MIGRATION_LOCK = 0x636F6E73  # "cons"
@@ -28,7 +29,7 @@ def alembic_config(db: Database) -> Config:
 @contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
+    with private_lock_file(path) as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -11,7 +11,6 @@ deleted key is overwritten in the file and no old copy of its page lingers in a 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -31,6 +30,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
+
+from consentry.files import private_sqlite
 
 metadata = MetaData()
 
@@ -60,7 +61,7 @@ class KeyStore:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                private_sqlite(parsed.database)
             self.engine = create_engine(
                 parsed, connect_args={"check_same_thread": False, "timeout": 60}
             )

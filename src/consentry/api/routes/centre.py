@@ -199,7 +199,10 @@ def _centre(
         problem=problem,
         ask=profiling.asked_json(question, _lang(request)) if question else None,
         question_to="/p/questions",
-        earned=int(earned) if earned.isdigit() else None,
+        # isdecimal alone takes "²" and other digits int() cannot read.
+        earned=int(earned)
+        if earned.isascii() and earned.isdecimal() and len(earned) < 10
+        else None,
         asking_stopped=request.query_params.get("asking") == "stopped",
     )
 

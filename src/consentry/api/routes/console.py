@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -587,7 +587,9 @@ def requests_page(request: Request, hub: HubDep) -> HTMLResponse:
 
 
 @router.get("/console/activity", response_class=HTMLResponse)
-def activity_page(request: Request, hub: HubDep, before: int | None = None) -> HTMLResponse:
+def activity_page(
+    request: Request, hub: HubDep, before: int | None = Query(None, ge=0, le=2**63 - 1)
+) -> HTMLResponse:
     here = signed_in(request, hub)
     actions = console.activity(hub, here.member, before)
     return page(
