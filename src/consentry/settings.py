@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     # The preference centre: where its links point, how long they live, how mail is sent
     # ("outbox": .eml files in <data dir>/outbox; "smtp": the smtp_* settings).
     public_url: str = "http://127.0.0.1:8000"
+    # Reverse proxies whose X-Forwarded-For is believed (see `consentry serve --help`).
+    forwarded_allow_ips: str = ""
     # A consent captured (or an event that happened) before this instant is refused as
     # implausible: a typo for the year, not evidence (and year 1 broke every date in the log).
     earliest_captured_at: AwareDatetime = datetime(2000, 1, 1, tzinfo=UTC)

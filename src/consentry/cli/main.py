@@ -85,9 +85,18 @@ def serve(
     log_level: Annotated[
         str, typer.Option(help="debug, info (one line a request), warning, error.")
     ] = "warning",
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="The reverse proxies whose X-Forwarded-For / -Proto are believed "
+            "(comma-separated addresses or CIDRs; overrides CONSENTRY_FORWARDED_ALLOW_IPS). "
+            "None by default: the peer's own address is the client's."
+        ),
+    ] = None,
 ) -> None:
     """Run the server; it creates or migrates the schema on start."""
     settings = load_settings(data_dir=data_dir)
+    proxies = settings.forwarded_allow_ips if forwarded_allow_ips is None else forwarded_allow_ips
     if data_dir is not None:
         os.environ["CONSENTRY_DATA_DIR"] = str(data_dir)
     if not settings.admin_key:
@@ -112,6 +121,10 @@ def serve(
         # Request lines carry paths and query strings only: personal data never travels in
         # URLs (look-ups are POSTs), so they are safe to log.
         access_log=log_level in ("debug", "info"),
+        # Client addresses key the sign-in and link-request limits: a forwarded address is
+        # believed only from a proxy the operator named (uvicorn would trust 127.0.0.1).
+        proxy_headers=bool(proxies.strip()),
+        forwarded_allow_ips=proxies.strip() or None,
     )
 
 

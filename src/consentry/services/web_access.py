@@ -187,6 +187,18 @@ def allowed(hub: Hub, what: str, limit: int, window_micros: int) -> bool:
     return True
 
 
+def attempts(hub: Hub, what: str, window_micros: int) -> int:
+    """How many attempts at ``what`` were counted in the window."""
+    with hub.db.read() as conn:
+        return store.count_events(
+            conn, hub.vault.blind("rate-limit", what), hub.now_micros() - window_micros
+        )
+
+
+def count_attempt(hub: Hub, conn: Connection, what: str) -> None:
+    store.add_event(conn, hub.vault.blind("rate-limit", what), hub.now_micros())
+
+
 def mail_sender(hub: Hub) -> MailSender:
     s = hub.settings
     if s.mail_backend == "smtp":

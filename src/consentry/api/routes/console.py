@@ -85,13 +85,8 @@ def login(
 ) -> Response:
     ip = request.client.host if request.client else "unknown"
     signed = desk.sign_in(hub, username, password, ip, console=True)
-    if signed is desk.SignInProblem.WRONG:
-        return page(
-            request, hub, "console_login.html", None, 401, problem="Wrong user name or password."
-        )
-    if signed is desk.SignInProblem.LOCKED:
-        problem = "Too many failed attempts: this account is locked for 15 minutes."
-        return page(request, hub, "console_login.html", None, 429, problem=problem)
+    if signed is desk.SignInProblem.REFUSED:
+        return page(request, hub, "console_login.html", None, 401, problem=desk.REFUSED_TEXT)
     assert isinstance(signed, WebSession)
     member = console.member(hub, signed)
     assert member is not None

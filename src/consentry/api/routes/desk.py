@@ -106,18 +106,8 @@ def login(
     ip = request.client.host if request.client else "unknown"
     signed = desk.sign_in(hub, username, password, ip)
     _ = translator(_lang(request))
-    if signed is desk.SignInProblem.WRONG:
-        return _page(
-            request, hub, "desk_login.html", 401, problem=_("Wrong user name or password.")
-        )
-    if signed is desk.SignInProblem.LOCKED:
-        return _page(
-            request,
-            hub,
-            "desk_login.html",
-            429,
-            problem=_("Too many failed attempts: this account is locked for 15 minutes."),
-        )
+    if signed is desk.SignInProblem.REFUSED:
+        return _page(request, hub, "desk_login.html", 401, problem=_(desk.REFUSED_TEXT))
     assert isinstance(signed, WebSession)
     response = RedirectResponse("/desk/", status_code=303)
     set_session_cookie(
