@@ -458,6 +458,11 @@ class EventsAccepted(BaseModel):
     accepted: int
     duplicates: int = Field(description="Events whose id was sent before: kept once.")
     errors: list[EventError]
+    flagged: list[EventError] = Field(
+        default_factory=list,
+        description="Events kept, whose category contradicts the catalogue's for their SKU: "
+        "the catalogue's category is the one used.",
+    )
     notifications: int = Field(
         default=0, description="Notifications the real-time triggers recorded for these events."
     )

@@ -103,6 +103,18 @@ class Catalogue:
     products: dict[str, Product] = field(default_factory=dict)
     offers: list[Offer] = field(default_factory=list)
 
+    def category_for(self, sku: str | None, reported: str | None) -> str | None:
+        """What a purchase counts as: for a SKU the catalogue knows, the catalogue's category,
+        whatever the till reported (pregnancy vitamins reported as "food/snacks" stay what
+        they are, and stay sensitive); otherwise the reported one."""
+        product = self.products.get(sku or "")
+        return product.category if product is not None else reported
+
+    def contradicts(self, sku: str | None, reported: str | None) -> bool:
+        """An event reports a known SKU under another category than the catalogue's."""
+        product = self.products.get(sku or "")
+        return product is not None and reported is not None and reported != product.category
+
     def topic_of(self, category: str | None) -> str | None:
         """The sensitive topic of a category (its own or an ancestor's), if any."""
         if not category:

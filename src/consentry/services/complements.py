@@ -49,9 +49,7 @@ def learn(hub: Hub) -> dict[str, Any]:
             if key is None:
                 continue
             details = hub.vault.unseal_json(row.customer_id, DETAILS, bytes(row.sealed), key)
-            category = details.get("category")
-            product = catalogue.products.get(details.get("sku") or "")
-            category = category or (product.category if product else None)
+            category = catalogue.category_for(details.get("sku"), details.get("category"))
             if not category or catalogue.topic_of(category) is not None:
                 continue  # nothing sensitive is ever learnt from
             day = from_micros(row.occurred_at).date().isoformat()

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
+from consentry.domain.access import Caller
 from consentry.domain.catalogue import Catalogue
 from consentry.domain.clock import rfc3339_micros
 from consentry.domain.consent import ALL_CHANNELS, MICROS_PER_DAY, decide, in_force
@@ -153,7 +154,7 @@ def bought_of(
             Bought(
                 source=f"event:{row.id}",
                 sku=sku,
-                category=category or (product.category if product else None),
+                category=catalogue.category_for(sku, category),
                 name=product.name if product else (sku or category or "something"),
                 at=row.occurred_at,
             )
@@ -295,6 +296,35 @@ def decide_for(hub: Hub, app_id: str | None, customer_id: str, body: DecisionIn)
         )
 
     return hub.db.transact(decide)
+
+
+# What an app sees in place of a reason resting on purposes it is not bound to.
+HIDDEN_REASON = "Chosen from what the customer allowed for purposes this app is not bound to."
+
+
+def reasons_for(caller: Caller, reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The reasons an app may read: in full where it is bound to every purpose that allowed
+    the reason's facts (or the reason has none); otherwise without its facts or its text,
+    which name them ("Goes with the running shoes you bought")."""
+    shown = []
+    for reason in reasons:
+        allowed_by = reason.get("allowed_by") or []
+        if not reason.get("facts") or (allowed_by and all(map(caller.may_use, allowed_by))):
+            shown.append(reason)
+        else:
+            shown.append({**reason, "text": HIDDEN_REASON, "facts": []})
+    return shown
+
+
+def decision_for(caller: Caller, decision: dict[str, Any]) -> dict[str, Any]:
+    """A decision as ``caller`` may read it (see reasons_for)."""
+    return {
+        **decision,
+        "offers": [
+            {**offer, "reasons": reasons_for(caller, offer["reasons"])}
+            for offer in decision["offers"]
+        ],
+    }
 
 
 def chosen_json(chosen: Chosen) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from consentry.domain.errors import NotFound
 from consentry.domain.events import DETAILS
 from consentry.domain.ids import new_id
 from consentry.schemas import EventIn
+from consentry.services import catalogue as catalogue_service
 from consentry.services import customers, triggers
 from consentry.services.hub import Hub
 from consentry.store import customers as customer_store
@@ -64,6 +65,16 @@ def ingest(hub: Hub, raw: list[dict[str, Any]]) -> dict[str, Any]:
         )
         rows = []
         new = []
+        catalogue = catalogue_service.current(hub, conn).catalogue
+        flagged = [
+            {
+                "index": index,
+                "reason": f"category {event.category!r} is not the catalogue's for SKU "
+                f"{event.sku!r}: the catalogue's is used",
+            }
+            for index, event in good
+            if catalogue.contradicts(event.sku, event.category)
+        ]
         for index, event in good:
             state = known.get(event.customer)
             if state is None:
@@ -101,6 +112,7 @@ def ingest(hub: Hub, raw: list[dict[str, Any]]) -> dict[str, Any]:
         "accepted": len(rows),
         "duplicates": duplicates,
         "errors": errors,
+        "flagged": flagged,
         "notifications": notified,
     }
 

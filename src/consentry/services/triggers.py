@@ -49,16 +49,18 @@ SEALED = "notification"
 def react(hub: Hub, conn: Connection, new: Sequence[tuple[str, str, str, int, Any]]) -> int:
     """Run the triggers for events just stored in this transaction: (id, customer, type,
     occurred_at, EventIn). The notifications they record, counted."""
-    triggers = catalogue_service.current(hub, conn).triggers
+    loaded = catalogue_service.current(hub, conn)
+    triggers = loaded.triggers
     if not triggers:
         return 0
+    category_for = loaded.catalogue.category_for
     now = hub.now_micros()
     types = {t.on for t in triggers}
     by_customer: dict[str, list[Seen]] = {}
     for event_id, customer_id, event_type, at, body in new:
         if event_type in types and at >= now - REAL_TIME:
             by_customer.setdefault(customer_id, []).append(
-                Seen(event_id, event_type, at, body.category, body.store)
+                Seen(event_id, event_type, at, category_for(body.sku, body.category), body.store)
             )
     recorded = 0
     longest = max(
@@ -92,12 +94,12 @@ def _seen(hub: Hub, conn: Connection, customer_id: str, since: int) -> list[Seen
     if not rows:
         return []
     key = hub.vault.key(customer_id)
+    category_for = catalogue_service.current(hub, conn).catalogue.category_for
     seen = []
     for row in rows:
         details = hub.vault.unseal_json(customer_id, DETAILS, bytes(row.sealed), key)
-        seen.append(
-            Seen(row.id, row.type, row.occurred_at, details.get("category"), details.get("store"))
-        )
+        category = category_for(details.get("sku"), details.get("category"))
+        seen.append(Seen(row.id, row.type, row.occurred_at, category, details.get("store")))
     return seen
 
 

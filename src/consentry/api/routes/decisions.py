@@ -19,8 +19,10 @@ router = APIRouter(prefix="/v1/customers/{customer_id}", tags=["decisions"])
 def decide(hub: HubDep, caller: DecisionsRead, customer_id: str, body: DecisionIn) -> object:
     """Ranked offers for this channel and context, each with its reasons (the facts used, their
     provenance and the consent that allowed them); or none, with why. Every decision is
-    logged (the export shows it) and counts towards the channel's cap."""
-    return decisions.decide_for(hub, caller.app_id, customer_id, body)
+    logged (the export shows it) and counts towards the channel's cap. A reason resting on
+    purposes the app is not bound to comes without its facts or its text."""
+    decision = decisions.decide_for(hub, caller.app_id, customer_id, body)
+    return decisions.decision_for(caller, decision)
 
 
 @router.get("/decisions")

@@ -3,7 +3,10 @@ that show offers; the notifications the triggers record."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Query, Request
+from sqlalchemy import Connection
 from starlette.responses import Response
 
 from consentry.api.deps import Admin, DecisionsRead, HubDep
@@ -19,7 +22,7 @@ from consentry.schemas_offers import (
     OfferPage,
     TriggersIn,
 )
-from consentry.services import catalogue, triggers
+from consentry.services import catalogue, decisions, triggers
 
 router = APIRouter(tags=["offers"])
 
@@ -101,15 +104,21 @@ def list_triggers(hub: HubDep, _caller: DecisionsRead) -> object:
 @router.get("/v1/notifications", response_model=NotificationPage)
 def pending_notifications(
     hub: HubDep,
-    _caller: DecisionsRead,
+    caller: DecisionsRead,
     notify: Notify,
     store: str | None = None,
     limit: int = Query(100, ge=1, le=1000),
 ) -> object:
     """Notifications the triggers recorded that are due now and not yet done: for one store's
     staff desk (notify=desk&store=…), or for the app or mailer that delivers pushes and
-    e-mails (until the webhook outbox does)."""
-    return {"notifications": triggers.pending(hub, notify, store, limit)}
+    e-mails (until the webhook outbox does). Reasons resting on purposes the app is not bound
+    to come without their facts or text."""
+    return {
+        "notifications": [
+            {**n, "reasons": decisions.reasons_for(caller, n["reasons"])}
+            for n in triggers.pending(hub, notify, store, limit)
+        ]
+    }
 
 
 @router.post("/v1/notifications/{notification_id}/done", response_model=NotificationOut)
@@ -117,6 +126,9 @@ async def notification_done(
     hub: HubDep, caller: DecisionsRead, notification_id: str, request: Request
 ) -> Response:
     """Delivered (or seen at the desk): taken off the pending list."""
-    return await write(
-        hub, request, caller, None, 200, lambda conn: triggers.done(hub, conn, notification_id)
-    )
+
+    def done(conn: Connection) -> dict[str, Any]:
+        notification = triggers.done(hub, conn, notification_id)
+        return {**notification, "reasons": decisions.reasons_for(caller, notification["reasons"])}
+
+    return await write(hub, request, caller, None, 200, done)
