@@ -15,18 +15,33 @@ from consentry.files import private_dir, private_file
 
 
 class MailSender(Protocol):
-    def send(self, message: EmailMessage) -> None: ...
+    def send(self, message: EmailMessage, about: str | None = None) -> None:
+        """``about``: a tag naming whom the mail is about (no personal data), so that the
+        mails kept here can be deleted with the customer."""
+        ...
+
+    def forget(self, about: str) -> int:
+        """Delete the kept mails about ``about``; how many."""
+        ...
 
 
 class FileOutbox:
-    """Each message is written as ``<time>-<id>.eml`` into ``folder`` (atomically)."""
+    """Each message is written as ``<time>-<id>[-<about>].eml`` into ``folder`` (atomically)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def send(self, message: EmailMessage) -> None:
+    def forget(self, about: str) -> int:
+        gone = 0
+        for path in self.folder.glob(f"*-{about}.eml"):
+            path.unlink(missing_ok=True)
+            gone += 1
+        return gone
+
+    def send(self, message: EmailMessage, about: str | None = None) -> None:
         private_dir(self.folder)  # mails hold addresses and personal links
-        name = f"{time.time_ns()}-{new_id('msg')}.eml"
+        tag = f"-{about}" if about else ""
+        name = f"{time.time_ns()}-{new_id('msg')}{tag}.eml"
         temporary = self.folder / (name + ".part")
         private_file(temporary, bytes(message))
         temporary.rename(self.folder / name)
@@ -40,7 +55,10 @@ class SmtpSender:
         self.user, self.password = user, password
         self.starttls = starttls
 
-    def send(self, message: EmailMessage) -> None:
+    def forget(self, about: str) -> int:
+        return 0  # sent on: nothing kept here
+
+    def send(self, message: EmailMessage, about: str | None = None) -> None:
         with smtplib.SMTP(self.host, self.port, timeout=30) as smtp:
             if self.starttls:
                 smtp.starttls(context=ssl.create_default_context())

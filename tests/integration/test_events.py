@@ -47,7 +47,13 @@ def test_a_batch_keeps_the_good_events_and_names_the_bad_ones(hub: Hub, client: 
     assert "type" in answer["errors"][0]["reason"] and "time" in answer["errors"][1]["reason"]
     assert "no customer" in answer["errors"][2]["reason"]
     again = _events(client, {**SHOE, "customer": cid, "id": "till-1"})
-    assert again == {"accepted": 0, "duplicates": 1, "errors": [], "flagged": [], "notifications": 0}
+    assert again == {
+        "accepted": 0,
+        "duplicates": 1,
+        "errors": [],
+        "flagged": [],
+        "notifications": 0,
+    }
     held = client.get(f"/v1/customers/{cid}/events").json()
     assert [e["type"] for e in held] == ["store_visit", "purchase"]
     assert held[1]["sku"] == "RUN-42" and held[1]["price"] == 89.99

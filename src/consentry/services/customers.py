@@ -28,7 +28,7 @@ from consentry.domain.identifiers import (
 )
 from consentry.domain.ids import new_id
 from consentry.schemas import CustomerCreate, CustomerLookup
-from consentry.services import changes, erasures, insight_counts
+from consentry.services import changes, erasures, insight_counts, web_access
 from consentry.services.hub import Hub
 from consentry.store import customers as store
 from consentry.store.customers import CustomerRow
@@ -221,6 +221,7 @@ def erase(hub: Hub, customer_id: str) -> dict[str, Any]:
         # Every app holding data about the customer must delete it too, and confirm.
         erasure = erasures.start(hub, conn, customer_id, now)
     hub.access.forget(customer_id)
+    web_access.forget_mail(hub, customer_id)
     return {
         "id": customer_id,
         "status": CustomerStatus.ERASED.value,

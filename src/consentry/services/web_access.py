@@ -249,5 +249,15 @@ def request_link(hub: Hub, typed: str, ip: str, subject: str, body: str) -> bool
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body.format(url=link["url"]))
-    mail_sender(hub).send(message)
+    mail_sender(hub).send(message, about=mail_tag(hub, found))
     return True
+
+
+def mail_tag(hub: Hub, customer_id: str) -> str:
+    """Names a customer's kept mails without naming the customer."""
+    return hub.vault.blind("mail", customer_id)[:24]
+
+
+def forget_mail(hub: Hub, customer_id: str) -> int:
+    """The mails kept about an erased customer go with them."""
+    return mail_sender(hub).forget(mail_tag(hub, customer_id))

@@ -10,7 +10,9 @@ deleted key is overwritten in the file and no old copy of its page lingers in a 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -32,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 
 from consentry.files import private_sqlite
+from consentry.vault.erased import ErasedSignal, FileSignal, PostgresSignal
 
 metadata = MetaData()
 
@@ -71,6 +74,18 @@ class KeyStore:
         metadata.create_all(self.engine, checkfirst=True)
         for index in data_keys.indexes:  # indexes added after a key store was first made
             index.create(self.engine, checkfirst=True)
+
+    def erased_signal(self) -> ErasedSignal:
+        """How this key store's processes tell each other of destroyed keys (vault/erased)."""
+        url = self.engine.url
+        if self.is_sqlite:
+            database = url.database or ""
+            if database in ("", ":memory:"):  # one process only: nobody else to tell
+                return FileSignal(Path(os.devnull))
+            return FileSignal(Path(database + ".erased"))
+        return PostgresSignal(
+            url.set(drivername="postgresql").render_as_string(hide_password=False)
+        )
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -14,12 +14,13 @@ import orjson
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from consentry.vault import crypto
+from consentry.vault.erased import EVERYTHING
 from consentry.vault.errors import KeyGone, VaultError
 from consentry.vault.keystore import KeyStore
 from consentry.vault.master import MasterKeys, new_kek_id
 
-# Unwrapped data keys kept in memory. Bounded, and short-lived so an erasure in another process
-# leaves no usable key here for long (this process also drops its copy at once).
+# Unwrapped data keys kept in memory, bounded and short-lived; an erasure in any process drops
+# the key here at once (vault/erased.py).
 CACHE_KEYS = 100_000
 CACHE_SECONDS = 300.0
 _CHECK_MESSAGE = b"consentry master key check v1"
@@ -34,6 +35,7 @@ class Vault:
         self._keks = {k: AESGCM(v) for k, v in master.keks.items()}
         self._cache: OrderedDict[str, tuple[AESGCM, float]] = OrderedDict()
         self._lock = threading.Lock()
+        self._erased = keystore.erased_signal()
 
     @classmethod
     def open(cls, key_file: Path, keystore_url: str, *, data_exists: bool) -> Vault:
@@ -51,6 +53,7 @@ class Vault:
         return cls(master, KeyStore(keystore_url))
 
     def close(self) -> None:
+        self._erased.close()
         self.keystore.dispose()
 
     # -- the key check: is this the master key the data was written with? -----------------
@@ -105,7 +108,19 @@ class Vault:
         self.keystore.put_many(rows)
         self._remember_many(made)
 
+    def _forget_erased(self) -> None:
+        """Drop the keys other processes destroyed since the last look-up."""
+        erased = self._erased.drain()
+        if not erased:
+            return
+        with self._lock:
+            if erased == EVERYTHING:
+                self._cache.clear()
+            for cid in erased:
+                self._cache.pop(cid, None)
+
     def key(self, customer_id: str) -> AESGCM:
+        self._forget_erased()
         now = time.monotonic()
         with self._lock:
             cached = self._cache.get(customer_id)
@@ -121,6 +136,7 @@ class Vault:
 
     def keys(self, customer_ids: Sequence[str]) -> dict[str, AESGCM]:
         """The data keys that exist among ``customer_ids`` (one key-store read for the rest)."""
+        self._forget_erased()
         found: dict[str, AESGCM] = {}
         missing = []
         now = time.monotonic()
@@ -144,7 +160,9 @@ class Vault:
         with self._lock:
             for cid in customer_ids:
                 self._cache.pop(cid, None)
-        return self.keystore.delete(customer_ids)
+        deleted = self.keystore.delete(customer_ids)
+        self._erased.announce(list(customer_ids))
+        return deleted
 
     def _unwrap(self, customer_id: str, kek_id: str, wrapped: bytes) -> AESGCM:
         kek = self._keks.get(kek_id)
