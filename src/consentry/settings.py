@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     retention_interval: float = Field(default=3600.0, gt=0)
     # The preference centre: where its links point, how long they live, how mail is sent
     # ("outbox": .eml files in <data dir>/outbox; "smtp": the smtp_* settings).
+    # PostgreSQL: how long a request may wait before it is answered 503 database-unavailable
+    # (store/database.Timeouts); statement 0: no limit.
+    database_connect_timeout: float = Field(default=2.0, gt=0, le=60)
+    database_pool_timeout: float = Field(default=2.0, gt=0, le=60)
+    database_lock_timeout_ms: int = Field(default=5_000, ge=0)
+    database_statement_timeout_ms: int = Field(default=60_000, ge=0)
     public_url: str = "http://127.0.0.1:8000"
     # Reverse proxies whose X-Forwarded-For is believed (see `consentry serve --help`).
     forwarded_allow_ips: str = ""

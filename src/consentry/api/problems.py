@@ -10,6 +10,7 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -108,6 +109,18 @@ def install(app: FastAPI) -> None:
         # A uniqueness race lost to a concurrent writer: nothing was written; retrying is safe.
         return problem(
             409, "Conflict", "a concurrent request changed the same data; retry", "conflict"
+        )
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_exhausted(_request: Request, _exc: PoolTimeout) -> Response:
+        # Every pooled connection is busy (the database answers slowly or not at all).
+        log.warning("database unavailable: no free connection")
+        return problem(
+            503,
+            "Service unavailable",
+            "the database did not answer in time; retry shortly",
+            "database-unavailable",
+            headers={"Retry-After": "1"},
         )
 
     @app.exception_handler(OperationalError)

@@ -15,7 +15,7 @@ from consentry.services.access import AccessLog
 from consentry.settings import Settings
 from consentry.signing import Signer
 from consentry.store.checks import CheckReader
-from consentry.store.database import Database
+from consentry.store.database import Database, Timeouts
 from consentry.store.migrate import migrate
 from consentry.store.sequencer import OutboxSequencer, Sequencer
 from consentry.store.tree_cache import TreeCache
@@ -58,7 +58,15 @@ class Hub:
     @classmethod
     def open(cls, settings: Settings, *, migrate_schema: bool = True) -> Hub:
         private_dir(settings.data_dir)
-        db = Database(settings.resolved_database_url)
+        db = Database(
+            settings.resolved_database_url,
+            timeouts=Timeouts(
+                connect=settings.database_connect_timeout,
+                pool=settings.database_pool_timeout,
+                lock_ms=settings.database_lock_timeout_ms,
+                statement_ms=settings.database_statement_timeout_ms,
+            ),
+        )
         if migrate_schema:
             migrate(db)
         signer = Signer.load_or_create(settings.resolved_signing_key_file)

@@ -11,6 +11,7 @@ the very next check in every process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -150,12 +151,20 @@ class CheckReader:
             connection = self._async.get(loop)
             if connection is None or connection.closed:
                 args, kwargs = self.db.engine.dialect.create_connect_args(self.db.engine.url)
+                kwargs.update(self.db.timeouts.connect_args())
                 connection = await psycopg.AsyncConnection.connect(*args, **kwargs, autocommit=True)
                 set_json_loads(orjson.loads, connection)  # as the engine's connections do
                 self._async[loop] = connection
             try:
-                cursor = await connection.execute(_MANY_SQL, _arrays(questions))
-                return _by_question(questions, await cursor.fetchall())
+                # A deadline of our own: a server that stopped answering (frozen, or gone
+                # without a word) would keep the checks waiting for ever.
+                async with asyncio.timeout(self.db.timeouts.statement_ms / 1000 or None):
+                    cursor = await connection.execute(_MANY_SQL, _arrays(questions))
+                    return _by_question(questions, await cursor.fetchall())
+            except TimeoutError:
+                self._async.pop(loop, None)
+                await _abandon(connection)
+                raise psycopg.OperationalError("the database did not answer in time") from None
             except psycopg.OperationalError:
                 self._async.pop(loop, None)
                 await connection.close()
@@ -243,3 +252,9 @@ def _check_read(rows: list[Any]) -> CheckRead:
         ConsentEntry(Action(r[20]), r[21], r[22], r[23], r[24]) for r in rows if r[20] is not None
     ]
     return CheckRead(app, customer, purpose, entries)
+
+
+async def _abandon(connection: psycopg.AsyncConnection[Any]) -> None:
+    """Close a connection whose server does not answer, without waiting for it to."""
+    with contextlib.suppress(Exception):
+        connection.pgconn.finish()

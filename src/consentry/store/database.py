@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
 
@@ -42,11 +43,39 @@ def transient_conflict(exc: BaseException) -> bool:
 READ_PARTS = max(2, min(8, os.cpu_count() or 2))
 
 
+@dataclass(frozen=True)
+class Timeouts:
+    """How long PostgreSQL may keep a request waiting before it is told "unavailable" (503):
+    connecting (``connect``, s), a free pooled connection (``pool``, s), a lock
+    (``lock_ms``), a statement (``statement_ms``; 0: none). A peer that vanished without a
+    word is noticed by TCP keepalives and ``tcp_user_timeout_ms`` (data unacknowledged)."""
+
+    connect: float = 2.0
+    pool: float = 2.0
+    lock_ms: int = 5_000
+    statement_ms: int = 60_000
+    tcp_user_timeout_ms: int = 5_000
+
+    def connect_args(self) -> dict[str, Any]:
+        """libpq connection parameters."""
+        options = f"-c lock_timeout={self.lock_ms} -c statement_timeout={self.statement_ms}"
+        return {
+            "connect_timeout": max(1, round(self.connect)),
+            "keepalives": 1,
+            "keepalives_idle": 5,
+            "keepalives_interval": 2,
+            "keepalives_count": 3,
+            "tcp_user_timeout": self.tcp_user_timeout_ms,
+            "options": options,
+        }
+
+
 class Database:
     """One database, either engine. ``write()`` is a transaction that may change data,
     ``read()`` one that only reads; both commit or roll back as a whole."""
 
-    def __init__(self, url: str, *, pool_size: int = 20) -> None:
+    def __init__(self, url: str, *, pool_size: int = 20, timeouts: Timeouts | None = None) -> None:
+        self.timeouts = timeouts or Timeouts()
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.is_postgres = self.url.get_backend_name() == "postgresql"
@@ -89,6 +118,8 @@ class Database:
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_pre_ping=False,
+            pool_timeout=self.timeouts.pool,
+            connect_args=self.timeouts.connect_args(),
         )
 
     @contextmanager

@@ -41,6 +41,9 @@ def migrate(db: Database) -> None:
     config = alembic_config(db)
     if db.is_postgres:
         with db.engine.connect() as conn:
+            # A migration may rewrite a large table, and waits for another process's.
+            conn.execute(text("SET statement_timeout = 0"))
+            conn.execute(text("SET lock_timeout = 0"))
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
             conn.commit()
             try:

@@ -1,10 +1,53 @@
+"""Liveness and readiness, for load balancers and orchestrators."""
+
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter
+from sqlalchemy import text
+from starlette.responses import Response
+
+from consentry.api.deps import HubDep
+from consentry.api.problems import problem
+from consentry.services.hub import Hub
 
 router = APIRouter(tags=["health"])
+
+# Readiness answers within this, whatever the database does.
+READY_SECONDS = 2.0
 
 
 @router.get("/healthz")
 async def healthz() -> dict[str, str]:
+    """Liveness: the process answers (it touches nothing else; restart it if this fails)."""
     return {"status": "ok"}
+
+
+def _touch(hub: Hub) -> None:
+    with hub.db.read() as conn:
+        conn.execute(text("SELECT 1"))
+
+
+@router.get(
+    "/readyz",
+    responses={503: {"description": "The database does not answer: send no traffic here."}},
+)
+async def readyz(hub: HubDep) -> object:
+    """Readiness: the database answers a query within two seconds (else 503
+    ``database-unavailable``)."""
+    try:
+        await asyncio.wait_for(asyncio.to_thread(_touch, hub), READY_SECONDS)
+    except Exception:  # a time-out or any database error: not ready, whatever the cause
+        return _not_ready()
+    return {"status": "ready", "database": "ok"}
+
+
+def _not_ready() -> Response:
+    return problem(
+        503,
+        "Service unavailable",
+        "the database did not answer within two seconds",
+        "database-unavailable",
+        headers={"Retry-After": "1"},
+    )
