@@ -281,7 +281,8 @@ def test_idempotency_key(client: TestClient) -> None:
     other = client.post(
         f"/v1/customers/{cid}/consents", json={**body, "action": "withdraw"}, headers=headers
     )
-    assert other.status_code == 409
+    assert other.status_code == 422  # draft-ietf-httpapi-idempotency-key-header
+    assert other.json()["type"].endswith("/idempotency-key-reused")
 
 
 def test_evidence_head_proofs_export_receipts(client: TestClient) -> None:

@@ -82,7 +82,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(_request: Request, exc: DomainError) -> Response:
-        headers = {"Retry-After": "1"} if exc.slug == "not-yet-integrated" else None
+        retry = exc.slug in ("not-yet-integrated", "idempotency-in-progress")
+        headers = {"Retry-After": "1"} if retry else None
         return problem(exc.status, exc.title, exc.detail, exc.slug, exc.errors, headers)
 
     @app.exception_handler(RequestValidationError)

@@ -40,6 +40,19 @@ __all__ = [
 ]
 
 RETRY_STATUS = frozenset({429, 502, 503, 504})
+# A 409 is retried only when the first request with the same Idempotency-Key is still being
+# processed (its answer is then replayed); other conflicts are the caller's to resolve.
+IN_PROGRESS = "/idempotency-in-progress"
+
+
+def _worth_retrying(response: httpx.Response) -> bool:
+    if response.status_code in RETRY_STATUS:
+        return True
+    return (
+        response.status_code == 409
+        and str(response.headers.get("content-type", "")).startswith("application/problem+json")
+        and str(response.json().get("type", "")).endswith(IN_PROGRESS)
+    )
 
 
 class ConsentryError(Exception):
@@ -116,7 +129,7 @@ class Consentry(Api[Any]):
                 if attempt == self.retries:
                     raise
             else:
-                if response.status_code not in RETRY_STATUS or attempt == self.retries:
+                if not _worth_retrying(response) or attempt == self.retries:
                     return _result(response)
             time.sleep(_delay(attempt))
         raise AssertionError("unreachable")
@@ -175,7 +188,7 @@ class AsyncConsentry(Api[Any]):
                 if attempt == self.retries:
                     raise
             else:
-                if response.status_code not in RETRY_STATUS or attempt == self.retries:
+                if not _worth_retrying(response) or attempt == self.retries:
                     return _result(response)
             await asyncio.sleep(_delay(attempt))
         raise AssertionError("unreachable")

@@ -78,9 +78,19 @@ class AmbiguousMatch(Conflict):
     slug = "ambiguous-match"
 
 
-class IdempotencyConflict(Conflict):
+class IdempotencyKeyReused(InvalidInput):
+    """The same key with another body: 422, as draft-ietf-httpapi-idempotency-key-header
+    says (the request is wrong, not the server's state)."""
+
     title = "Idempotency-Key reused with another request"
-    slug = "idempotency-conflict"
+    slug = "idempotency-key-reused"
+
+
+class IdempotencyInProgress(Conflict):
+    """A request with this key is still being processed: retry shortly (409)."""
+
+    title = "A request with this Idempotency-Key is still being processed"
+    slug = "idempotency-in-progress"
 
 
 class NotYetIntegrated(Conflict):

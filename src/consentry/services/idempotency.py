@@ -7,6 +7,7 @@ either finds both or neither.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,7 @@ import orjson
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from consentry.domain.errors import IdempotencyConflict, InvalidInput
+from consentry.domain.errors import IdempotencyInProgress, IdempotencyKeyReused, InvalidInput
 from consentry.services.hub import Hub
 from consentry.store import idempotency
 
@@ -63,10 +64,12 @@ async def run_write(
     def transaction(conn: Connection) -> Answer:
         now = hub.now_micros()
         if key is not None:
+            if not idempotency.claim(conn, app_id, key):  # another process has it now
+                raise IdempotencyInProgress(_IN_PROGRESS)
             seen = idempotency.find(conn, app_id, key)
             if seen is not None and seen.created_at >= now - WINDOW_MICROS:
                 if seen.request_hash != fingerprint:
-                    raise IdempotencyConflict(
+                    raise IdempotencyKeyReused(
                         "this Idempotency-Key was used with another request; "
                         "use a new key for a new request"
                     )
@@ -84,6 +87,21 @@ async def run_write(
             idempotency.save(conn, app_id, key, fingerprint, status, kept, now, subject)
         return Answer(status, body)
 
+    if key is None:
+        return await _run(hub, transaction, key)
+    mine = (app_id, key)
+    with _in_flight_lock:
+        if mine in _in_flight:
+            raise IdempotencyInProgress(_IN_PROGRESS)
+        _in_flight.add(mine)
+    try:
+        return await _run(hub, transaction, key)
+    finally:
+        with _in_flight_lock:
+            _in_flight.discard(mine)
+
+
+async def _run(hub: Hub, transaction: Callable[[Connection], Answer], key: str | None) -> Answer:
     for attempt in range(_ATTEMPTS):
         try:
             return await asyncio.wrap_future(hub.db.submit_write(transaction))
@@ -91,3 +109,12 @@ async def run_write(
             if key is None or attempt == _ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+# The keys this process is answering now: a second request with one of them is told to retry
+# (409) rather than queued behind the first. Across processes, PostgreSQL's transaction-level
+# advisory lock on the key does the same (store/idempotency.claim); SQLite's writers take
+# turns, so a second request there waits and then replays the first answer.
+_in_flight: set[tuple[str, str]] = set()
+_in_flight_lock = threading.Lock()
+_IN_PROGRESS = "a request with this Idempotency-Key is still being processed: retry shortly"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, select, text
 
 from consentry.store.tables import idempotency_keys
 
@@ -44,3 +44,16 @@ def forget_before(conn: Connection, before: int) -> int:
     return conn.execute(
         delete(idempotency_keys).where(idempotency_keys.c.created_at < before)
     ).rowcount
+
+
+def claim(conn: Connection, app_id: str, key: str) -> bool:
+    """Hold the key for this transaction; False when another transaction holds it (another
+    process is answering a request with it). PostgreSQL only: SQLite's writers take turns."""
+    if conn.dialect.name != "postgresql":
+        return True
+    return bool(
+        conn.execute(
+            text("SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 7))"),
+            {"k": f"idempotency:{app_id}:{key}"},  # app ids hold no ":"
+        ).scalar()
+    )
