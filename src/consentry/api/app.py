@@ -139,6 +139,31 @@ class SequencerLoop:
                 retention.run(self.hub)
 
 
+# The check comes first: routes are matched in order, and it is the hot path.
+ROUTERS = (
+    checks,
+    health,
+    apps,
+    purposes,
+    customers,
+    consents,
+    evidence,
+    events,
+    questions,
+    profiling,
+    offers,
+    decisions,
+    changes,
+    webhooks,
+    erasures,
+    insights_routes,
+    centre,
+    desk,
+    console,
+    console_insights,
+)
+
+
 def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -192,30 +217,7 @@ def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
     if hub.settings.admin_key:
         app_service.ensure_admin(hub, hub.settings.admin_key)
     problems.install(app)
-    # The check comes first: routes are matched in order, and it is the hot path.
-    routers = (
-        checks,
-        health,
-        apps,
-        purposes,
-        customers,
-        consents,
-        evidence,
-        events,
-        questions,
-        profiling,
-        offers,
-        decisions,
-        changes,
-        webhooks,
-        erasures,
-        insights_routes,
-        centre,
-        desk,
-        console,
-        console_insights,
-    )
-    for module in routers:
+    for module in ROUTERS:
         app.include_router(module.router)
     # The pages' own script (htmx) and style sheet, served by the app itself: no CDN.
     app.mount("/static", StaticFiles(packages=[("consentry.api", "static")]), name="static")
