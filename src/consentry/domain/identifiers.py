@@ -29,6 +29,7 @@ _LOCAL = r"[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*"
 _LABEL = r"[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?"
 _EMAIL = re.compile(rf"{_LOCAL}@{_LABEL}(?:\.{_LABEL})+")
 _POSTCODE = re.compile(r"[A-Z0-9]{1,16}")
+_CARD = re.compile(r"[A-Z0-9][A-Z0-9-]{0,63}")
 
 
 def _invalid(field: str, raw: str, what: str, msg: str) -> InvalidInput:
@@ -74,10 +75,10 @@ def normalise_phone(raw: str, default_region: str) -> str:
 def normalise_loyalty_card(raw: str) -> str:
     """Cards are printed in groups: spaces anywhere are ignored."""
     value = "".join(_nfkc("loyalty_card", raw, "a loyalty card number").split()).upper()
-    if not value or len(value) > 64:
+    if not _CARD.fullmatch(value):
         raise InvalidInput(
-            "a loyalty card number must have 1 to 64 characters",
-            [{"loc": ["loyalty_card"], "msg": "bad length"}],
+            "a loyalty card number has 1 to 64 letters A-Z, digits or '-'",
+            [{"loc": ["loyalty_card"], "msg": "letters A-Z, digits or '-', at most 64"}],
         )
     return value
 
