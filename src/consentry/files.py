@@ -3,6 +3,7 @@ whatever the process's umask."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import IO
@@ -24,7 +25,10 @@ def private_sqlite(database: str) -> None:
     left as it is: it may be shared, like /tmp)."""
     path = Path(database)
     path.parent.mkdir(mode=DIRECTORY, parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, FILE))
+    # O_EXCL: an existing database is never opened here. Closing any descriptor of a file
+    # drops every POSIX lock this process holds on it, SQLite's included.
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE))
     for companion in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
         if companion.exists():
             os.chmod(companion, FILE)
