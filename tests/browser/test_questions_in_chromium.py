@@ -76,6 +76,8 @@ def test_a_question_in_the_preference_centre(server: str) -> None:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page()
         page.goto(link)
+        page.get_by_role("button", name="Continue").click()  # the link is used by its form
+        page.wait_for_url("**/p/")
         page.get_by_role("heading", name="Earn 10 points").wait_for()
         assert page.get_by_text("What's your favourite colour?").is_visible()
         _axe(page, "question card")
