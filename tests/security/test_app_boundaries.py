@@ -96,3 +96,11 @@ def test_console_roles_that_do_not_manage_webhooks_see_no_receiver_url(
     assert page.status_code == 200
     assert ("s3cret" in page.text) is sees_url
     assert "crm.example.com" in page.text  # which receiver it is, without its path
+
+
+def test_the_admin_key_cannot_revoke_itself(client: TestClient) -> None:
+    """Found by schemathesis: the admin revoked its own app and locked every admin out."""
+    admin_id = next(a["id"] for a in client.get("/v1/apps").json()["apps"] if a["name"] == "admin")
+    refused = client.delete(f"/v1/apps/{admin_id}")
+    assert refused.status_code == 409 and "CONSENTRY_ADMIN_KEY" in refused.json()["detail"]
+    assert client.get("/v1/apps").status_code == 200

@@ -80,6 +80,12 @@ def revoke(hub: Hub, conn: Connection, app_id: str) -> dict[str, Any]:
     app = apps.get(conn, app_id)
     if app is None:
         raise NotFound(f"no app {app_id!r}")
+    admin_key = hub.settings.admin_key
+    if admin_key and apps.by_key_hash(conn, hash_key(hub, admin_key)) == app:
+        # Revoked, it would lock every admin out until a restart brought it back.
+        raise Conflict(
+            f"{app_id} holds CONSENTRY_ADMIN_KEY: change that setting to replace the admin key"
+        )
     apps.revoke(conn, app_id, hub.now_micros())
     revoked = apps.get(conn, app_id)
     assert revoked is not None
