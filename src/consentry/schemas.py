@@ -39,7 +39,11 @@ def _depth(value: Any, limit: int) -> int:
 def bounded_json(value: Any) -> Any:
     if _depth(value, MAX_JSON_DEPTH + 1) > MAX_JSON_DEPTH:
         raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep")
-    if len(orjson.dumps(value)) > MAX_JSON_BYTES:
+    try:
+        size = len(orjson.dumps(value))
+    except orjson.JSONEncodeError as exc:  # an integer past 64 bits, a lone surrogate
+        raise ValueError(f"cannot be kept as JSON: {exc}") from None
+    if size > MAX_JSON_BYTES:
         raise ValueError(f"larger than {MAX_JSON_BYTES} bytes as JSON")
     return value
 

@@ -109,3 +109,25 @@ def test_pages_carry_security_headers(client: TestClient, path: str) -> None:
     assert page.headers["referrer-policy"] == "no-referrer"
     assert page.headers["x-content-type-options"] == "nosniff"
     assert page.headers["cache-control"] == "no-store"
+
+
+def test_what_schemathesis_found_is_4xx(client: TestClient) -> None:
+    """Three 500s a schemathesis run of the whole OpenAPI found (issue 24's acceptance run)."""
+    make_purpose(client)
+    cid = make_customer(client)
+    lone = b'{"source": "web", "actor": {"type": "customer"}, "proof": {"k": "\\udc00"}}'
+    r = client.post(
+        f"/v1/customers/{cid}/consents/withdraw-all",
+        content=lone,
+        headers={"Content-Type": "application/json"},
+    )
+    assert r.status_code == 400 and r.json()["type"].endswith("/malformed-json")
+    huge = {"customer": cid, "type": "purchase", "time": "2026-11-20T10:00:00Z", "x": 2**80}
+    answer = client.post("/v1/events", json={"events": [huge]})
+    assert answer.status_code == 200 and answer.json()["errors"][0]["index"] == 0
+    nulls = {"legal_basis": None, "channels": None, "sensitive": None}
+    r = client.put("/v1/purposes/newsletter", json=nulls)
+    assert r.status_code == 422 and "cannot be null" in r.json()["detail"]
+    assert (
+        client.put("/v1/purposes/newsletter", json={"expires_after_days": None}).status_code == 200
+    )

@@ -4,11 +4,12 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from consentry.api.deps import Admin, HubDep
+from consentry.api.json_route import JsonRoute
 from consentry.api.writes import write
 from consentry.schemas import AppCreate, AppCreated, AppOut, AppPage
 from consentry.services import apps
 
-router = APIRouter(prefix="/v1/apps", tags=["apps"])
+router = APIRouter(route_class=JsonRoute, prefix="/v1/apps", tags=["apps"])
 
 
 @router.post("", status_code=201, response_model=AppCreated)

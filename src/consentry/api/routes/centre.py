@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from consentry.api.deps import CustomersWrite, HubDep
 from consentry.api.i18n import LANGUAGES, choose, translator
+from consentry.api.json_route import JsonRoute
 from consentry.api.pages import PageAnswer, render, render_page, secure_cookie
 from consentry.domain.consent import Action, ActorType
 from consentry.domain.errors import DomainError
@@ -31,7 +32,7 @@ from consentry.services.hub import Hub
 from consentry.services.question_form import answer_from_form, shown
 from consentry.services.web_access import LinkProblem, WebSession
 
-router = APIRouter(tags=["preference centre"])
+router = APIRouter(route_class=JsonRoute, tags=["preference centre"])
 SESSION_COOKIE = "consentry_session"
 LANG_COOKIE = "consentry_lang"
 

@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from consentry.api.deps import HubDep, needs
+from consentry.api.json_route import JsonRoute
 from consentry.domain.access import Caller, Scope
 from consentry.services import changes
 
-router = APIRouter(tags=["changes"])
+router = APIRouter(route_class=JsonRoute, tags=["changes"])
 
 FeedReader = Annotated[
     Caller,

@@ -5,11 +5,12 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from consentry.api.deps import ConsentsRead, HubDep, bearer
+from consentry.api.json_route import JsonRoute
 from consentry.domain.errors import InvalidInput
 from consentry.schemas import BatchCheck, BatchCheckOut, CheckOut
 from consentry.services import checks
 
-router = APIRouter(prefix="/v1/check", tags=["checks"])
+router = APIRouter(route_class=JsonRoute, prefix="/v1/check", tags=["checks"])
 
 
 _QUERY = [

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from consentry.api.deps import ConsentsRead, ConsentsWrite, HubDep
+from consentry.api.json_route import JsonRoute
 from consentry.api.writes import write
 from consentry.domain.access import Caller
 from consentry.schemas import (
@@ -17,7 +18,9 @@ from consentry.schemas import (
 from consentry.services import consents
 from consentry.services.hub import Hub
 
-router = APIRouter(prefix="/v1/customers/{customer_id}/consents", tags=["consents"])
+router = APIRouter(
+    route_class=JsonRoute, prefix="/v1/customers/{customer_id}/consents", tags=["consents"]
+)
 
 
 @router.post("", status_code=201, response_model=ConsentChanged)

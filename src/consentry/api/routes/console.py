@@ -21,6 +21,7 @@ from consentry.api.console_pages import (
     to_login,
 )
 from consentry.api.deps import HubDep
+from consentry.api.json_route import JsonRoute
 from consentry.api.pages import set_session_cookie
 from consentry.domain.access import Scope
 from consentry.domain.console import ROLE_NAMES, Permission
@@ -32,7 +33,7 @@ from consentry.services.hub import Hub
 from consentry.services.web_access import WebSession
 from consentry.store.staff import StaffRow
 
-router = APIRouter(tags=["console"], include_in_schema=False)
+router = APIRouter(route_class=JsonRoute, tags=["console"], include_in_schema=False)
 Csrf = Annotated[str, Form()]
 
 

@@ -21,6 +21,7 @@ from consentry.api.console_charts import (
 )
 from consentry.api.console_pages import message, page, signed_in
 from consentry.api.deps import HubDep
+from consentry.api.json_route import JsonRoute
 from consentry.api.routes.insights import csv_download
 from consentry.domain.errors import DomainError
 from consentry.domain.insights import (
@@ -33,7 +34,7 @@ from consentry.domain.insights import (
 )
 from consentry.services import catalogue, console, insight_counts, insights, questions
 
-router = APIRouter(tags=["console"], include_in_schema=False)
+router = APIRouter(route_class=JsonRoute, tags=["console"], include_in_schema=False)
 Period = Literal["day", "week", "month"]
 
 

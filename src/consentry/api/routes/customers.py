@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, Response
 
 from consentry.api.deps import CustomersRead, CustomersWrite, HubDep, ProfileRead, SubjectsManage
+from consentry.api.json_route import JsonRoute
 from consentry.api.pages import render
 from consentry.api.writes import write
 from consentry.schemas import (
@@ -19,7 +20,7 @@ from consentry.schemas import (
 )
 from consentry.services import customers, export
 
-router = APIRouter(prefix="/v1/customers", tags=["customers"])
+router = APIRouter(route_class=JsonRoute, prefix="/v1/customers", tags=["customers"])
 
 
 def _customer_of(answer: Any) -> str:

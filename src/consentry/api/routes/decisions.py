@@ -6,13 +6,14 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from consentry.api.deps import DecisionsRead, HubDep, PreferencesWrite, SubjectsManage
+from consentry.api.json_route import JsonRoute
 from consentry.api.writes import write
 from consentry.domain.access import Caller
 from consentry.schemas_offers import DecisionIn, DecisionOut, Dismissal
 from consentry.services import decisions
 from consentry.services.hub import Hub
 
-router = APIRouter(prefix="/v1/customers/{customer_id}", tags=["decisions"])
+router = APIRouter(route_class=JsonRoute, prefix="/v1/customers/{customer_id}", tags=["decisions"])
 
 
 @router.post("/decisions", response_model=DecisionOut)

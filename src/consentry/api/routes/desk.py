@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from consentry.api.deps import HubDep
 from consentry.api.i18n import choose, translator
+from consentry.api.json_route import JsonRoute
 from consentry.api.pages import PageAnswer, render_page, set_session_cookie
 from consentry.domain.consent import Action
 from consentry.domain.errors import AmbiguousMatch, DomainError
@@ -21,7 +22,7 @@ from consentry.services.hub import Hub
 from consentry.services.web_access import WebSession
 from consentry.store.staff import StaffRow
 
-router = APIRouter(tags=["staff desk"], include_in_schema=False)
+router = APIRouter(route_class=JsonRoute, tags=["staff desk"], include_in_schema=False)
 COOKIE = "consentry_desk"
 
 

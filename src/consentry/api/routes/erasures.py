@@ -7,11 +7,12 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from consentry.api.deps import Admin, AnyApp, HubDep, SubjectsManage
+from consentry.api.json_route import JsonRoute
 from consentry.api.writes import write
 from consentry.schemas import Strict
 from consentry.services import erasures
 
-router = APIRouter(tags=["erasure"])
+router = APIRouter(route_class=JsonRoute, tags=["erasure"])
 
 
 class DataHolder(Strict):

@@ -3,10 +3,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from consentry.api.deps import EventsWrite, HubDep, PreferencesWrite, SubjectsManage
+from consentry.api.json_route import JsonRoute
 from consentry.schemas import EventBatch, EventOut, EventsAccepted
 from consentry.services import events
 
-router = APIRouter(tags=["events"])
+router = APIRouter(route_class=JsonRoute, tags=["events"])
 
 
 @router.post("/v1/events", response_model=EventsAccepted)

@@ -5,10 +5,11 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response, StreamingResponse
 
 from consentry.api.deps import AnyApp, ConsentsRead, EvidenceRead, HubDep
+from consentry.api.json_route import JsonRoute
 from consentry.schemas import ConsistencyProofOut, InclusionProofOut, TreeHeadOut
 from consentry.services import evidence
 
-router = APIRouter(tags=["evidence"])
+router = APIRouter(route_class=JsonRoute, tags=["evidence"])
 
 
 @router.get("/v1/evidence/head", response_model=TreeHeadOut)

@@ -9,10 +9,11 @@ from sqlalchemy import text
 from starlette.responses import Response
 
 from consentry.api.deps import HubDep
+from consentry.api.json_route import JsonRoute
 from consentry.api.problems import problem
 from consentry.services.hub import Hub
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=JsonRoute, tags=["health"])
 
 # Readiness answers within this, whatever the database does.
 READY_SECONDS = 2.0

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from consentry.api.deps import Admin, HubDep
+from consentry.api.json_route import JsonRoute
 from consentry.domain.insights import (
     Count,
     Share,
@@ -22,7 +23,7 @@ from consentry.domain.insights import (
 )
 from consentry.services import insight_counts, insights
 
-router = APIRouter(tags=["insights"])
+router = APIRouter(route_class=JsonRoute, tags=["insights"])
 
 
 @dataclass

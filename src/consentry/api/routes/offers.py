@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 from starlette.responses import Response
 
 from consentry.api.deps import Admin, DecisionsRead, HubDep
+from consentry.api.json_route import JsonRoute
 from consentry.api.writes import write
 from consentry.domain.triggers import Notify
 from consentry.schemas_offers import (
@@ -24,7 +25,7 @@ from consentry.schemas_offers import (
 )
 from consentry.services import catalogue, decisions, triggers
 
-router = APIRouter(tags=["offers"])
+router = APIRouter(route_class=JsonRoute, tags=["offers"])
 
 
 @router.put("/v1/catalogue", response_model=CatalogueLoaded)

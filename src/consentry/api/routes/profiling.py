@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 from starlette.responses import Response
 
 from consentry.api.deps import HubDep, PreferencesRead, PreferencesWrite
+from consentry.api.json_route import JsonRoute
 from consentry.api.writes import write
 from consentry.domain.questions import AskChannel
 from consentry.schemas_profiling import (
@@ -25,7 +26,9 @@ from consentry.schemas_profiling import (
 )
 from consentry.services import profiling
 
-router = APIRouter(prefix="/v1/customers/{customer_id}", tags=["progressive profiling"])
+router = APIRouter(
+    route_class=JsonRoute, prefix="/v1/customers/{customer_id}", tags=["progressive profiling"]
+)
 
 
 @router.get(

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from consentry.api.deps import Admin, AnyApp, HubDep
+from consentry.api.json_route import JsonRoute
 from consentry.api.writes import write
 from consentry.schemas import (
     PurposeCreate,
@@ -14,7 +15,7 @@ from consentry.schemas import (
 )
 from consentry.services import purposes
 
-router = APIRouter(prefix="/v1/purposes", tags=["purposes"])
+router = APIRouter(route_class=JsonRoute, prefix="/v1/purposes", tags=["purposes"])
 
 
 @router.post("", status_code=201, response_model=PurposeOut)

@@ -7,11 +7,12 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from consentry.api.deps import HubDep, WebhooksManage
+from consentry.api.json_route import JsonRoute
 from consentry.api.writes import write
 from consentry.schemas_webhooks import DeliveryOut, EndpointCreated, EndpointIn, EndpointOut
 from consentry.services import webhooks
 
-router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+router = APIRouter(route_class=JsonRoute, prefix="/v1/webhooks", tags=["webhooks"])
 
 
 @router.post("", status_code=201, response_model=EndpointCreated)
