@@ -131,3 +131,16 @@ def test_what_schemathesis_found_is_4xx(client: TestClient) -> None:
     assert (
         client.put("/v1/purposes/newsletter", json={"expires_after_days": None}).status_code == 200
     )
+
+
+def test_a_value_the_database_refuses_is_422(client: TestClient) -> None:
+    """Found by schemathesis on PostgreSQL: a NUL character in a trigger's purpose name."""
+    triggers = {
+        "triggers": [
+            {"id": "t", "on": "purchase", "then": [{"notify": "desk", "needs": ["news\x00"]}]}
+        ]
+    }
+    r = client.put("/v1/triggers", json=triggers)
+    assert r.status_code == 422, r.text
+    r = client.post("/v1/customers/lookup", json={"name": "Ann\x00", "postcode": "SW1A1AA"})
+    assert r.status_code in (404, 422)

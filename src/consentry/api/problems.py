@@ -9,7 +9,7 @@ import orjson
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -110,6 +110,19 @@ def install(app: FastAPI) -> None:
         # A uniqueness race lost to a concurrent writer: nothing was written; retrying is safe.
         return problem(
             409, "Conflict", "a concurrent request changed the same data; retry", "conflict"
+        )
+
+    @app.exception_handler(DataError)
+    async def _unstorable(_request: Request, exc: DataError) -> Response:
+        # The database refused a value the request carried (PostgreSQL takes no NUL in text,
+        # no number out of its column's range): the request's fault, and nothing was written.
+        log.info("value refused by the database: %s", type(exc.orig).__name__)
+        return problem(
+            422,
+            "Invalid input",
+            "a value in the request cannot be stored (a NUL character in text, or a number "
+            "out of range)",
+            "invalid-input",
         )
 
     @app.exception_handler(PoolTimeout)
