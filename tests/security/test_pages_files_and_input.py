@@ -15,7 +15,7 @@ from consentry.api.app import create_app
 from consentry.services.hub import Hub
 from consentry.settings import Settings
 from tests.conftest import ADMIN_KEY
-from tests.helpers import change, make_customer, make_purpose, open_link
+from tests.helpers import GRANT, change, make_customer, make_purpose, open_link
 from tests.integration.test_console import _member, _sign_in
 
 
@@ -144,3 +144,6 @@ def test_a_value_the_database_refuses_is_422(client: TestClient) -> None:
     assert r.status_code == 422, r.text
     r = client.post("/v1/customers/lookup", json={"name": "Ann\x00", "postcode": "SW1A1AA"})
     assert r.status_code in (404, 422)
+    cid = make_customer(client)  # and through the consent change's own driver cursor
+    r = client.post(f"/v1/customers/{cid}/consents", json={**GRANT, "purpose": "news\x00"})
+    assert r.status_code in (404, 422), r.text

@@ -113,10 +113,11 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(DataError)
-    async def _unstorable(_request: Request, exc: DataError) -> Response:
+    @app.exception_handler(psycopg.DataError)  # raised through the driver's own cursors
+    async def _unstorable(_request: Request, exc: Exception) -> Response:
         # The database refused a value the request carried (PostgreSQL takes no NUL in text,
         # no number out of its column's range): the request's fault, and nothing was written.
-        log.info("value refused by the database: %s", type(exc.orig).__name__)
+        log.info("value refused by the database: %s", type(getattr(exc, "orig", exc)).__name__)
         return problem(
             422,
             "Invalid input",
