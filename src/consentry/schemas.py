@@ -165,6 +165,15 @@ class CustomerId(BaseModel):
     id: str
 
 
+class LookupIn(CustomerLookup):
+    include: list[Literal["consents"]] = Field(
+        default_factory=list,
+        max_length=1,
+        description="[\"consents\"]: answer the customer's consents too (the caller's purposes "
+        "only; needs consents:read as well) — the common question in one call.",
+    )
+
+
 class Actor(Strict):
     type: ActorType
     id: str | None = Field(default=None, max_length=200, examples=["clerk-17"])
@@ -245,6 +254,13 @@ class WithdrewAll(BaseModel):
 
 class ConsentList(BaseModel):
     consents: list[ConsentEntryOut]
+
+
+class LookupOut(BaseModel):
+    id: str
+    consents: list[ConsentEntryOut] | None = Field(
+        default=None, description='With "include": ["consents"]: as GET …/consents answers.'
+    )
 
 
 class History(BaseModel):

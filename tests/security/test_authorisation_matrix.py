@@ -87,6 +87,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/purposes"): ANY_KEY,
     ("GET", "/v1/purposes/{purpose_id}"): ANY_KEY,
     ("POST", "/v1/customers"): key(CW),
+    # With "include": ["consents"], consents:read too (tests/integration/test_lookup_with_consents).
     ("POST", "/v1/customers/lookup"): key(CR),
     # The profile: identifiers only with customers:read; the rest see status alone.
     ("GET", "/v1/customers/{customer_id}"): key(CR, CW, KR, KW),

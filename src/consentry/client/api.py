@@ -78,9 +78,13 @@ class Api(ABC, Generic[R]):
             )
         )
 
-    def lookup_customer(self, **identifiers: str) -> R:
-        """By exactly one of email, loyalty_card, phone — or name and postcode together."""
-        return self._send(Call("POST", "/v1/customers/lookup", json=identifiers))
+    def lookup_customer(self, *, with_consents: bool = False, **identifiers: str) -> R:
+        """By exactly one of email, loyalty_card, phone — or name and postcode together. With
+        ``with_consents``, the answer holds the customer's consents too (one call)."""
+        body: dict[str, Any] = dict(identifiers)
+        if with_consents:
+            body["include"] = ["consents"]
+        return self._send(Call("POST", "/v1/customers/lookup", json=body))
 
     def get_customer(self, customer_id: str) -> R:
         return self._send(Call("GET", f"/v1/customers/{_p(customer_id)}"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -138,12 +139,16 @@ def opened_profile(hub: Hub, conn: Connection, row: CustomerRow) -> dict[str, An
     }
 
 
-def lookup(hub: Hub, caller: Caller, body: CustomerLookup) -> dict[str, str]:
-    """An app's look-up: recorded in the customer's access log."""
+def lookup(
+    hub: Hub, caller: Caller, body: CustomerLookup, also: Sequence[str] = ()
+) -> dict[str, str]:
+    """An app's look-up: recorded in the customer's access log, with what was read with it
+    (``also``: "consents")."""
     found = find(hub, body)
     if found is None:
         raise NotFound("no customer matches")
-    hub.access.record(found, caller, "lookup", sorted(body.model_dump(exclude_none=True)))
+    fields = sorted(body.model_dump(exclude_none=True)) + list(also)
+    hub.access.record(found, caller, "lookup", fields)
     return {"id": found}
 
 

@@ -9,16 +9,18 @@ from consentry.api.deps import CustomersRead, CustomersWrite, HubDep, ProfileRea
 from consentry.api.json_route import JsonRoute
 from consentry.api.pages import render
 from consentry.api.writes import write
+from consentry.domain.access import Scope
 from consentry.schemas import (
     CustomerCreate,
-    CustomerId,
     CustomerLookup,
     CustomerOut,
     Erasure,
     ExportDocument,
+    LookupIn,
+    LookupOut,
     Restriction,
 )
-from consentry.services import customers, export
+from consentry.services import consents, customers, export
 
 router = APIRouter(route_class=JsonRoute, prefix="/v1/customers", tags=["customers"])
 
@@ -42,11 +44,20 @@ async def create_customer(
     )
 
 
-@router.post("/lookup", response_model=CustomerId)
-def lookup_customer(hub: HubDep, caller: CustomersRead, body: CustomerLookup) -> object:
+@router.post("/lookup", response_model=LookupOut, response_model_exclude_unset=True)
+def lookup_customer(hub: HubDep, caller: CustomersRead, body: LookupIn) -> object:
     """Find a customer by e-mail, loyalty card, phone, or the card-less pair name + postcode
-    (a POST: personal data never travels in URLs). Recorded in the customer's access log."""
-    return customers.lookup(hub, caller, body)
+    (a POST: personal data never travels in URLs). Recorded in the customer's access log.
+    With ``"include": ["consents"]`` (and consents:read) the answer also holds the customer's
+    consents for the caller's purposes: "this e-mail's consents" in one call."""
+    consents_too = "consents" in body.include
+    if consents_too:
+        caller.require(Scope.CONSENTS_READ)
+    lookup = CustomerLookup.model_validate(body.model_dump(exclude={"include"}))
+    found = customers.lookup(hub, caller, lookup, also=body.include)
+    if consents_too:
+        return {**found, **consents.list_consents(hub, caller, found["id"])}
+    return found
 
 
 @router.get("/{customer_id}", response_model=CustomerOut)
