@@ -77,3 +77,26 @@ def test_processes_sharing_a_postgres_key_store_are_told(tmp_path: Path, databas
     finally:
         second.close()
         first.close()
+
+
+class _Reconnected:
+    """What a PostgreSQL signal drains after its LISTEN connection came back: "everything"
+    (what was said while it was down) and the ids heard since."""
+
+    def drain(self) -> list[str]:
+        return ["*", "cus_heard_since"]
+
+    def announce(self, customer_ids: list[str]) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_after_a_reconnect_the_whole_cache_is_forgotten(hub: Hub, client: TestClient) -> None:
+    cid = make_customer(client)
+    hub.vault.keys([cid])  # cached
+    hub.vault.keystore.delete([cid])  # destroyed by a process whose notice was missed
+    hub.vault._erased = _Reconnected()  # type: ignore[assignment]
+    with pytest.raises(KeyGone):
+        hub.vault.key(cid)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 import psycopg
+from sqlalchemy import Engine, text
 
 from consentry.files import FILE
 
@@ -27,14 +28,16 @@ CHANNEL = "consentry_erased"
 # NOTIFY payloads are limited to 8,000 bytes: ids (some 30 characters) go in batches.
 PER_NOTICE = 200
 
-EVERYTHING = ["*"]  # drained when announcements may have been missed: forget every key
+# Drained among the ids when announcements may have been missed: forget every key.
+EVERYTHING = "*"
 
 
 class ErasedSignal(Protocol):
     def announce(self, customer_ids: Sequence[str]) -> None: ...
 
     def drain(self) -> list[str]:
-        """Ids announced since the last call (EVERYTHING when some may have been missed)."""
+        """Ids announced since the last call (with EVERYTHING among them when some may have
+        been missed)."""
         ...
 
     def close(self) -> None: ...
@@ -81,8 +84,12 @@ class FileSignal:
 
 
 class PostgresSignal:
-    def __init__(self, url: str) -> None:
+    """``url`` for the LISTEN connection each process keeps; ``engine`` (the key store's pool)
+    to announce: NOTIFY needs no connection of its own."""
+
+    def __init__(self, url: str, engine: Engine) -> None:
         self.url = url
+        self.engine = engine
         self._lock = threading.Lock()
         self._heard: list[str] = []
         self._listening = False
@@ -97,7 +104,7 @@ class PostgresSignal:
                     conn.execute(f"LISTEN {CHANNEL}")
                     with self._lock:
                         self._listening = True
-                        self._heard = list(EVERYTHING)  # what was said while not listening
+                        self._heard = [EVERYTHING]  # what was said while not listening
                     while not self._stop.is_set():
                         for notice in conn.notifies(timeout=1.0):
                             with self._lock:
@@ -110,15 +117,15 @@ class PostgresSignal:
     def announce(self, customer_ids: Sequence[str]) -> None:
         if not customer_ids:
             return
-        with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as conn:
+        with self.engine.begin() as conn:
             for start in range(0, len(customer_ids), PER_NOTICE):
                 payload = " ".join(customer_ids[start : start + PER_NOTICE])
-                conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+                conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": payload})
 
     def drain(self) -> list[str]:
         with self._lock:
             if not self._listening:
-                return list(EVERYTHING)
+                return [EVERYTHING]
             heard, self._heard = self._heard, []
             return heard
 

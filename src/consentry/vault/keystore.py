@@ -83,9 +83,8 @@ class KeyStore:
             if database in ("", ":memory:"):  # one process only: nobody else to tell
                 return FileSignal(Path(os.devnull))
             return FileSignal(Path(database + ".erased"))
-        return PostgresSignal(
-            url.set(drivername="postgresql").render_as_string(hide_password=False)
-        )
+        listen_url = url.set(drivername="postgresql")  # libpq's own URL, without the driver
+        return PostgresSignal(listen_url.render_as_string(hide_password=False), self.engine)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -114,8 +114,9 @@ class Vault:
         if not erased:
             return
         with self._lock:
-            if erased == EVERYTHING:
+            if EVERYTHING in erased:
                 self._cache.clear()
+                return
             for cid in erased:
                 self._cache.pop(cid, None)
 
