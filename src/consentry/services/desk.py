@@ -146,12 +146,16 @@ def sign_in(
         (f"staff-fail-ip:{ip}", FAILURES_PER_IP),
     ]
     window = PAUSE_MINUTES * MINUTE
-    paused = any(web_access.attempts(hub, key, window) >= limit for key, limit in buckets)
     with hub.db.write() as conn:
-        member = store.by_username(conn, name, for_update=True)
-        usable = member is not None and member.disabled_at is None and _serves(member, console)
-        right = _verify(member.password_hash if usable and member else _DUMMY, password)
-        if paused or not usable or not right or member is None:
+        paused = any(web_access.attempts(hub, conn, k, window) >= n for k, n in buckets)
+        found = store.by_username(conn, name, for_update=True)
+        member = (
+            found
+            if found is not None and found.disabled_at is None and _serves(found, console)
+            else None
+        )
+        right = _verify(member.password_hash if member else _DUMMY, password)
+        if paused or member is None or not right:
             for key, _ in buckets:
                 web_access.count_attempt(hub, conn, key)
             return SignInProblem.REFUSED

@@ -178,21 +178,18 @@ def end_session(hub: Hub, token: str, *, console: bool = False) -> None:
 
 def allowed(hub: Hub, what: str, limit: int, window_micros: int) -> bool:
     """Count one attempt at ``what`` (a keyed hash is stored); False once over ``limit``."""
-    key = hub.vault.blind("rate-limit", what)
-    now = hub.now_micros()
     with hub.db.write() as conn:
-        if store.count_events(conn, key, now - window_micros) >= limit:
+        if attempts(hub, conn, what, window_micros) >= limit:
             return False
-        store.add_event(conn, key, now)
+        count_attempt(hub, conn, what)
     return True
 
 
-def attempts(hub: Hub, what: str, window_micros: int) -> int:
+def attempts(hub: Hub, conn: Connection, what: str, window_micros: int) -> int:
     """How many attempts at ``what`` were counted in the window."""
-    with hub.db.read() as conn:
-        return store.count_events(
-            conn, hub.vault.blind("rate-limit", what), hub.now_micros() - window_micros
-        )
+    return store.count_events(
+        conn, hub.vault.blind("rate-limit", what), hub.now_micros() - window_micros
+    )
 
 
 def count_attempt(hub: Hub, conn: Connection, what: str) -> None:
