@@ -147,7 +147,9 @@ def lookup(
     found = find(hub, body)
     if found is None:
         raise NotFound("no customer matches")
-    fields = sorted(body.model_dump(exclude_none=True)) + list(also)
+    # What identified the customer (not how the answer was asked for: LookupIn's "include").
+    named = body.model_dump(exclude_none=True, include=set(CustomerLookup.model_fields))
+    fields = sorted(named) + list(also)
     hub.access.record(found, caller, "lookup", fields)
     return {"id": found}
 

@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from email.message import EmailMessage
 from enum import StrEnum
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Connection
@@ -69,30 +70,40 @@ def create_link(hub: Hub, customer_id: str) -> dict[str, str]:
     }
 
 
+def _signed(hub: Hub, token: str) -> bool:
+    """The token's HMAC is ours: a tampered link is refused without a database read."""
+    nonce, _, signature = token.partition(".")
+    return bool(nonce) and hmac.compare_digest(signature, _sign(hub, nonce))
+
+
+def _problem(conn: Connection, row: Any, now: int) -> LinkProblem | None:
+    """What keeps a stored link from opening the centre now, if anything (one order for the
+    look and the use, so both say the same of one link)."""
+    customer = customer_store.get(conn, row.customer_id)
+    if customer is None or customer.status != "active":
+        return LinkProblem.GONE
+    if row.used_at is not None:
+        return LinkProblem.USED
+    if row.expires_at <= now:
+        return LinkProblem.EXPIRED
+    return None
+
+
 def peek(hub: Hub, token: str) -> tuple[str | None, LinkProblem | None]:
     """Whose link this is and what is wrong with it, without using it (a GET must not: mail
     scanners open every link they see)."""
-    nonce, _, signature = token.partition(".")
-    if not nonce or not hmac.compare_digest(signature, _sign(hub, nonce)):
+    if not _signed(hub, token):
         return None, LinkProblem.INVALID
     with hub.db.read() as conn:
         row = store.link(conn, _hash(hub, "preference-link", token))
         if row is None:
             return None, LinkProblem.INVALID
-        customer = customer_store.get(conn, row.customer_id)
-    if customer is None or customer.status != "active":
-        return row.customer_id, LinkProblem.GONE
-    if row.used_at is not None:
-        return row.customer_id, LinkProblem.USED
-    if row.expires_at <= hub.now_micros():
-        return row.customer_id, LinkProblem.EXPIRED
-    return row.customer_id, None
+        return row.customer_id, _problem(conn, row, hub.now_micros())
 
 
 def redeem(hub: Hub, token: str) -> WebSession | LinkProblem:
     """Exchange a link for a session, once."""
-    nonce, _, signature = token.partition(".")
-    if not nonce or not hmac.compare_digest(signature, _sign(hub, nonce)):
+    if not _signed(hub, token):
         return LinkProblem.INVALID
     token_hash = _hash(hub, "preference-link", token)
     now = hub.now_micros()
@@ -100,13 +111,11 @@ def redeem(hub: Hub, token: str) -> WebSession | LinkProblem:
         row = store.link(conn, token_hash, for_update=True)
         if row is None:
             return LinkProblem.INVALID
-        if row.expires_at <= now:
-            return LinkProblem.EXPIRED
-        if row.used_at is not None or not store.use_link(conn, token_hash, now):
+        problem = _problem(conn, row, now)
+        if problem is not None:
+            return problem
+        if not store.use_link(conn, token_hash, now):  # another request used it first
             return LinkProblem.USED
-        customer = customer_store.get(conn, row.customer_id)
-        if customer is None or customer.status != "active":
-            return LinkProblem.GONE
         return _open_session(hub, conn, customer_id=row.customer_id, staff_id=None, now=now)
 
 

@@ -114,9 +114,13 @@ def _require(conn: Connection, caller: Caller, endpoint_id: str) -> Any:
     """The endpoint, if the caller owns it (admin owns all). Another app's endpoint is as
     unknown as one that does not exist: 404, never 403, so its id tells nothing."""
     row = store.get_endpoint(conn, endpoint_id)
-    if row is None or not (caller.is_admin or row.app_id == caller.app_id):
+    if row is None or not _owns(caller, row):
         raise NotFound(f"no webhook endpoint {endpoint_id!r}")
     return row
+
+
+def _owns(caller: Caller, row: Any) -> bool:
+    return caller.is_admin or row.app_id == caller.app_id
 
 
 def get_endpoint(hub: Hub, caller: Caller, endpoint_id: str) -> dict[str, Any]:
@@ -126,11 +130,7 @@ def get_endpoint(hub: Hub, caller: Caller, endpoint_id: str) -> dict[str, Any]:
 
 def list_endpoints(hub: Hub, caller: Caller) -> list[dict[str, Any]]:
     with hub.db.read() as conn:
-        return [
-            endpoint_json(conn, r)
-            for r in store.all_endpoints(conn)
-            if caller.is_admin or r.app_id == caller.app_id
-        ]
+        return [endpoint_json(conn, r) for r in store.all_endpoints(conn) if _owns(caller, r)]
 
 
 def delete_endpoint(hub: Hub, conn: Connection, caller: Caller, endpoint_id: str) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from consentry.api.writes import write
 from consentry.domain.access import Scope
 from consentry.schemas import (
     CustomerCreate,
-    CustomerLookup,
     CustomerOut,
     Erasure,
     ExportDocument,
@@ -53,8 +52,7 @@ def lookup_customer(hub: HubDep, caller: CustomersRead, body: LookupIn) -> objec
     consents_too = "consents" in body.include
     if consents_too:
         caller.require(Scope.CONSENTS_READ)
-    lookup = CustomerLookup.model_validate(body.model_dump(exclude={"include"}))
-    found = customers.lookup(hub, caller, lookup, also=body.include)
+    found = customers.lookup(hub, caller, body, also=body.include)
     if consents_too:
         return {**found, **consents.list_consents(hub, caller, found["id"])}
     return found
