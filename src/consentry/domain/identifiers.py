@@ -3,7 +3,8 @@
 Every identifier is read in Unicode NFKC first, so an address or card number typed in
 full-width forms (as East Asian keyboards do) is the same identity as its ASCII form, never a
 second customer; control and format characters (NUL, bidi overrides, zero-width joiners) are
-refused rather than stored. E-mail addresses and postcodes are then limited to their alphabets.
+refused rather than stored. E-mail addresses, postcodes and loyalty cards are then limited to
+their alphabets.
 """
 
 from __future__ import annotations
