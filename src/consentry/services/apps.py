@@ -81,7 +81,8 @@ def revoke(hub: Hub, conn: Connection, app_id: str) -> dict[str, Any]:
     if app is None:
         raise NotFound(f"no app {app_id!r}")
     admin_key = hub.settings.admin_key
-    if admin_key and apps.by_key_hash(conn, hash_key(hub, admin_key)) == app:
+    holder = apps.by_key_hash(conn, hash_key(hub, admin_key)) if admin_key else None
+    if holder is not None and holder.id == app.id:
         # Revoked, it would lock every admin out until a restart brought it back.
         raise Conflict(
             f"{app_id} holds CONSENTRY_ADMIN_KEY: change that setting to replace the admin key"

@@ -83,8 +83,8 @@ def update(hub: Hub, conn: Connection, purpose_id: str, body: PurposeUpdate) -> 
         )
     fields = body.model_dump(exclude_unset=True, exclude={"reconsent", "title", "description"})
     # Left out: unchanged. Sent as null: only an expiry can be taken away.
-    nulls = [name for name, value in fields.items() if value is None]
-    if any(name != "expires_after_days" for name in nulls):
+    nulls = [n for n, value in fields.items() if value is None and n != "expires_after_days"]
+    if nulls:
         raise InvalidInput(
             f"{nulls[0]} cannot be null: leave it out to keep it as it is",
             [{"loc": ["body", name], "msg": "not null"} for name in nulls],
