@@ -91,3 +91,20 @@ def open_link(browser: TestClient, path: str) -> Any:
     confirm = re.search(r'name="confirm" value="([^"]+)"', page.text)
     assert confirm, page.text
     return browser.post(path, data={"confirm": confirm.group(1)}, follow_redirects=False)
+
+
+def staff_add(env: dict[str, str], username: str, password: str, *options: str) -> None:
+    """`consentry staff add` in its own process (as an operator runs it beside a server), the
+    password on standard input; ``env`` names the data directory and database."""
+    import os
+    import subprocess
+    import sys
+
+    subprocess.run(
+        [sys.executable, "-m", "consentry.cli", "staff", "add", username, *options],
+        input=password + "\n",
+        text=True,
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+    )

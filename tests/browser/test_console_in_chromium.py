@@ -5,10 +5,7 @@ kept away from apps. axe-core (WCAG 2.1 A and AA) on every page."""
 
 from __future__ import annotations
 
-import os
 import random
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +14,7 @@ import httpx
 
 from tests.browser.test_centre_in_chromium import CHROMIUM, _axe, _shoot, pytestmark, server
 from tests.conftest import ADMIN_KEY
+from tests.helpers import staff_add
 
 __all__ = ["pytestmark", "server"]
 PASSWORD = "correct horse battery"
@@ -24,19 +22,9 @@ SOURCES = ["web"] * 5 + ["app"] * 3 + ["store"] * 2 + ["call_centre"]
 
 
 def _add(data_dir: Path, username: str, role: str) -> None:
-    env = {**os.environ, "CONSENTRY_DATA_DIR": str(data_dir)}
-    env.pop("CONSENTRY_DATABASE_URL", None)
-    subprocess.run(
-        [
-            *(sys.executable, "-m", "consentry.cli", "staff", "add", username),
-            *("--name", username.title(), "--desk", "none", "--role", role, "--password-stdin"),
-        ],
-        input=PASSWORD + "\n",
-        text=True,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    env = {"CONSENTRY_DATA_DIR": str(data_dir), "CONSENTRY_DATABASE_URL": ""}
+    options = ("--name", username.title(), "--desk", "none", "--role", role, "--password-stdin")
+    staff_add(env, username, PASSWORD, *options)
 
 
 def _history(base: str) -> None:

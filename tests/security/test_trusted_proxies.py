@@ -4,9 +4,6 @@ not share one sign-in bucket — and a client that is not a named proxy cannot p
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -14,28 +11,16 @@ import pytest
 
 from consentry.services import desk
 from tests.conftest import ADMIN_KEY
+from tests.helpers import staff_add
 from tests.servers import serving
 
 PASSWORD = "plum tractor velvet 42"
 
 
 def _clerk(data_dir: Path, database_url: str) -> None:
-    env = {
-        **os.environ,
-        "CONSENTRY_DATA_DIR": str(data_dir),
-        "CONSENTRY_DATABASE_URL": database_url,
-    }
-    subprocess.run(
-        [
-            *(sys.executable, "-m", "consentry.cli", "staff", "add", "sam", "--name", "Sam"),
-            *("--desk", "store", "--location", "store-01-london", "--password-stdin"),
-        ],
-        input=PASSWORD + "\n",
-        text=True,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    env = {"CONSENTRY_DATA_DIR": str(data_dir), "CONSENTRY_DATABASE_URL": database_url}
+    options = ("--name", "Sam", "--desk", "store", "--location", "store-01-london")
+    staff_add(env, "sam", PASSWORD, *options, "--password-stdin")
 
 
 def _sign_in(base: str, forwarded_for: str, password: str) -> int:
