@@ -189,6 +189,14 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        """A read. SQLite: one transaction, so every statement sees the same snapshot.
+        PostgreSQL: no transaction at all (autocommit). Under READ COMMITTED each statement
+        sees its own snapshot inside a transaction too, so BEGIN and COMMIT bought nothing
+        but two round trips on every read."""
+        if self.is_postgres:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                yield conn
+            return
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
