@@ -11,6 +11,8 @@ deleted key is overwritten in the file and no old copy of its page lingers in a 
 from __future__ import annotations
 
 import os
+import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,7 @@ data_keys = Table(
 )
 
 CHUNK = 30_000
+_GET = "SELECT kek_id, wrapped FROM data_keys WHERE customer_id = ?"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -74,6 +77,27 @@ class KeyStore:
         metadata.create_all(self.engine, checkfirst=True)
         for index in data_keys.indexes:  # indexes added after a key store was first made
             index.create(self.engine, checkfirst=True)
+        database = parsed.database if self.is_sqlite else None
+        self._file = Path(database).resolve() if database and database != ":memory:" else None
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _reader(self) -> sqlite3.Connection | None:
+        """SQLite: this thread's own read-only connection, for the one-key reads a request
+        makes (a profile, an answer). A pooled SQLAlchemy connection around the same SELECT
+        cost ten times as much (about 250 µs against 25)."""
+        if self._file is None:
+            return None
+        reader: sqlite3.Connection | None = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = sqlite3.connect(
+                f"{self._file.as_uri()}?mode=ro", uri=True, timeout=60, check_same_thread=False
+            )
+            self._local.reader = reader
+            with self._lock:
+                self._readers.append(reader)
+        return reader
 
     def erased_signal(self) -> ErasedSignal:
         """How this key store's processes tell each other of destroyed keys (vault/erased)."""
@@ -87,9 +111,21 @@ class KeyStore:
         return PostgresSignal(listen_url.render_as_string(hide_password=False), self.engine)
 
     def dispose(self) -> None:
+        with self._lock:
+            for connection in self._readers:
+                connection.close()
+            self._readers.clear()
+        self._local = threading.local()
         self.engine.dispose()
 
     def get(self, customer_id: str) -> tuple[str, bytes] | None:
+        reader = self._reader()
+        if reader is not None:
+            try:
+                row = reader.execute(_GET, (customer_id,)).fetchone()
+                return (row[0], bytes(row[1])) if row else None
+            except sqlite3.OperationalError:
+                pass  # e.g. a journal left by a crash, which only a writable connection undoes
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(data_keys.c.kek_id, data_keys.c.wrapped).where(
