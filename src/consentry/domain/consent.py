@@ -128,8 +128,10 @@ def decide(
     *,
     erased: bool = False,
     restricted: bool = False,
+    status: Status | None = None,
 ) -> Decision:
-    """May the purpose be pursued for this customer now? The one place the rules live."""
+    """May the purpose be pursued for this customer now? The one place the rules live.
+    ``status``: the entry's, when the caller has it already (``status_of``)."""
     record_id = entry.record_id if entry else None
     since = entry.since if entry else None
     if erased:
@@ -141,7 +143,8 @@ def decide(
         return Decision(True, Reason.CONTRACT, record_id, since)
     if basis is LegalBasis.LEGAL_OBLIGATION:
         return Decision(True, Reason.LEGAL_OBLIGATION, record_id, since)
-    status = status_of(purpose, entry, now)
+    if status is None:
+        status = status_of(purpose, entry, now)
     if basis is LegalBasis.LEGITIMATE_INTEREST:
         if status is Status.WITHDRAWN:
             return Decision(False, Reason.OBJECTED, record_id, since)

@@ -18,7 +18,7 @@ from consentry.domain.access import ALL_PURPOSES, Caller, Scope
 from consentry.domain.consent import Action, ActorType, Source
 from consentry.domain.purposes import LegalBasis, Purpose
 from consentry.schemas import Actor, ConsentChange, WithdrawAll
-from consentry.services import consents, customers, evidence, export
+from consentry.services import consents, customers, evidence, export, purposes
 from consentry.services.hub import Hub
 from consentry.store import consents as consent_store
 from consentry.store import purposes as purpose_store
@@ -81,7 +81,7 @@ def views(
     with hub.db.read() as conn:
         customer = customers.require_active(conn, customer_id)
         current = consent_store.entries(conn, customer_id)
-        all_purposes = purpose_store.all_purposes(conn)
+        all_purposes = purposes.catalogue(hub, conn)
     now = hub.now_micros()
     labels = channel_labels(_)
     out = []

@@ -372,16 +372,13 @@ def purpose_state(
 ) -> list[dict[str, Any]]:
     """One entry per channel of the purpose (one with channel null if it has none)."""
     general = current.get((purpose.id, ALL_CHANNELS))
+    erased = customer.status == "erased"
     out = []
     for channel in purpose.scopes():
         entry = in_force(current.get((purpose.id, channel)) if channel else None, general)
         status = status_of(purpose, entry, now)
         decision = decide(
-            purpose,
-            entry,
-            now,
-            erased=customer.status == "erased",
-            restricted=customer.restricted,
+            purpose, entry, now, erased=erased, restricted=customer.restricted, status=status
         )
         out.append(
             {
@@ -401,7 +398,7 @@ def list_consents(hub: Hub, caller: Caller, customer_id: str) -> dict[str, Any]:
     with hub.db.read() as conn:
         customer = customers.require_active(conn, customer_id)
         current = store.entries(conn, customer_id)
-        all_purposes = purpose_store.all_purposes(conn)
+        all_purposes = purposes.catalogue(hub, conn)
     now = hub.now_micros()
     return {
         "consents": [

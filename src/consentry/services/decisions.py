@@ -32,7 +32,7 @@ from consentry.domain.ids import new_id
 from consentry.domain.questions import ANSWER, DEFAULT_LANGUAGE, Question, QuestionKind, tokens
 from consentry.schemas_offers import DecisionIn, OfferChannel
 from consentry.services import catalogue as catalogue_service
-from consentry.services import customers, insight_counts
+from consentry.services import customers, insight_counts, purposes
 from consentry.services.hub import Hub
 from consentry.services.question_form import shown
 from consentry.services.questions import bank
@@ -40,7 +40,6 @@ from consentry.store import consents as consent_store
 from consentry.store import decisions as store
 from consentry.store import events as event_store
 from consentry.store import profiling as profiling_store
-from consentry.store import purposes as purpose_store
 from consentry.store.customers import CustomerRow
 
 # The vault's field name for a decision's reasons and context.
@@ -74,7 +73,7 @@ def granted(
     now = hub.now_micros()
     allowed = set()
     # One read for all of them: a decision reads four or five purposes.
-    for purpose in purpose_store.all_purposes(conn):
+    for purpose in purposes.catalogue(hub, conn):
         purpose_id = purpose.id
         if purpose_id not in wanted:
             continue
@@ -409,7 +408,7 @@ def centre_offers(hub: Hub, customer_id: str) -> dict[str, Any]:
     decision = decide_for(hub, None, customer_id, DecisionIn(channel=OfferChannel.WEB, limit=5))
     with hub.db.read() as conn:
         loaded = catalogue_service.current(hub, conn)
-        titles = {p.id: p.title for p in purpose_store.all_purposes(conn)}
+        titles = {p.id: p.title for p in purposes.catalogue(hub, conn)}
     offers = {o.id: o for o in loaded.catalogue.offers}
     dismissed = [
         {**d, "title": offers[d["offer"]].title if d["offer"] in offers else d["offer"]}

@@ -21,12 +21,12 @@ from consentry.services import (
     events,
     evidence,
     profiling,
+    purposes,
     triggers,
 )
 from consentry.services.hub import Hub
 from consentry.store import access_log as access_store
 from consentry.store import consents as consent_store
-from consentry.store import purposes as purpose_store
 from consentry.store import web as web_store
 from consentry.store.tables import idempotency_keys
 from consentry.vault.errors import KeyGone
@@ -80,7 +80,7 @@ def export(
         row = customers.require_active(conn, customer_id)
         clear = customers.opened_profile(hub, conn, row)
         current = consent_store.entries(conn, customer_id)
-        all_purposes = purpose_store.all_purposes(conn)
+        all_purposes = purposes.catalogue(hub, conn)
         records = consent_store.history_rows(conn, customer_id, None, 1_000_000)
         accesses = access_store.of_customer(conn, customer_id)
         links = web_store.links_of(conn, customer_id)

@@ -149,6 +149,18 @@ def list_page(hub: Hub, after: str | None, limit: int) -> dict[str, Any]:
     }
 
 
+def catalogue(hub: Hub, conn: Connection) -> list[Purpose]:
+    """Every purpose, from the process's cache while the catalogue's fingerprint is the one it
+    was filled at (services/reads does the same with the fingerprint read beside a customer)."""
+    now = store.fingerprint(conn)
+    cached = hub.purpose_catalogue
+    if cached is not None and cached[0] == now:
+        return cached[1]
+    found = store.all_purposes(conn)
+    hub.purpose_catalogue = (now, found)
+    return found
+
+
 def current(hub: Hub, conn: Connection, purpose_id: str, version: int, updated_at: int) -> Purpose:
     """The purpose as stored now. Purposes change rarely and are read on every consent change:
     the hub keeps the last version it read and uses it only while the database still shows the

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, text, update
 
 from consentry.domain.purposes import LegalBasis, Notice, Purpose
 from consentry.store.tables import notices, purposes
@@ -63,6 +63,15 @@ _GET_FOR_UPDATE = _GET.with_for_update()
 def get(conn: Connection, purpose_id: str, *, for_update: bool = False) -> Purpose | None:
     row = conn.execute(_GET_FOR_UPDATE if for_update else _GET, {"purpose_id": purpose_id}).first()
     return purpose_from_row(row) if row else None
+
+
+# Which purposes exist, in which versions: changes whenever a purpose is created or changed
+# (store/quick reads the same with a customer's states).
+FINGERPRINT = "(SELECT count(*) || ':' || max(updated_at) || ':' || sum(version) FROM purposes)"
+
+
+def fingerprint(conn: Connection) -> str:
+    return str(conn.execute(text(f"SELECT {FINGERPRINT}")).scalar())
 
 
 def all_purposes(conn: Connection) -> list[Purpose]:
