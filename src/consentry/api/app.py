@@ -196,6 +196,7 @@ def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
             yield
         finally:
             await _app.state.check_batch.close()
+            await hub.quick.close_async()
             if mirror:
                 mirror.stop()
             if worker:

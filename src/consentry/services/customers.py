@@ -130,6 +130,14 @@ def opened_profile(hub: Hub, conn: Connection, row: CustomerRow) -> dict[str, An
             kind: vault.unseal(row.id, kind, sealed, key)
             for kind, sealed in store.identifiers_of(conn, row.id)
         },
+        **opened_fields(hub, row, key),
+    }
+
+
+def opened_fields(hub: Hub, row: CustomerRow, key: AESGCM) -> dict[str, str | None]:
+    """The customer's name and postcode in clear."""
+    vault = hub.vault
+    return {
         NAME: vault.unseal(row.id, NAME, row.name_sealed, key) if row.name_sealed else None,
         POSTCODE: (
             vault.unseal(row.id, POSTCODE, row.postcode_sealed, key)
@@ -147,16 +155,24 @@ def lookup(
     found = find(hub, body)
     if found is None:
         raise NotFound("no customer matches")
-    # What identified the customer (not how the answer was asked for: LookupIn's "include").
-    named = body.model_dump(exclude_none=True, include=set(CustomerLookup.model_fields))
-    fields = sorted(named) + list(also)
-    hub.access.record(found, caller, "lookup", fields)
+    log_lookup(hub, caller, found, body, also)
     return {"id": found}
 
 
-def find(hub: Hub, body: CustomerLookup) -> str | None:
-    """The one customer the look-up names, None if none; AmbiguousMatch if several."""
-    given = body.model_dump(exclude_none=True)
+def log_lookup(
+    hub: Hub, caller: Caller, customer_id: str, body: CustomerLookup, also: Sequence[str] = ()
+) -> None:
+    """The access-log entry of a look-up: what identified the customer (not how the answer
+    was asked for: LookupIn's "include"), and what was read with it (``also``)."""
+    named = body.model_dump(exclude_none=True, include=set(CustomerLookup.model_fields))
+    hub.access.record(customer_id, caller, "lookup", sorted(named) + list(also))
+
+
+def lookup_key(hub: Hub, body: CustomerLookup) -> tuple[str, tuple[str, ...]]:
+    """How to find the customer a look-up names: ("identifier", (kind, blind index)) or
+    ("pair", (blind index of name + postcode,)). InvalidInput unless it names exactly one
+    identifier, or the pair."""
+    given = body.model_dump(exclude_none=True, include=set(CustomerLookup.model_fields))
     by_identifier = [k for k in given if k in {kind.value for kind in IdentifierKind}]
     by_pair = {"name", "postcode"} & given.keys()
     if len(by_identifier) + (1 if by_pair else 0) != 1 or (by_pair and len(by_pair) != 2):
@@ -164,13 +180,21 @@ def find(hub: Hub, body: CustomerLookup) -> str | None:
             "look up by exactly one of email, loyalty_card, phone, or the pair name + postcode",
             [{"loc": ["body"], "msg": "one identifier, or name with postcode"}],
         )
+    if by_identifier:
+        kind, value = normalised_identifiers(hub, given)[0]
+        return "identifier", (kind, hub.vault.blind(kind, value))
+    return "pair", (pair_blind(hub, given["name"], given["postcode"]),)
+
+
+def find(hub: Hub, body: CustomerLookup) -> str | None:
+    """The one customer the look-up names, None if none; AmbiguousMatch if several."""
+    by, key = lookup_key(hub, body)
     with hub.db.read() as conn:
-        if by_identifier:
-            kind, value = normalised_identifiers(hub, given)[0]
-            found = store.by_identifier(conn, kind, hub.vault.blind(kind, value))
+        if by == "identifier":
+            found = store.by_identifier(conn, *key)
             matches = [found] if found else []
         else:
-            matches = store.by_pair(conn, pair_blind(hub, given["name"], given["postcode"]))
+            matches = store.by_pair(conn, *key)
     if not matches:
         return None
     if len(matches) > 1:

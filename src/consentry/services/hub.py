@@ -17,6 +17,7 @@ from consentry.signing import Signer
 from consentry.store.checks import CheckReader
 from consentry.store.database import Database, Timeouts
 from consentry.store.migrate import migrate
+from consentry.store.quick import QuickReader
 from consentry.store.sequencer import OutboxSequencer, Sequencer
 from consentry.store.tree_cache import TreeCache
 from consentry.store.vault_meta import open_vault
@@ -37,9 +38,12 @@ class Hub:
     outbox: OutboxSequencer = field(init=False)
     tree: TreeCache = field(init=False)
     checks: CheckReader = field(init=False)
+    quick: QuickReader = field(init=False)
     access: AccessLog = field(init=False)
     # The last version of each purpose this process read (see services.purposes.current).
     purposes: dict[str, Purpose] = field(default_factory=dict)
+    # Every purpose as last read, with the catalogue's fingerprint then (services.reads).
+    purpose_catalogue: tuple[str, list[Purpose]] | None = None
     # The question bank as last read, with the version it was read at (services.questions.bank).
     # The last item: the questions whose answers gate others ("ask B if A was answered so").
     question_bank: (
@@ -53,6 +57,7 @@ class Hub:
         self.outbox = OutboxSequencer(self.db)
         self.tree = TreeCache(self.db)
         self.checks = CheckReader(self.db, self.settings.check_cache_mb)
+        self.quick = QuickReader(self.db, self.checks)
         self.access = AccessLog(self.db, self.now_micros)
 
     @classmethod
@@ -84,5 +89,6 @@ class Hub:
     def close(self) -> None:
         self.access.flush()
         self.checks.close()
+        self.quick.close()
         self.vault.close()
         self.db.dispose()

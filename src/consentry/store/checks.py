@@ -107,7 +107,7 @@ class CheckReader:
                 self._connections.append(raw)
         return cursor
 
-    def _execute(self, sql: str, params: Any) -> Any:
+    def execute(self, sql: str, params: Any) -> Any:
         """``sql`` on this thread's reserved connection; its cursor, to fetch from."""
         cursor = self._cursor()
         try:
@@ -134,7 +134,7 @@ class CheckReader:
     def read(
         self, key_hash: str, customer_id: str, purpose_id: str, channel: str | None
     ) -> CheckRead:
-        cursor = self._execute(
+        cursor = self.execute(
             self._sql, (key_hash, customer_id, purpose_id, channel or ALL_CHANNELS, ALL_CHANNELS)
         )
         return _check_read(cursor.fetchall())
@@ -190,7 +190,7 @@ class CheckReader:
 
     def app(self, key_hash: str) -> AppRow | None:
         """The app holding this key (every authenticated request starts here)."""
-        row = self._execute(self._app_sql, (key_hash,)).fetchone()
+        row = self.execute(self._app_sql, (key_hash,)).fetchone()
         if row is None:
             return None
         return AppRow(row[0], row[1], tuple(_json(row[2])), tuple(_json(row[3])), 0, row[4])

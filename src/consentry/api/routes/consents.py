@@ -4,7 +4,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from consentry.api.deps import ConsentsRead, ConsentsWrite, HubDep
-from consentry.api.json_route import JsonRoute
+from consentry.api.json_route import JsonRoute, json_answer
 from consentry.api.writes import write
 from consentry.domain.access import Caller
 from consentry.schemas import (
@@ -15,7 +15,7 @@ from consentry.schemas import (
     WithdrawAll,
     WithdrewAll,
 )
-from consentry.services import consents
+from consentry.services import consents, reads
 from consentry.services.hub import Hub
 
 router = APIRouter(
@@ -64,17 +64,18 @@ async def withdraw_all(
 
 
 @router.get("", response_model=ConsentList)
-def list_consents(hub: HubDep, caller: ConsentsRead, customer_id: str) -> object:
-    return consents.list_consents(hub, caller, customer_id)
+async def list_consents(hub: HubDep, caller: ConsentsRead, customer_id: str) -> Response:
+    """The state of each of the caller's purposes, per channel."""
+    return json_answer(await reads.consents(hub, caller, customer_id))
 
 
 @router.get("/history", response_model=History)
-def consent_history(
+async def consent_history(
     hub: HubDep,
     caller: ConsentsRead,
     customer_id: str,
     limit: int = Query(100),
     after: str | None = None,
-) -> object:
+) -> Response:
     """The customer's evidence records, oldest first."""
-    return consents.history(hub, caller, customer_id, after, limit)
+    return json_answer(await reads.history(hub, caller, customer_id, after, limit))

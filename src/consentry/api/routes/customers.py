@@ -6,10 +6,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, Response
 
 from consentry.api.deps import CustomersRead, CustomersWrite, HubDep, ProfileRead, SubjectsManage
-from consentry.api.json_route import JsonRoute
+from consentry.api.json_route import JsonRoute, json_answer
 from consentry.api.pages import render
 from consentry.api.writes import write
-from consentry.domain.access import Scope
 from consentry.schemas import (
     CustomerCreate,
     CustomerOut,
@@ -19,7 +18,7 @@ from consentry.schemas import (
     LookupOut,
     Restriction,
 )
-from consentry.services import consents, customers, export
+from consentry.services import customers, export, reads
 
 router = APIRouter(route_class=JsonRoute, prefix="/v1/customers", tags=["customers"])
 
@@ -44,24 +43,18 @@ async def create_customer(
 
 
 @router.post("/lookup", response_model=LookupOut, response_model_exclude_unset=True)
-def lookup_customer(hub: HubDep, caller: CustomersRead, body: LookupIn) -> object:
+async def lookup_customer(hub: HubDep, caller: CustomersRead, body: LookupIn) -> Response:
     """Find a customer by e-mail, loyalty card, phone, or the card-less pair name + postcode
     (a POST: personal data never travels in URLs). Recorded in the customer's access log.
     With ``"include": ["consents"]`` (and consents:read) the answer also holds the customer's
     consents for the caller's purposes: "this e-mail's consents" in one call."""
-    consents_too = "consents" in body.include
-    if consents_too:
-        caller.require(Scope.CONSENTS_READ)
-    found = customers.lookup(hub, caller, body, also=body.include)
-    if consents_too:
-        return {**found, **consents.list_consents(hub, caller, found["id"])}
-    return found
+    return json_answer(await reads.lookup(hub, caller, body))
 
 
 @router.get("/{customer_id}", response_model=CustomerOut)
-def get_customer(hub: HubDep, caller: ProfileRead, customer_id: str) -> object:
+async def get_customer(hub: HubDep, caller: ProfileRead, customer_id: str) -> Response:
     """The profile fields the caller's scopes allow (identifiers need customers:read)."""
-    return customers.get_profile(hub, caller, customer_id)
+    return json_answer(await reads.profile(hub, caller, customer_id))
 
 
 @router.delete("/{customer_id}", status_code=202, response_model=Erasure)

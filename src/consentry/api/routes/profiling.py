@@ -9,7 +9,7 @@ from sqlalchemy import Connection
 from starlette.responses import Response
 
 from consentry.api.deps import HubDep, PreferencesRead, PreferencesWrite
-from consentry.api.json_route import JsonRoute
+from consentry.api.json_route import JsonRoute, json_answer
 from consentry.api.writes import write
 from consentry.domain.questions import AskChannel
 from consentry.schemas_profiling import (
@@ -24,7 +24,7 @@ from consentry.schemas_profiling import (
     Redeem,
     Redeemed,
 )
-from consentry.services import profiling
+from consentry.services import profiling, reads
 
 router = APIRouter(
     route_class=JsonRoute, prefix="/v1/customers/{customer_id}", tags=["progressive profiling"]
@@ -108,9 +108,9 @@ async def decline_question(
 
 
 @router.get("/answers", response_model=AnswerList)
-def list_answers(hub: HubDep, caller: PreferencesRead, customer_id: str) -> object:
+async def list_answers(hub: HubDep, caller: PreferencesRead, customer_id: str) -> Response:
     """What the customer told us, with where, when and by whom each answer was recorded."""
-    return {"answers": profiling.answers(hub, caller, customer_id)}
+    return json_answer(await reads.answers(hub, caller, customer_id))
 
 
 @router.delete("/answers/{question_id}", status_code=204)
@@ -162,15 +162,15 @@ async def resume_asking(
 
 
 @router.get("/points", response_model=Points)
-def points(
+async def points(
     hub: HubDep,
     _caller: PreferencesRead,
     customer_id: str,
     limit: int = Query(100),
     after: str | None = None,
-) -> object:
+) -> Response:
     """The balance and its entries, newest first."""
-    return profiling.points(hub, customer_id, after, limit)
+    return json_answer(await reads.points(hub, customer_id, after, limit))
 
 
 @router.post("/points/redeem", status_code=201, response_model=Redeemed)

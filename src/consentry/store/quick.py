@@ -1,0 +1,286 @@
+"""The apps' everyday reads of one customer, each one statement on a connection kept for it.
+
+Why raw DBAPI, as for the check (store/checks.py): a read through a pooled SQLAlchemy
+connection made two to four round trips (the customer, again for ``require_active``, the
+purposes, the states) and cost more server CPU than the answer. Here the customer and what is
+asked about them come in one statement, with the purpose catalogue's fingerprint, so that the
+purposes themselves come from the process's cache (services/reads.py) and are read again only
+after a change by any process.
+
+SQLite reads on the calling thread's reserved connection (the check's own, in process: no
+round trip to wait for). PostgreSQL reads on the running event loop's pool of asynchronous
+connections (psycopg_pool): the loop goes on serving other requests while the database answers.
+Every statement reads committed state; nothing here writes, so no statement needs a
+transaction, and none is opened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+import psycopg
+from psycopg.types.json import set_json_loads
+from psycopg_pool import AsyncConnectionPool
+
+from consentry.domain.consent import Action, ConsentEntry
+from consentry.domain.purposes import LegalBasis, Purpose
+from consentry.store.checks import CheckReader
+from consentry.store.customers import COLUMNS as CUSTOMER_COLUMNS
+from consentry.store.customers import CustomerRow, row_of
+from consentry.store.database import Database
+from consentry.store.purposes import FINGERPRINT
+
+_CUSTOMER = ", ".join(f"c.{name}" for name in CUSTOMER_COLUMNS.split(", "))
+
+
+def _states(source: str, where: str) -> str:
+    return (
+        f"SELECT {_CUSTOMER}, {FINGERPRINT}, s.purpose, s.channel, s.action, "
+        "s.purpose_version, s.record_id, s.since, s.record_pk "
+        f"FROM {source} LEFT JOIN consent_state AS s ON s.customer_id = c.id WHERE {where}"
+    )
+
+
+_BY_ID = "customers AS c", "c.id = {p}"
+_BY_IDENTIFIER = (
+    "identifiers AS i JOIN customers AS c ON c.id = i.customer_id",
+    "i.kind = {p} AND i.blind = {p}",
+)
+# The card-less pair names at most one active customer; two found are reported as ambiguous.
+_PAIR_IDS = (
+    "SELECT id FROM customers WHERE pair_blind = {p} AND status = 'active' ORDER BY id LIMIT 2"
+)
+_BY_PAIR = "customers AS c", f"c.id IN ({_PAIR_IDS})"
+
+_ID_BY_IDENTIFIER = (
+    "SELECT i.customer_id FROM identifiers AS i WHERE i.kind = {p} AND i.blind = {p}"
+)
+
+_PROFILE = (
+    f"SELECT {_CUSTOMER}, i.kind, i.value_sealed FROM customers AS c "
+    "LEFT JOIN identifiers AS i ON i.customer_id = c.id WHERE c.id = {p} ORDER BY i.kind"
+)
+
+PURPOSE_COLUMNS = (
+    "id, version, title, description, notice_hash, legal_basis, channels, sensitive, "
+    "expires_after_days, stale_before_version, created_at, updated_at, gpc"
+)
+_PURPOSES = f"SELECT {PURPOSE_COLUMNS}, {FINGERPRINT} FROM purposes ORDER BY id"
+
+# The pages: the customer's row (is there one? erased?) with up to ``limit`` rows after the
+# cursor. The LEFT JOIN keeps the customer's row when the page is empty.
+_HISTORY = (
+    f"SELECT {_CUSTOMER}, r.pk, l.seq, r.leaf, r.leaf_hash, o.sealed FROM customers AS c "
+    "LEFT JOIN evidence_records AS r ON r.customer_id = c.id AND r.pk > {p} "
+    "LEFT JOIN log_leaves AS l ON l.record_pk = r.pk "
+    "LEFT JOIN evidence_openings AS o ON o.record_id = r.id "
+    "WHERE c.id = {p} ORDER BY r.pk LIMIT {p}"
+)
+_ANSWERS = (
+    f"SELECT {_CUSTOMER}, a.question_id, a.status, a.sealed, a.channel, a.actor_type, "
+    "a.answered_at, a.expires_at FROM customers AS c "
+    "LEFT JOIN answers AS a ON a.customer_id = c.id "
+    "WHERE c.id = {p} ORDER BY a.answered_at DESC, a.question_id"
+)
+# Newest first; a later page starts after the entry its cursor names (its time, then its id).
+
+
+def _points(after: str) -> str:
+    return (
+        f"SELECT {_CUSTOMER}, (SELECT balance FROM points_accounts WHERE customer_id = c.id), "
+        "e.id, e.points, e.question_id, e.reason, e.at FROM customers AS c "
+        f"LEFT JOIN points_entries AS e ON e.customer_id = c.id{after} "
+        "WHERE c.id = {p} ORDER BY e.at DESC, e.id DESC LIMIT {p}"
+    )
+
+
+
+_WIDTH = len(CUSTOMER_COLUMNS.split(", "))
+
+
+def _json(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def purpose_of(row: Sequence[Any], at: int = 0) -> Purpose:
+    """A purpose from its columns in ``PURPOSE_COLUMNS`` order, starting at ``at``."""
+    (
+        pid,
+        version,
+        title,
+        description,
+        notice,
+        basis,
+        channels,
+        sensitive,
+        expires,
+        stale,
+        created,
+        updated,
+        gpc,
+    ) = row[at : at + 13]
+    return Purpose(
+        id=pid,
+        version=version,
+        title=title,
+        description=description,
+        notice_hash=notice,
+        legal_basis=LegalBasis(basis),
+        channels=tuple(_json(channels)),
+        sensitive=bool(sensitive),
+        expires_after_days=expires,
+        stale_before_version=stale,
+        created_at=created,
+        updated_at=updated,
+        gpc=bool(gpc),
+    )
+
+
+class CustomerStates:
+    """A customer's row and consent state rows, and the purpose catalogue's fingerprint."""
+
+    __slots__ = ("customer", "entries", "fingerprint")
+
+    def __init__(self, rows: list[Sequence[Any]]) -> None:
+        first = rows[0]
+        self.customer: CustomerRow = row_of(first[:_WIDTH])
+        self.fingerprint: str = str(first[_WIDTH])
+        self.entries: dict[tuple[str, str], ConsentEntry] = {
+            (r[_WIDTH + 1], r[_WIDTH + 2]): ConsentEntry(Action(r[_WIDTH + 3]), *r[_WIDTH + 4 :])
+            for r in rows
+            if r[_WIDTH + 1] is not None
+        }
+
+
+def _grouped(rows: list[Sequence[Any]]) -> list[CustomerStates]:
+    """Rows of several customers (the pair look-up) grouped by customer, in order."""
+    by_customer: dict[str, list[Sequence[Any]]] = {}
+    for row in rows:
+        by_customer.setdefault(row[0], []).append(row)
+    return [CustomerStates(group) for group in by_customer.values()]
+
+
+class QuickReader:
+    def __init__(self, db: Database, checks: CheckReader, pool_size: int = 8) -> None:
+        self.db = db
+        self.checks = checks
+        self.pool_size = pool_size
+        p = "?" if db.is_sqlite else "%s"
+        self._sql = {
+            name: sql.format(p=p)
+            for name, sql in {
+                "states_by_id": _states(*_BY_ID),
+                "states_by_identifier": _states(*_BY_IDENTIFIER),
+                "states_by_pair": _states(*_BY_PAIR),
+                "id_by_identifier": _ID_BY_IDENTIFIER,
+                "ids_by_pair": _PAIR_IDS,
+                "profile": _PROFILE,
+                "purposes": _PURPOSES,
+                "history": _HISTORY,
+                "answers": _ANSWERS,
+                "points_first": _points(""),
+                # An unknown cursor gives an empty page, as before (the customer's row comes).
+                "points_after": _points(
+                    " AND EXISTS (SELECT 1 FROM points_entries AS n WHERE n.id = {p} "
+                    "AND n.customer_id = c.id AND (e.at < n.at OR (e.at = n.at AND e.id < n.id)))"
+                ),
+            }.items()
+        }
+        self._pools: dict[asyncio.AbstractEventLoop, AsyncConnectionPool[Any]] = {}
+
+    async def fetch(self, name: str, params: Sequence[Any]) -> list[Sequence[Any]]:
+        """The rows of the named statement."""
+        sql = self._sql[name]
+        if not self.db.is_postgres:
+            return list(self.checks.execute(sql, tuple(params)).fetchall())
+        for attempt in (1, 2):
+            pool = await self._pool()
+            try:
+                # Deadlines of our own, as the check's: a server that stopped answering would
+                # keep the request waiting for ever.
+                async with (
+                    asyncio.timeout(self.db.timeouts.statement_ms / 1000 or None),
+                    pool.connection(timeout=self.db.timeouts.pool) as connection,
+                ):
+                    cursor = await connection.execute(sql, tuple(params))
+                    return list(await cursor.fetchall())
+            except TimeoutError:
+                raise psycopg.OperationalError("the database did not answer in time") from None
+            except psycopg.OperationalError:
+                # A connection the database dropped (a restart): the pool discards it; a
+                # read changes nothing, so it is made again, once.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _pool(self) -> AsyncConnectionPool[Any]:
+        loop = asyncio.get_running_loop()
+        pool = self._pools.get(loop)
+        if pool is None:
+            self._forget_closed_loops()
+            args, kwargs = self.db.engine.dialect.create_connect_args(self.db.engine.url)
+            kwargs.update(self.db.timeouts.connect_args(), autocommit=True)
+
+            async def configure(connection: psycopg.AsyncConnection[Any]) -> None:
+                set_json_loads(orjson.loads, connection)  # as the engine's connections do
+
+            pool = AsyncConnectionPool(
+                args[0] if args else "",
+                kwargs=dict(kwargs),
+                min_size=1,
+                max_size=self.pool_size,
+                configure=configure,
+                open=False,
+                timeout=self.db.timeouts.pool,
+            )
+            self._pools[loop] = pool
+            await pool.open()
+        return pool
+
+    async def states(self, by: str, *params: Any) -> list[CustomerStates]:
+        """The customers found ``by`` "id", "identifier" (kind, blind) or "pair" (blind),
+        each with their consent states."""
+        return _grouped(await self.fetch(f"states_by_{by}", params))
+
+    async def purposes(self) -> tuple[str, list[Purpose]]:
+        rows = await self.fetch("purposes", ())
+        fingerprint = str(rows[0][13]) if rows else "0::"
+        return fingerprint, [purpose_of(row) for row in rows]
+
+    async def close_async(self) -> None:
+        """Close the running loop's pool (the server's shutdown, on its loop)."""
+        pool = self._pools.pop(asyncio.get_running_loop(), None)
+        if pool is not None:
+            await pool.close()
+
+    def _forget_closed_loops(self) -> None:
+        """Pools of loops that ended without close_async (a test client's): their
+        connections are closed, without the loop they would need to close them politely."""
+        for loop in [loop for loop in self._pools if loop.is_closed()]:
+            _abandon(self._pools.pop(loop))
+
+    def close(self) -> None:
+        for pool in self._pools.values():  # loops that ended without close_async
+            _abandon(pool)
+        self._pools.clear()
+
+
+def _abandon(pool: AsyncConnectionPool[Any]) -> None:
+    # The pool's idle connections (psycopg_pool keeps them in ``_pool``): in use, there are none
+    # once the loop has ended.
+    for connection in getattr(pool, "_pool", ()):
+        with contextlib.suppress(Exception):
+            connection.pgconn.finish()
+
+
+def customer_of(row: Sequence[Any]) -> CustomerRow:
+    return row_of(row[:_WIDTH])
+
+
+def rest_of(row: Sequence[Any]) -> Sequence[Any]:
+    """The columns after the customer's."""
+    return row[_WIDTH:]
