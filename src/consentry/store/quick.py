@@ -99,6 +99,40 @@ def _points(after: str) -> str:
 
 
 
+# PostgreSQL: the same reads for many requests in one statement (as the checks are read,
+# api/check_batch): the questions as arrays, each row led by its question's number (from 1).
+_QUESTIONS_BY_ID = (
+    "unnest(%s::text[]) WITH ORDINALITY AS q(id, n) JOIN customers AS c ON c.id = q.id"
+)
+_QUESTIONS_BY_IDENTIFIER = (
+    "unnest(%s::text[], %s::text[]) WITH ORDINALITY AS q(kind, blind, n) "
+    "JOIN identifiers AS i ON i.kind = q.kind AND i.blind = q.blind"
+)
+_MANY = {
+    "states_by_id": (
+        f"SELECT q.n, {_CUSTOMER}, {FINGERPRINT}, s.purpose, s.channel, s.action, "
+        "s.purpose_version, s.record_id, s.since, s.record_pk "
+        f"FROM {_QUESTIONS_BY_ID} LEFT JOIN consent_state AS s ON s.customer_id = c.id"
+    ),
+    "states_by_identifier": (
+        f"SELECT q.n, {_CUSTOMER}, {FINGERPRINT}, s.purpose, s.channel, s.action, "
+        "s.purpose_version, s.record_id, s.since, s.record_pk "
+        f"FROM {_QUESTIONS_BY_IDENTIFIER} JOIN customers AS c ON c.id = i.customer_id "
+        "LEFT JOIN consent_state AS s ON s.customer_id = c.id"
+    ),
+    "id_by_identifier": f"SELECT q.n, i.customer_id FROM {_QUESTIONS_BY_IDENTIFIER}",
+    "profile": (
+        f"SELECT q.n, {_CUSTOMER}, i.kind, i.value_sealed FROM {_QUESTIONS_BY_ID} "
+        "LEFT JOIN identifiers AS i ON i.customer_id = c.id ORDER BY q.n, i.kind"
+    ),
+    "answers": (
+        f"SELECT q.n, {_CUSTOMER}, a.question_id, a.status, a.sealed, a.channel, "
+        f"a.actor_type, a.answered_at, a.expires_at FROM {_QUESTIONS_BY_ID} "
+        "LEFT JOIN answers AS a ON a.customer_id = c.id "
+        "ORDER BY q.n, a.answered_at DESC, a.question_id"
+    ),
+}
+
 _WIDTH = len(CUSTOMER_COLUMNS.split(", "))
 
 
@@ -138,6 +172,10 @@ def purpose_of(row: Sequence[Any], at: int = 0) -> Purpose:
         updated_at=updated,
         gpc=bool(gpc),
     )
+
+
+Rows = list[Sequence[Any]]
+_Batch = tuple[asyncio.AbstractEventLoop, str]
 
 
 class CustomerStates:
@@ -191,12 +229,52 @@ class QuickReader:
             }.items()
         }
         self._pools: dict[asyncio.AbstractEventLoop, AsyncConnectionPool[Any]] = {}
+        # Per event loop and statement: the questions waiting for the next read, and the
+        # task reading (one read of a statement in flight at a time).
+        self._waiting: dict[_Batch, list[tuple[tuple[Any, ...], asyncio.Future[Rows]]]] = {}
+        self._reading: dict[_Batch, asyncio.Task[None]] = {}
 
-    async def fetch(self, name: str, params: Sequence[Any]) -> list[Sequence[Any]]:
+    async def fetch(self, name: str, params: Sequence[Any]) -> Rows:
         """The rows of the named statement."""
-        sql = self._sql[name]
         if not self.db.is_postgres:
-            return list(self.checks.execute(sql, tuple(params)).fetchall())
+            return list(self.checks.execute(self._sql[name], tuple(params)).fetchall())
+        if name in _MANY:
+            return await self._together(name, tuple(params))
+        return await self._run(self._sql[name], tuple(params))
+
+    async def _together(self, name: str, params: tuple[Any, ...]) -> Rows:
+        """PostgreSQL: the read made with the other requests' reads of the same statement
+        that arrive while one is out: the round trip and the statement's fixed cost (on both
+        sides, and the pool's) paid once for all of them. A lone read goes at once."""
+        loop = asyncio.get_running_loop()
+        batch = (loop, name)
+        future: asyncio.Future[Rows] = loop.create_future()
+        self._waiting.setdefault(batch, []).append((params, future))
+        if batch not in self._reading:
+            self._reading[batch] = loop.create_task(self._read_together(batch))
+        return await future
+
+    async def _read_together(self, batch: _Batch) -> None:
+        try:
+            while waiting := self._waiting.pop(batch, None):
+                arrays = [list(column) for column in zip(*(p for p, _ in waiting), strict=True)]
+                try:
+                    rows = await self._run(_MANY[batch[1]], tuple(arrays))
+                except Exception as exc:
+                    for _, future in waiting:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                answers: list[Rows] = [[] for _ in waiting]
+                for row in rows:
+                    answers[row[0] - 1].append(row[1:])
+                for (_, future), answer in zip(waiting, answers, strict=True):
+                    if not future.done():  # else the request was given up
+                        future.set_result(answer)
+        finally:
+            del self._reading[batch]
+
+    async def _run(self, sql: str, params: tuple[Any, ...]) -> Rows:
         for attempt in (1, 2):
             pool = await self._pool()
             try:
@@ -206,7 +284,7 @@ class QuickReader:
                     asyncio.timeout(self.db.timeouts.statement_ms / 1000 or None),
                     pool.connection(timeout=self.db.timeouts.pool) as connection,
                 ):
-                    cursor = await connection.execute(sql, tuple(params))
+                    cursor = await connection.execute(sql, params)
                     return list(await cursor.fetchall())
             except TimeoutError:
                 raise psycopg.OperationalError("the database did not answer in time") from None

@@ -1,0 +1,82 @@
+"""Issue 25: the everyday reads of one customer are one statement each, and on PostgreSQL the
+reads that arrive together share one (store/quick.py). Many requests at once, for different
+customers, some unknown, some erased, each get their own answer — the same one a request
+alone gets; a purpose changed by the API is seen by the very next read."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+
+from tests.helpers import change, make_customer, make_purpose
+
+
+async def _together(client: TestClient, calls: list[tuple[str, str, Any]]) -> list[httpx.Response]:
+    transport = httpx.ASGITransport(app=client.app)
+    headers = dict(client.headers)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as c:
+        return await asyncio.gather(
+            *(c.request(method, path, json=body) for method, path, body in calls)
+        )
+
+
+def test_reads_made_at_once_each_get_their_own_answer(client: TestClient) -> None:
+    make_purpose(client)
+    people = [
+        make_customer(client, identifiers={"email": f"p{n}@example.com"}) for n in range(12)
+    ]
+    for n, cid in enumerate(people):
+        if n % 2:
+            assert change(client, cid).status_code == 201
+    erased = people[-1]
+    assert client.delete(f"/v1/customers/{erased}").status_code == 202
+    calls: list[tuple[str, str, Any]] = []
+    for n, cid in enumerate(people):
+        calls += [
+            ("GET", f"/v1/customers/{cid}", None),
+            ("GET", f"/v1/customers/{cid}/consents", None),
+            ("GET", f"/v1/customers/{cid}/answers", None),
+            ("POST", "/v1/customers/lookup", {"email": f"p{n}@example.com"}),
+            (
+                "POST",
+                "/v1/customers/lookup",
+                {"email": f"p{n}@example.com", "include": ["consents"]},
+            ),
+        ]
+    calls += [
+        ("GET", "/v1/customers/cus_nobody/consents", None),
+        ("POST", "/v1/customers/lookup", {"email": "nobody@example.com"}),
+    ]
+    answers = asyncio.run(_together(client, calls))
+    for (method, path, body), answer in zip(calls, answers, strict=True):
+        alone = client.request(method, path, json=body)
+        assert (answer.status_code, answer.json()) == (alone.status_code, alone.json()), path
+    by_call = dict(zip([c[1] + str(c[2]) for c in calls], answers, strict=True))
+    assert by_call[f"/v1/customers/{erased}/consentsNone"].status_code == 410
+    assert by_call["/v1/customers/cus_nobody/consentsNone"].status_code == 404
+    granted = by_call[f"/v1/customers/{people[1]}/consentsNone"].json()["consents"]
+    assert {c["channel"]: c["status"] for c in granted}["email"] == "granted"
+    assert by_call[f"/v1/customers/{people[0]}/consentsNone"].json()["consents"][0]["status"] == (
+        "not_set"
+    )
+
+
+def test_a_new_purpose_is_seen_by_the_next_read(client: TestClient) -> None:
+    make_purpose(client)
+    cid = make_customer(client)
+    before = client.get(f"/v1/customers/{cid}/consents").json()["consents"]
+    assert {c["purpose"] for c in before} == {"newsletter"}
+    make_purpose(client, id="profiling", title="Profiling", description="From what you buy.")
+    after = client.get(f"/v1/customers/{cid}/consents").json()["consents"]
+    assert {c["purpose"] for c in after} == {"newsletter", "profiling"}
+    assert change(client, cid, purpose="profiling", channel=None).status_code == 201
+    granted = client.get(f"/v1/customers/{cid}/consents").json()["consents"]
+    assert {c["status"] for c in granted if c["purpose"] == "profiling"} == {"granted"}
+    # A new notice that asks everyone again: the very next read knows (no stale cache).
+    update = {"title": "Profiling, from what you tell us", "reconsent": True}
+    assert client.put("/v1/purposes/profiling", json=update).status_code == 200
+    again = client.get(f"/v1/customers/{cid}/consents").json()["consents"]
+    assert {c["status"] for c in again if c["purpose"] == "profiling"} == {"stale"}
