@@ -17,10 +17,17 @@ from tests.helpers import change, make_customer, make_purpose
 async def _together(client: TestClient, calls: list[tuple[str, str, Any]]) -> list[httpx.Response]:
     transport = httpx.ASGITransport(app=client.app)
     headers = dict(client.headers)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as c:
-        return await asyncio.gather(
-            *(c.request(method, path, json=body) for method, path, body in calls)
-        )
+    try:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://t", headers=headers
+        ) as c:
+            return await asyncio.gather(
+                *(c.request(method, path, json=body) for method, path, body in calls)
+            )
+    finally:
+        # As the server does on shutdown: this loop's connections go with it.
+        await client.app.state.hub.quick.close_async()
+        await client.app.state.check_batch.close()
 
 
 def test_reads_made_at_once_each_get_their_own_answer(client: TestClient) -> None:
