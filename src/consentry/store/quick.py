@@ -108,6 +108,24 @@ _QUESTIONS_BY_IDENTIFIER = (
     "unnest(%s::text[], %s::text[]) WITH ORDINALITY AS q(kind, blind, n) "
     "JOIN identifiers AS i ON i.kind = q.kind AND i.blind = q.blind"
 )
+# The card-less pair: at most two active customers each (two are reported as ambiguous).
+_QUESTIONS_BY_PAIR = (
+    "unnest(%s::text[]) WITH ORDINALITY AS q(blind, n) CROSS JOIN LATERAL (SELECT id FROM "
+    "customers WHERE pair_blind = q.blind AND status = 'active' ORDER BY id LIMIT 2) AS p"
+)
+
+
+def _many_points(questions: str, after: str) -> str:
+    return (
+        f"SELECT q.n, {_CUSTOMER}, (SELECT balance FROM points_accounts "
+        "WHERE customer_id = c.id), e.id, e.points, e.question_id, e.reason, e.at "
+        f"FROM {questions} JOIN customers AS c ON c.id = q.id LEFT JOIN LATERAL (SELECT e.id, "
+        "e.points, e.question_id, e.reason, e.at FROM points_entries AS e "
+        f"WHERE e.customer_id = c.id{after} ORDER BY e.at DESC, e.id DESC LIMIT q.lim) AS e "
+        "ON true ORDER BY q.n, e.at DESC, e.id DESC"
+    )
+
+
 _MANY = {
     "states_by_id": (
         f"SELECT q.n, {_CUSTOMER}, {FINGERPRINT}, s.purpose, s.channel, s.action, "
@@ -124,6 +142,32 @@ _MANY = {
     "profile": (
         f"SELECT q.n, {_CUSTOMER}, i.kind, i.value_sealed FROM {_QUESTIONS_BY_ID} "
         "LEFT JOIN identifiers AS i ON i.customer_id = c.id ORDER BY q.n, i.kind"
+    ),
+    "states_by_pair": (
+        f"SELECT q.n, {_CUSTOMER}, {FINGERPRINT}, s.purpose, s.channel, s.action, "
+        "s.purpose_version, s.record_id, s.since, s.record_pk "
+        f"FROM {_QUESTIONS_BY_PAIR} JOIN customers AS c ON c.id = p.id "
+        "LEFT JOIN consent_state AS s ON s.customer_id = c.id"
+    ),
+    "ids_by_pair": f"SELECT q.n, p.id FROM {_QUESTIONS_BY_PAIR} ORDER BY q.n, p.id",
+    # The pages: each question's own cursor and limit, in a LATERAL subquery.
+    "history": (
+        f"SELECT q.n, {_CUSTOMER}, r.pk, l.seq, r.leaf, r.leaf_hash, o.sealed "
+        "FROM unnest(%s::bigint[], %s::text[], %s::int[]) WITH ORDINALITY AS q(after, id, lim, n) "
+        "JOIN customers AS c ON c.id = q.id LEFT JOIN LATERAL (SELECT r.pk, r.id, r.leaf, "
+        "r.leaf_hash FROM evidence_records AS r WHERE r.customer_id = c.id AND r.pk > q.after "
+        "ORDER BY r.pk LIMIT q.lim) AS r ON true "
+        "LEFT JOIN log_leaves AS l ON l.record_pk = r.pk "
+        "LEFT JOIN evidence_openings AS o ON o.record_id = r.id ORDER BY q.n, r.pk"
+    ),
+    "points_first": _many_points(
+        "unnest(%s::text[], %s::int[]) WITH ORDINALITY AS q(id, lim, n)", ""
+    ),
+    "points_after": _many_points(
+        "unnest(%s::text[], %s::text[], %s::int[]) WITH ORDINALITY AS q(after, id, lim, n)",
+        " AND EXISTS (SELECT 1 FROM points_entries AS cursor_entry "
+        "WHERE cursor_entry.id = q.after AND cursor_entry.customer_id = c.id "
+        "AND (e.at < cursor_entry.at OR (e.at = cursor_entry.at AND e.id < cursor_entry.id)))",
     ),
     "answers": (
         f"SELECT q.n, {_CUSTOMER}, a.question_id, a.status, a.sealed, a.channel, "
