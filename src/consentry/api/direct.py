@@ -126,76 +126,85 @@ class DirectRoutes:
         self, scope: Scope, receive: Receive, send: Send, customer_id: str, rest: tuple[str, ...]
     ) -> None:
         request = Request(scope, receive)
-        scopes, work = _READS[rest]
+        scopes, read = _READS[rest]
         query = _paging(request) if rest in _PAGED else (0, None)
-        try:
-            caller = await self._caller(request, scopes) if query is not None else None
-        except Exception as exc:
-            await (await self._problem(request, exc))(scope, receive, send)
-            return
-        if caller is None or query is None:
-            await self.app(scope, receive, send)
-            return
         hub = hub_of(request)
-
-        async def answer(_: Request) -> Response:
-            return json_answer(await work(hub, caller, customer_id, *query))
-
-        await self._answer(scope, receive, send, answer)
+        work = None if query is None else (lambda c: read(hub, c, customer_id, *query))
+        await self._serve(scope, receive, send, request, scopes, work)
 
     async def _changes(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A page of the change feed; a long poll (``wait``) goes FastAPI's way."""
         request = Request(scope, receive)
         query = _paging(request, default_limit=1000)
-        try:
-            caller = (
-                await self._caller(request, FEED_READERS)
-                if query is not None and "wait" not in request.query_params
-                else None
-            )
-        except Exception as exc:
-            await (await self._problem(request, exc))(scope, receive, send)
-            return
-        if caller is None or query is None:
-            await self.app(scope, receive, send)
-            return
         hub = hub_of(request)
-        limit, after = query
+        limit, after = query or (0, None)
 
-        async def answer(_: Request) -> Response:
-            return json_answer(await changes.wait_and_read(hub, caller, after, limit, 0.0))
+        async def page(caller: Caller) -> Any:
+            return await changes.wait_and_read(hub, caller, after, limit, 0.0)
 
-        await self._answer(scope, receive, send, answer)
+        ready = query is not None and "wait" not in request.query_params
+        await self._serve(scope, receive, send, request, FEED_READERS, page if ready else None)
 
     async def _lookup(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        if request.headers.get("content-type") != "application/json":
-            await self.app(scope, receive, send)
-            return
-        try:
-            raw = await request.body()
-        except ClientDisconnect:
-            return
-        except Exception as exc:  # the body-size limit's 413
-            await (await self._problem(request, exc))(scope, receive, send)
-            return
-        try:
-            body = LookupIn.model_validate(orjson.loads(raw))
-            caller = await self._caller(request, (AppScope.CUSTOMERS_READ,))
-        except (ValueError, ValidationError):
-            caller = None
-        except Exception as exc:
-            await (await self._problem(request, exc))(scope, receive, send)
-            return
-        if caller is None:
-            await self.app(scope, _replaying(raw, receive), send)
+        raw = await self._body(scope, receive, send, request)
+        if raw is None:
             return
         hub = hub_of(request)
+        try:
+            body = LookupIn.model_validate(orjson.loads(raw))
+        except (ValueError, ValidationError):
+            body = None
+
+        async def look_up(caller: Caller) -> Any:
+            assert body is not None
+            return await reads.lookup(hub, caller, body)
+
+        scopes = (AppScope.CUSTOMERS_READ,)
+        work = look_up if body is not None else None
+        await self._serve(scope, _replaying(raw, receive), send, request, scopes, work)
+
+    async def _serve(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        request: Request,
+        scopes: tuple[AppScope, ...],
+        work: Callable[[Caller], Awaitable[Any]] | None,
+    ) -> None:
+        """Answer with what ``work`` gives a caller holding one of ``scopes``. Without work
+        (a request FastAPI would read otherwise), or without such a caller, FastAPI answers."""
+        try:
+            caller = await self._caller(request, scopes) if work is not None else None
+        except Exception as exc:  # the database did not answer: 503, as FastAPI's way would
+            await (await self._problem(request, exc))(scope, receive, send)
+            return
+        if work is None or caller is None:
+            await self.app(scope, receive, send)
+            return
+        ready = work
 
         async def answer(_: Request) -> Response:
-            return json_answer(await reads.lookup(hub, caller, body))
+            return json_answer(await ready(caller))
 
         await self._answer(scope, receive, send, answer)
+
+    async def _body(
+        self, scope: Scope, receive: Receive, send: Send, request: Request
+    ) -> bytes | None:
+        """A JSON request's body; None when the request was answered already (another
+        content type goes FastAPI's way, a body over the limit gets its 413)."""
+        if request.headers.get("content-type") != "application/json":
+            await self.app(scope, receive, send)
+            return None
+        try:
+            return await request.body()
+        except ClientDisconnect:
+            return None
+        except Exception as exc:  # the body-size limit's 413
+            await (await self._problem(request, exc))(scope, receive, send)
+            return None
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send, handler: Handler) -> None:
         request = Request(scope, receive)
@@ -209,15 +218,8 @@ class DirectRoutes:
         self, scope: Scope, receive: Receive, send: Send, customer_id: str
     ) -> None:
         request = Request(scope, receive)
-        if request.headers.get("content-type") != "application/json":
-            await self.app(scope, receive, send)
-            return
-        try:
-            raw = await request.body()
-        except ClientDisconnect:
-            return
-        except Exception as exc:  # the body-size limit's 413
-            await (await self._problem(request, exc))(scope, receive, send)
+        raw = await self._body(scope, receive, send, request)
+        if raw is None:
             return
         hub = hub_of(request)
         caller = None

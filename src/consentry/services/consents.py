@@ -399,11 +399,21 @@ def list_consents(hub: Hub, caller: Caller, customer_id: str) -> dict[str, Any]:
         customer = customers.require_active(conn, customer_id)
         current = store.entries(conn, customer_id)
         all_purposes = purposes.catalogue(hub, conn)
-    now = hub.now_micros()
+    return consent_list(caller, all_purposes, current, hub.now_micros(), customer)
+
+
+def consent_list(
+    caller: Caller,
+    catalogue: list[Purpose],
+    current: dict[tuple[str, str], ConsentEntry],
+    now: int,
+    customer: CustomerRow,
+) -> dict[str, Any]:
+    """The customer's consents to the caller's purposes, per channel (GET …/consents)."""
     return {
         "consents": [
             entry
-            for purpose in all_purposes
+            for purpose in catalogue
             if caller.may_use(purpose.id)
             for entry in purpose_state(purpose, current, now, customer)
         ]

@@ -18,7 +18,7 @@ from consentry.domain.errors import AmbiguousMatch, CustomerNotFound, InvalidInp
 from consentry.domain.purposes import Purpose
 from consentry.schemas import LookupIn
 from consentry.services import customers
-from consentry.services.consents import opened, purpose_state, record_json
+from consentry.services.consents import consent_list, opened, record_json
 from consentry.services.hub import Hub
 from consentry.services.profiling import answer_json, entry_json
 from consentry.store.customers import CustomerRow
@@ -49,15 +49,7 @@ async def consents(hub: Hub, caller: Caller, customer_id: str) -> dict[str, Any]
 async def _consents(hub: Hub, caller: Caller, read: CustomerStates) -> dict[str, Any]:
     customer = customers.check_active(read.customer)
     catalogue = await purposes(hub, read.fingerprint)
-    now = hub.now_micros()
-    return {
-        "consents": [
-            entry
-            for purpose in catalogue
-            if caller.may_use(purpose.id)
-            for entry in purpose_state(purpose, read.entries, now, customer)
-        ]
-    }
+    return consent_list(caller, catalogue, read.entries, hub.now_micros(), customer)
 
 
 async def lookup(hub: Hub, caller: Caller, body: LookupIn) -> dict[str, Any]:
