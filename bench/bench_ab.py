@@ -4,10 +4,12 @@ drifts from hour to hour, the fair way to tell what a change did.
     git worktree add /tmp/before <commit>
     python bench/bench_ab.py DATABASE_URL DATA_DIR /tmp/before/src src [PAIRS] [LABEL] [WHAT]
 
-WHAT is ``check`` (the default) or ``write``. Each run starts `consentry serve --workers 2`
-with PYTHONPATH set to the version's `src`, measures the bare endpoint, warms up (20 s of
-checks, or 5 s of consent changes), then measures 10 s of the same at 32 connections (as
-bench_http.py does, with a shorter warm-up). Writes results/ab_<WHAT>_<LABEL>.json.
+WHAT is ``check`` (the default), ``write``, or one of bench_reads.py's reads of one customer
+(``consents``, ``lookup_email_with_consents``, …: its requests, through reads.lua). Each run
+starts `consentry serve --workers 2` with PYTHONPATH set to the version's `src`, measures the
+bare endpoint, warms up (20 s of checks, or 5 s of consent changes or reads), then measures
+10 s of the same at 32 connections (as bench_http.py does, with a shorter warm-up). Writes
+results/ab_<WHAT>_<LABEL>.json.
 """
 
 from __future__ import annotations
@@ -28,10 +30,13 @@ def run(url: str, data_dir: str, src: str, what: str) -> dict[str, Any]:
     os.environ["PYTHONPATH"] = str(Path(src).resolve())
     env = {"IDS": str(Path(data_dir) / "customer-ids.txt"), "KEY": BENCH_KEY}
     script = str(HERE / f"{what}.lua")
+    if what not in WARM_UP:  # a read: its requests through reads.lua
+        env["REQS"] = str(Path(data_dir) / f"ab-{what}.txt")
+        script = str(HERE / "reads.lua")
     with Server(url, data_dir, BENCH_KEY, workers=2) as server:
         wrk(f"{server.base}/healthz", seconds=3)
         bare = wrk(f"{server.base}/healthz", seconds=10)
-        wrk(server.base, seconds=WARM_UP[what], script=script, env=env)
+        wrk(server.base, seconds=WARM_UP.get(what, 5), script=script, env=env)
         measured = wrk(server.base, seconds=10, script=script, env=env)
     share = round(measured["requests_per_s"] / bare["requests_per_s"], 3)
     print(
@@ -47,7 +52,17 @@ def main(
     url: str, data_dir: str, before: str, after: str, pairs: int, label: str, what: str
 ) -> None:
     if what not in WARM_UP:
-        raise SystemExit(f"WHAT must be one of {', '.join(WARM_UP)}, not {what!r}")
+        from bench_reads import routes
+
+        ids = (Path(data_dir) / "customer-ids.txt").read_text().split()
+        # Reads of one customer only: the feed and the centre's page need bench_reads' setup.
+        reads = {
+            k: v for k, v in routes(ids, [], 1).items() if k not in ("changes_page", "centre_page")
+        }
+        if what not in reads:
+            known = ", ".join([*WARM_UP, *reads])
+            raise SystemExit(f"WHAT must be one of {known}, not {what!r}")
+        (Path(data_dir) / f"ab-{what}.txt").write_text("\n".join(reads[what]) + "\n")
     runs = [
         {"before": run(url, data_dir, before, what), "after": run(url, data_dir, after, what)}
         for _ in range(pairs)
