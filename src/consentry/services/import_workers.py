@@ -20,10 +20,10 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import queue
 import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import wait as wait_for
 from multiprocessing.context import ForkServerContext, SpawnContext
 from pathlib import Path
 from typing import Any
@@ -181,12 +181,12 @@ def _work(settings: Settings, path: Path, orders: Any, me: int, news: Any) -> No
             shares = orders.recv()
             if shares is None:  # the first pass failed: nothing to do
                 return
-            report = import_rows(hub, _share(path, shares, me), lambda n: news.put(("rows", me, n)))
+            report = import_rows(hub, _share(path, shares, me), lambda n: news.send(("rows", n)))
         finally:
             hub.close()
-        news.put(("done", me, report))
+        news.send(("done", report))
     except BaseException as exc:
-        news.put(("failed", me, f"worker {me}: {type(exc).__name__}: {exc}"))
+        news.send(("failed", f"worker {me}: {type(exc).__name__}: {exc}"))
         raise
 
 
@@ -223,11 +223,14 @@ def import_in_parallel(
     process makes the first pass, and this process integrates their records into the
     evidence log while they import, instead of all of it at the end."""
     context = _context()
-    news = context.Queue()
     pipes = [context.Pipe(duplex=False) for _ in range(workers)]
+    # Each worker's news on a pipe of its own, not one shared queue: a worker killed while
+    # writing to a shared queue leaves its lock held, and every other worker's news (and its
+    # very exit, which waits to flush the queue) waits for ever behind it.
+    news = [context.Pipe(duplex=False) for _ in range(workers)]
     processes = [
         context.Process(
-            target=_work, args=(hub.settings, path, pipes[me][0], me, news), daemon=True
+            target=_work, args=(hub.settings, path, pipes[me][0], me, news[me][1]), daemon=True
         )
         for me in range(workers)
     ]
@@ -247,6 +250,8 @@ def import_in_parallel(
             failed = started.exception()
             for reader, _ in pipes:
                 reader.close()  # the worker's end: a worker that died makes sending fail
+            for _, writer in news:
+                writer.close()  # the worker's end: this end reads EOF once the worker ends
             orders = shares if failed is None else None
             for _, sender in pipes:
                 with contextlib.suppress(OSError):  # that worker's report says why it stopped
@@ -260,20 +265,17 @@ def import_in_parallel(
     total = ImportReport()
     failures: list[str] = []
     reported: set[int] = set()
-    while len(reported) < workers:
-        try:
-            kind, me, value = news.get(timeout=1)
-        except queue.Empty:
-            # Exit codes first, then the queue: a worker's reports are in the pipe before it
-            # ends, so one that ended with nothing queued died without a report (killed, say).
-            ended = {me for me, p in enumerate(processes) if p.exitcode is not None}
-            if news.empty():
-                for me in sorted(ended - reported):
-                    reported.add(me)
-                    code = processes[me].exitcode
-                    failures.append(f"worker {me} ended without a report (exit code {code})")
-            # Keep reading the others' reports: a worker whose report does not fit in the
-            # pipe cannot end until it is read, so joining it first would wait for ever.
+    listening = {reader: me for me, (reader, _) in enumerate(news)}
+    # Every worker is heard out, in any order: a worker whose report does not fit in its pipe
+    # cannot end until it is read, so joining one before reading the others could wait for ever.
+    for reader, kind, value in _heard(listening):
+        me = listening[reader]
+        if kind == "ended":
+            if me not in reported:  # it ended without a report: killed, say
+                reported.add(me)
+                processes[me].join()
+                code = processes[me].exitcode
+                failures.append(f"worker {me} ended without a report (exit code {code})")
             continue
         if kind == "rows":
             if progress:
@@ -295,6 +297,23 @@ def import_in_parallel(
         raise ImportFailed("; ".join(failures))
     total.errors.sort()
     return total
+
+
+def _heard(listening: dict[Any, int]) -> Iterator[tuple[Any, str, Any]]:
+    """(pipe, kind, value) of each worker's news as it comes, then (pipe, "ended", None) when
+    its worker has ended, until every worker has."""
+    open_pipes = set(listening)
+    while open_pipes:
+        ready: list[Any] = wait_for(list(open_pipes))
+        for reader in ready:
+            try:
+                kind, value = reader.recv()
+            except (EOFError, OSError):
+                open_pipes.discard(reader)
+                reader.close()
+                yield reader, "ended", None
+                continue
+            yield reader, kind, value
 
 
 class ImportFailed(Exception):
