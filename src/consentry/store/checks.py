@@ -21,9 +21,10 @@ import psycopg
 from psycopg.types.json import set_json_loads
 
 from consentry.domain.consent import ALL_CHANNELS, Action, ConsentEntry
-from consentry.domain.purposes import LegalBasis, Purpose
+from consentry.domain.purposes import Purpose
 from consentry.store.apps import AppRow
 from consentry.store.database import Database
+from consentry.store.purposes import purpose_of
 
 _SQL = """
 SELECT a.id, a.name, a.scopes, a.purposes, a.revoked_at,
@@ -231,23 +232,7 @@ def _check_read(rows: list[Any]) -> CheckRead:
         else None
     )
     customer = (first[5], bool(first[6])) if first[5] is not None else None
-    purpose = None
-    if first[7] is not None:
-        purpose = Purpose(
-            id=first[7],
-            version=first[8],
-            title=first[9],
-            description=first[10],
-            notice_hash=first[11],
-            legal_basis=LegalBasis(first[12]),
-            channels=tuple(_json(first[13])),
-            sensitive=bool(first[14]),
-            expires_after_days=first[15],
-            stale_before_version=first[16],
-            created_at=first[17],
-            updated_at=first[18],
-            gpc=bool(first[19]),
-        )
+    purpose = purpose_of(first, 7) if first[7] is not None else None
     entries = [
         ConsentEntry(Action(r[20]), r[21], r[22], r[23], r[24]) for r in rows if r[20] is not None
     ]

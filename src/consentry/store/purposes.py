@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, bindparam, select, text, update
 
 from consentry.domain.purposes import LegalBasis, Notice, Purpose
@@ -25,6 +27,35 @@ def purpose_from_row(row: Any) -> Purpose:
         created_at=row.created_at,
         updated_at=row.updated_at,
         gpc=bool(row.gpc),
+    )
+
+
+# A purpose's columns in this order, as the raw reads (store/checks, store/quick) select them.
+COLUMNS = (
+    "id, version, title, description, notice_hash, legal_basis, channels, sensitive, "
+    "expires_after_days, stale_before_version, created_at, updated_at, gpc"
+)
+
+
+def purpose_of(values: Sequence[Any], at: int = 0) -> Purpose:
+    """A purpose from a raw row's ``COLUMNS``, starting at ``at`` (``channels`` may come as
+    JSON text from a raw DBAPI cursor)."""
+    pid, version, title, description, notice, basis, channels, sensitive = values[at : at + 8]
+    expires, stale, created, updated, gpc = values[at + 8 : at + 13]
+    return Purpose(
+        id=pid,
+        version=version,
+        title=title,
+        description=description,
+        notice_hash=notice,
+        legal_basis=LegalBasis(basis),
+        channels=tuple(orjson.loads(channels) if isinstance(channels, str | bytes) else channels),
+        sensitive=bool(sensitive),
+        expires_after_days=expires,
+        stale_before_version=stale,
+        created_at=created,
+        updated_at=updated,
+        gpc=bool(gpc),
     )
 
 

@@ -27,12 +27,13 @@ from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool
 
 from consentry.domain.consent import Action, ConsentEntry
-from consentry.domain.purposes import LegalBasis, Purpose
+from consentry.domain.purposes import Purpose
 from consentry.store.checks import CheckReader
 from consentry.store.customers import COLUMNS as CUSTOMER_COLUMNS
 from consentry.store.customers import CustomerRow, row_of
 from consentry.store.database import Database
-from consentry.store.purposes import FINGERPRINT
+from consentry.store.purposes import COLUMNS as PURPOSE_COLUMNS
+from consentry.store.purposes import FINGERPRINT, purpose_of
 
 _CUSTOMER = ", ".join(f"c.{name}" for name in CUSTOMER_COLUMNS.split(", "))
 
@@ -65,10 +66,6 @@ _PROFILE = (
     "LEFT JOIN identifiers AS i ON i.customer_id = c.id WHERE c.id = {p} ORDER BY i.kind"
 )
 
-PURPOSE_COLUMNS = (
-    "id, version, title, description, notice_hash, legal_basis, channels, sensitive, "
-    "expires_after_days, stale_before_version, created_at, updated_at, gpc"
-)
 _PURPOSES = f"SELECT {PURPOSE_COLUMNS}, {FINGERPRINT} FROM purposes ORDER BY id"
 
 # The pages: the customer's row (is there one? erased?) with up to ``limit`` rows after the
@@ -178,44 +175,6 @@ _MANY = {
 }
 
 _WIDTH = len(CUSTOMER_COLUMNS.split(", "))
-
-
-def _json(value: Any) -> Any:
-    return orjson.loads(value) if isinstance(value, str | bytes) else value
-
-
-def purpose_of(row: Sequence[Any], at: int = 0) -> Purpose:
-    """A purpose from its columns in ``PURPOSE_COLUMNS`` order, starting at ``at``."""
-    (
-        pid,
-        version,
-        title,
-        description,
-        notice,
-        basis,
-        channels,
-        sensitive,
-        expires,
-        stale,
-        created,
-        updated,
-        gpc,
-    ) = row[at : at + 13]
-    return Purpose(
-        id=pid,
-        version=version,
-        title=title,
-        description=description,
-        notice_hash=notice,
-        legal_basis=LegalBasis(basis),
-        channels=tuple(_json(channels)),
-        sensitive=bool(sensitive),
-        expires_after_days=expires,
-        stale_before_version=stale,
-        created_at=created,
-        updated_at=updated,
-        gpc=bool(gpc),
-    )
 
 
 Rows = list[Sequence[Any]]
