@@ -3,7 +3,8 @@ its provenance), let the pure engine choose, log the decision sealed under their
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -275,8 +276,11 @@ def decision_counts(channel: str, choice: Choice) -> list[tuple[str, str, int]]:
     return counts
 
 
-def decide_for(hub: Hub, app_id: str | None, customer_id: str, body: DecisionIn) -> dict[str, Any]:
-    """Choose (``app_id``: the app that asked; None for the preference centre) and log."""
+def deciding(
+    hub: Hub, app_id: str | None, customer_id: str, body: DecisionIn
+) -> Callable[[Connection], dict[str, Any]]:
+    """The work of a decision in its write transaction: choose (``app_id``: the app that
+    asked; None for the preference centre) and log."""
 
     def decide(conn: Connection) -> dict[str, Any]:
         # Locked: two decisions at once for one customer cannot both slip under a cap.
@@ -294,7 +298,20 @@ def decide_for(hub: Hub, app_id: str | None, customer_id: str, body: DecisionIn)
             hub, conn, customer_id, body.channel.value, choice, app_id, body.context.model_dump()
         )
 
-    return hub.db.transact(decide)
+    return decide
+
+
+def decide_for(hub: Hub, app_id: str | None, customer_id: str, body: DecisionIn) -> dict[str, Any]:
+    """A decision, chosen and logged (see ``deciding``), on the calling thread."""
+    return hub.db.transact(deciding(hub, app_id, customer_id, body))
+
+
+async def decide_soon(
+    hub: Hub, app_id: str | None, customer_id: str, body: DecisionIn
+) -> dict[str, Any]:
+    """A decision on the writers (see ``deciding``): on SQLite the group committer makes
+    concurrent decisions durable with one fsync, instead of one each."""
+    return await asyncio.wrap_future(hub.db.submit_write(deciding(hub, app_id, customer_id, body)))
 
 
 # What an app sees in place of a reason resting on purposes it is not bound to.

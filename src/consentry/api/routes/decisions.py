@@ -17,12 +17,12 @@ router = APIRouter(route_class=JsonRoute, prefix="/v1/customers/{customer_id}", 
 
 
 @router.post("/decisions", response_model=DecisionOut)
-def decide(hub: HubDep, caller: DecisionsRead, customer_id: str, body: DecisionIn) -> object:
+async def decide(hub: HubDep, caller: DecisionsRead, customer_id: str, body: DecisionIn) -> object:
     """Ranked offers for this channel and context, each with its reasons (the facts used, their
     provenance and the consent that allowed them); or none, with why. Every decision is
     logged (the export shows it) and counts towards the channel's cap. A reason resting on
     purposes the app is not bound to comes without its facts or its text."""
-    decision = decisions.decide_for(hub, caller.app_id, customer_id, body)
+    decision = await decisions.decide_soon(hub, caller.app_id, customer_id, body)
     return decisions.decision_for(caller, decision)
 
 
