@@ -95,6 +95,19 @@ def _points(after: str) -> str:
     )
 
 
+def _changes(body: str, only: str) -> str:
+    """A page of the change feed and, in a row of its own (no position; the bound in the
+    last column), the last position given out: one statement, so one snapshot, and no change
+    positioned between two reads is passed over. The body comes as its stored JSON text, to
+    be copied into the answer unparsed."""
+    return (
+        f"SELECT * FROM (SELECT o.position, o.type, o.subject, o.purpose, {body}, o.created_at "
+        "FROM outbox AS o WHERE o.position > {p} "
+        f"AND o.position <= (SELECT max(position) FROM outbox){only} "
+        "ORDER BY o.position LIMIT {p}) AS page "
+        "UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, coalesce(max(position), 0) FROM outbox"
+    )
+
 
 # PostgreSQL: the same reads for many requests in one statement (as the checks are read,
 # api/check_batch): the questions as arrays, each row led by its question's number (from 1).
@@ -211,6 +224,11 @@ class QuickReader:
         self.checks = checks
         self.pool_size = pool_size
         p = "?" if db.is_sqlite else "%s"
+        body = "o.body" if db.is_sqlite else "o.body::text"
+        # A list of values as one parameter: a JSON array on SQLite, an array on PostgreSQL.
+        listed = (
+            "(SELECT value FROM json_each({p}))" if db.is_sqlite else "(SELECT unnest({p}::text[]))"
+        )
         self._sql = {
             name: sql.format(p=p)
             for name, sql in {
@@ -224,6 +242,9 @@ class QuickReader:
                 "history": _HISTORY,
                 "answers": _ANSWERS,
                 "points_first": _points(""),
+                "changes": _changes(body, ""),
+                # Only the changes about these purposes or about none (erasure, restriction).
+                "changes_of": _changes(body, f" AND (o.purpose IS NULL OR o.purpose IN {listed})"),
                 # An unknown cursor gives an empty page, as before (the customer's row comes).
                 "points_after": _points(
                     " AND EXISTS (SELECT 1 FROM points_entries AS n WHERE n.id = {p} "
@@ -326,6 +347,22 @@ class QuickReader:
         """The customers found ``by`` "id", "identifier" (kind, blind) or "pair" (blind),
         each with their consent states."""
         return _grouped(await self.fetch(f"states_by_{by}", params))
+
+    async def changes(
+        self, position: int, limit: int, purposes: frozenset[str] | None
+    ) -> tuple[int, Rows]:
+        """The feed's last position, and up to ``limit`` changes after ``position`` (only
+        those about ``purposes`` or about none, when given): (position, type, subject,
+        purpose, body as JSON text, created_at)."""
+        if purposes is None:
+            rows = await self.fetch("changes", (position, limit))
+        else:
+            listed: Any = sorted(purposes)
+            listed = orjson.dumps(listed).decode() if self.db.is_sqlite else listed
+            rows = await self.fetch("changes_of", (position, listed, limit))
+        page = sorted((r for r in rows if r[0] is not None), key=lambda r: r[0])
+        bound = next(r[5] for r in rows if r[0] is None)
+        return int(bound), page
 
     async def purposes(self) -> tuple[str, list[Purpose]]:
         rows = await self.fetch("purposes", ())
