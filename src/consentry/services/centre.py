@@ -15,13 +15,15 @@ from typing import Any
 import orjson
 
 from consentry.domain.access import ALL_PURPOSES, Caller, Scope
-from consentry.domain.consent import Action, ActorType, Source
+from consentry.domain.consent import Action, ActorType, ConsentEntry, Source
 from consentry.domain.purposes import LegalBasis, Purpose
 from consentry.schemas import Actor, ConsentChange, WithdrawAll
-from consentry.services import consents, customers, evidence, export, purposes
+from consentry.services import consents, customers, evidence, export, purposes, reads
 from consentry.services.hub import Hub
 from consentry.store import consents as consent_store
 from consentry.store import purposes as purpose_store
+from consentry.store.customers import CustomerRow
+from consentry.store.quick import CustomerStates
 
 # The preference centre acts for the customer; it may touch every purpose (sensitive ones too,
 # since the actor is the customer).
@@ -82,7 +84,23 @@ def views(
         customer = customers.require_active(conn, customer_id)
         current = consent_store.entries(conn, customer_id)
         all_purposes = purposes.catalogue(hub, conn)
-    now = hub.now_micros()
+    return views_of(customer, current, all_purposes, hub.now_micros(), _, only)
+
+
+async def views_soon(hub: Hub, read: CustomerStates, _: Callable[[str], str]) -> list[PurposeView]:
+    """The views from a quick read of the customer's states (the page's), purposes cached."""
+    catalogue = await reads.purposes(hub, read.fingerprint)
+    return views_of(read.customer, read.entries, catalogue, hub.now_micros(), _)
+
+
+def views_of(
+    customer: CustomerRow,
+    current: dict[tuple[str, str], ConsentEntry],
+    all_purposes: list[Purpose],
+    now: int,
+    _: Callable[[str], str],
+    only: str | None = None,
+) -> list[PurposeView]:
     labels = channel_labels(_)
     out = []
     for purpose in all_purposes:

@@ -74,8 +74,14 @@ def _consented(hub: Hub, conn: Connection, customer: CustomerRow, channel: AskCh
 
 
 def _relationship(
-    hub: Hub, conn: Connection, customer: CustomerRow, channel: AskChannel
+    hub: Hub,
+    conn: Connection,
+    customer: CustomerRow,
+    channel: AskChannel,
+    known: tuple[Any, bool] | None = None,
 ) -> Relationship:
+    """``known``: the asking row and the consent to be asked, when the caller read them in
+    this transaction already."""
     rows = store.answer_facts(conn, customer.id)
     gates = gating(hub, conn)
     key = hub.vault.key(customer.id) if any(r.question_id in gates for r in rows) else None
@@ -89,12 +95,12 @@ def _relationship(
         facts[row.question_id] = AnswerFact(
             AnswerStatus(row.status), row.answered_at, row.expires_at, values
         )
-    asking = store.asking_of(conn, customer.id)
+    asking, consented = known or (store.asking_of(conn, customer.id), None)
     last = None
     if asking is not None and asking.last_question is not None:
         last = LastAsk(asking.last_question, asking.last_asked_at, asking.last_visit)
     return Relationship(
-        consented=_consented(hub, conn, customer, channel),
+        consented=_consented(hub, conn, customer, channel) if consented is None else consented,
         stopped=asking is not None and asking.stopped_at is not None,
         customer_since=customer.created_at,
         answers=facts,
@@ -137,7 +143,7 @@ def next_question(
         if asking is not None and asking.last_question is not None:
             if visit_key is not None and asking.last_visit == visit_key:
                 questions, by_id = bank(hub, conn)
-                rel = _relationship(hub, conn, customer, channel)
+                rel = _relationship(hub, conn, customer, channel, (asking, True))
                 ask = choose(questions, rel, channel, visit_key, hub.now_micros(), policy, by_id)
                 return ask.question if ask else None
             if hub.now_micros() < asking.last_asked_at + policy.cooldown_days * MICROS_PER_DAY:

@@ -27,6 +27,7 @@ from consentry.services import customers
 from consentry.services.hub import Hub
 from consentry.store import customers as customer_store
 from consentry.store import web as store
+from consentry.store.quick import CustomerStates
 
 MINUTE = 60_000_000
 DAY = 1440 * MINUTE
@@ -178,6 +179,20 @@ def session(hub: Hub, token: str | None, *, console: bool = False) -> WebSession
             if customer is None or customer.status != "active":
                 return None
     return WebSession(token, row.customer_id, row.staff_id, row.csrf, row.expires_at)
+
+
+async def signed_in(hub: Hub, token: str | None) -> tuple[WebSession, CustomerStates] | None:
+    """The live session of a signed-in customer with their consent states, in one read (the
+    preference centre's page), or None, as ``session`` would answer."""
+    if not token:
+        return None
+    found = await hub.quick.session_states(_hash(hub, _kind(False), token))
+    if found is None:
+        return None
+    (customer_id, staff_id, csrf, expires_at), states = found
+    if expires_at <= hub.now_micros() or states is None or states.customer.status != "active":
+        return None
+    return WebSession(token, customer_id, staff_id, csrf, expires_at), states
 
 
 def end_session(hub: Hub, token: str, *, console: bool = False) -> None:

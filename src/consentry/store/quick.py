@@ -68,6 +68,16 @@ _PROFILE = (
 
 _PURPOSES = f"SELECT {PURPOSE_COLUMNS}, {FINGERPRINT} FROM purposes ORDER BY id"
 
+# The preference centre's page: the session behind the cookie, its customer and their consent
+# states (no customer columns for a session that has none).
+_CENTRE = (
+    "SELECT w.customer_id, w.staff_id, w.csrf, w.expires_at, "
+    f"{_CUSTOMER}, {FINGERPRINT}, s.purpose, s.channel, s.action, s.purpose_version, "
+    "s.record_id, s.since, s.record_pk FROM web_sessions AS w "
+    "LEFT JOIN customers AS c ON c.id = w.customer_id "
+    "LEFT JOIN consent_state AS s ON s.customer_id = c.id WHERE w.token_hash = {p}"
+)
+
 # The pages: the customer's row (is there one? erased?) with up to ``limit`` rows after the
 # cursor. The LEFT JOIN keeps the customer's row when the page is empty.
 _HISTORY = (
@@ -238,6 +248,7 @@ class QuickReader:
                 "id_by_identifier": _ID_BY_IDENTIFIER,
                 "ids_by_pair": _PAIR_IDS,
                 "profile": _PROFILE,
+                "centre": _CENTRE,
                 "purposes": _PURPOSES,
                 "history": _HISTORY,
                 "answers": _ANSWERS,
@@ -347,6 +358,18 @@ class QuickReader:
         """The customers found ``by`` "id", "identifier" (kind, blind) or "pair" (blind),
         each with their consent states."""
         return _grouped(await self.fetch(f"states_by_{by}", params))
+
+    async def session_states(
+        self, token_hash: str
+    ) -> tuple[Sequence[Any], CustomerStates | None] | None:
+        """A web session's (customer_id, staff_id, csrf, expires_at) and its customer with
+        their consent states (None: a session of no customer), or None: no such session."""
+        rows = await self.fetch("centre", (token_hash,))
+        if not rows:
+            return None
+        if rows[0][0] is None or rows[0][4] is None:
+            return rows[0][:4], None
+        return rows[0][:4], CustomerStates([row[4:] for row in rows])
 
     async def changes(
         self, position: int, limit: int, purposes: frozenset[str] | None

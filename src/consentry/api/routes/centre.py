@@ -3,6 +3,7 @@ JavaScript (forms post and redirect) and, with it, updating in place through htm
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
 from typing import Annotated, Any
@@ -152,13 +153,22 @@ def request_link(
 
 
 @router.get("/p/", response_class=HTMLResponse, include_in_schema=False)
-def centre_page(request: Request, hub: HubDep) -> Response:
-    session, customer_id = _customer(request, hub)
+async def centre_page(request: Request, hub: HubDep) -> Response:
+    # The session, the customer and their consents in one read on the loop; the question
+    # (which may start one, a write) and the page on a worker thread.
+    found = await web_access.signed_in(hub, request.cookies.get(SESSION_COOKIE))
+    if found is None:
+        return _no_session(request, hub)
+    session, states = found
     _ = _words(request)
     problem = None
     if request.query_params.get("problem") == "notice":
         problem = _("This notice changed while you read it. Please read it again and choose.")
-    return _centre(request, hub, session, customer_id, problem=problem)
+    views = await centre.views_soon(hub, states, _)
+    customer_id = states.customer.id
+    return await asyncio.to_thread(
+        _centre, request, hub, session, customer_id, problem=problem, views=views
+    )
 
 
 def _centre(
@@ -168,10 +178,12 @@ def _centre(
     customer_id: str,
     status: int = 200,
     problem: str | None = None,
+    views: list[centre.PurposeView] | None = None,
 ) -> HTMLResponse:
     gpc = request.headers.get("sec-gpc") == "1"
     _ = _words(request)
-    views = centre.views(hub, customer_id, _)
+    if views is None:
+        views = centre.views(hub, customer_id, _)
     # Browsers send the signal with every request: the views are read again only when it
     # changed something.
     if gpc and centre.honour_gpc(hub, customer_id, views):
