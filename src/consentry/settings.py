@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     database_lock_timeout_ms: int = Field(default=5_000, ge=0)
     database_statement_timeout_ms: int = Field(default=60_000, ge=0)
     public_url: str = "http://127.0.0.1:8000"
+    # The evidence log's name in its checkpoints (c2sp.org/tlog-checkpoint): witnesses know the
+    # log by it, so it must never change. None: the public URL without its scheme, + "/evidence".
+    log_origin: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^\s+]+$")
     # Reverse proxies whose X-Forwarded-For is believed (see `consentry serve --help`).
     forwarded_allow_ips: str = ""
     # A consent captured (or an event that happened) before this instant is refused as
@@ -153,6 +156,12 @@ class Settings(BaseSettings):
         if self.keystore_url:
             return self.keystore_url
         return f"sqlite:///{(self.data_dir / 'keys.db').resolve()}"
+
+    @property
+    def resolved_log_origin(self) -> str:
+        if self.log_origin:
+            return self.log_origin
+        return self.public_url.split("://", 1)[-1].rstrip("/") + "/evidence"
 
     @property
     def resolved_signing_key_file(self) -> Path:

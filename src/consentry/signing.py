@@ -14,6 +14,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from consentry.domain import notes
+from consentry.domain.notes import ED25519, NoteKey, NoteSignature
+
 
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
@@ -66,6 +69,13 @@ class Signer:
 
     def sign(self, payload: bytes) -> str:
         return base64.b64encode(self._key.sign(payload)).decode()
+
+    def note_key(self, name: str) -> NoteKey:
+        """The verifier key of this key's signed notes (checkpoints) under ``name``."""
+        return NoteKey.of(name, ED25519, self._key)
+
+    def sign_note(self, text: str, name: str) -> NoteSignature:
+        return notes.sign(text, name, self._key)
 
     def jwks(self) -> dict[str, Any]:
         return {"keys": [self.jwk]}

@@ -102,6 +102,8 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/customers/{customer_id}/consents"): key(KR),
     ("GET", "/v1/customers/{customer_id}/consents/history"): key(KR),
     ("GET", "/v1/evidence/head"): ANY_KEY,
+    ("GET", "/v1/evidence/checkpoint"): ANY_KEY,
+    ("GET", "/v1/evidence/checkpoint-key"): Public(),
     ("GET", "/v1/evidence/records/{record_id}/proof"): ANY_KEY,
     ("GET", "/v1/evidence/consistency"): ANY_KEY,
     ("GET", "/v1/evidence/export"): key(ER),

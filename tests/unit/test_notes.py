@@ -49,6 +49,14 @@ def test_a_changed_text_or_a_wrong_key_id_is_refused() -> None:
         verify(forged, [key])
     with pytest.raises(NoteError, match="ID"):
         NoteKey.parse(SPEC_VKEY.replace("530d903a", "530d903b"))
+    with pytest.raises(NoteError):
+        NoteKey.parse("example.com/foo+530d903a")
+
+
+def test_a_verifier_key_whose_base64_holds_plus_signs_parses() -> None:
+    for _ in range(50):
+        key = NoteKey.of("hub.example/log", ED25519, Ed25519PrivateKey.generate())
+        assert NoteKey.parse(key.vkey()) == key
 
 
 def test_signatures_of_unknown_keys_are_ignored_but_one_known_is_needed() -> None:

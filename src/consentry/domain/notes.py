@@ -80,10 +80,11 @@ class NoteKey:
 
     @classmethod
     def parse(cls, vkey: str) -> NoteKey:
-        parts = vkey.strip().split("+")
-        if len(parts) != 3:
+        # The base64 key may hold plus signs itself: the name and the ID end at the first two.
+        name, _, rest = vkey.strip().partition("+")
+        key_id, _, material = rest.partition("+")
+        if not material:
             raise NoteError("a verifier key is <name>+<key ID in hex>+<base64 key>")
-        name, key_id, material = parts
         raw = _b64decode(material, "the verifier key's key")
         if not raw:
             raise NoteError("the verifier key has no key")

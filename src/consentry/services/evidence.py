@@ -13,6 +13,7 @@ from consentry.domain.clock import parse_rfc3339, to_micros
 from consentry.domain.consent import Action, ConsentEntry, Status, status_of
 from consentry.domain.errors import InvalidInput, NotFound, NotYetIntegrated
 from consentry.domain.heads import TreeHead
+from consentry.domain.notes import Checkpoint, Note
 from consentry.domain.purposes import Purpose
 from consentry.domain.receipts import receipt_payload
 from consentry.services.consents import opened, record_json
@@ -29,6 +30,20 @@ def head(hub: Hub) -> TreeHead:
         latest = store.latest_head(conn)
     assert latest is not None  # the hub signs the empty head on start
     return latest
+
+
+def checkpoint(hub: Hub) -> str:
+    """The signed head as a C2SP checkpoint (c2sp.org/tlog-checkpoint), a signed note with the
+    log's Ed25519 key, its key name the log's origin."""
+    latest = head(hub)
+    origin = hub.settings.resolved_log_origin
+    text = Checkpoint(origin, latest.size, bytes.fromhex(latest.root_hash)).text()
+    return Note(text, (hub.signer.sign_note(text, origin),)).render()
+
+
+def checkpoint_key(hub: Hub) -> str:
+    """The verifier key (c2sp.org/signed-note) of the log's checkpoints."""
+    return hub.signer.note_key(hub.settings.resolved_log_origin).vkey()
 
 
 def latest_head(hub: Hub) -> TreeHead:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import orjson
 from fastapi import APIRouter, Query
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
 from consentry.api.deps import AnyApp, ConsentsRead, EvidenceRead, HubDep
 from consentry.api.json_route import JsonRoute
@@ -16,6 +16,30 @@ router = APIRouter(route_class=JsonRoute, tags=["evidence"])
 def tree_head(hub: HubDep, _caller: AnyApp) -> object:
     """The signed tree head; it covers every record acknowledged before the request."""
     return evidence.head(hub).as_json()
+
+
+@router.get(
+    "/v1/evidence/checkpoint",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}}},
+)
+def checkpoint(hub: HubDep, _caller: AnyApp) -> Response:
+    """The signed head in the open format of transparency logs: a C2SP checkpoint
+    (c2sp.org/tlog-checkpoint: origin, size, base64 root hash) signed as a C2SP signed note with
+    the log's Ed25519 key; tools written for Go's sumdb and Sigstore read it. It covers every
+    record acknowledged before the request, as the JSON head does."""
+    return PlainTextResponse(evidence.checkpoint(hub))
+
+
+@router.get(
+    "/v1/evidence/checkpoint-key",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}}},
+)
+def checkpoint_key(hub: HubDep) -> Response:
+    """The verifier key of the checkpoints (c2sp.org/signed-note: name+key ID+base64 key);
+    public, like the JWKS."""
+    return PlainTextResponse(evidence.checkpoint_key(hub) + "\n")
 
 
 @router.get("/v1/evidence/records/{record_id}/proof", response_model=InclusionProofOut)
