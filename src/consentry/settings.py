@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import AwareDatetime, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from consentry.domain.notes import COSIGNATURE_V1, NoteError, NoteKey
 from consentry.domain.webhooks import parse_networks
 
 
@@ -53,6 +54,9 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     # The evidence log's name in its checkpoints (c2sp.org/tlog-checkpoint): witnesses know the
     # log by it, so it must never change. None: the public URL without its scheme, + "/evidence".
+    # The witnesses whose cosignatures of the checkpoints the hub accepts: their verifier keys
+    # (c2sp.org/signed-note, signature type 0x04), as `consentry witness key` prints them.
+    witnesses: list[str] = []
     log_origin: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^\s+]+$")
     # Reverse proxies whose X-Forwarded-For is believed (see `consentry serve --help`).
     forwarded_allow_ips: str = ""
@@ -139,6 +143,18 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"CONSENTRY_WEBHOOK_ALLOW_NETWORKS: comma-separated CIDRs expected ({exc})"
             ) from exc
+        return value
+
+    @field_validator("witnesses")
+    @classmethod
+    def _witness_keys(cls, value: list[str]) -> list[str]:
+        for vkey in value:
+            try:
+                key = NoteKey.parse(vkey)
+            except NoteError as exc:
+                raise ValueError(f"CONSENTRY_WITNESSES: {vkey!r}: {exc}") from None
+            if key.kind != COSIGNATURE_V1:
+                raise ValueError(f"CONSENTRY_WITNESSES: {vkey!r} is not a cosigner key (type 0x04)")
         return value
 
     @property

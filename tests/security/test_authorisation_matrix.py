@@ -104,6 +104,8 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/evidence/head"): ANY_KEY,
     ("GET", "/v1/evidence/checkpoint"): ANY_KEY,
     ("GET", "/v1/evidence/checkpoint-key"): Public(),
+    # Authenticated by the witness's signature, not a key (c2sp.org/tlog-witness).
+    ("POST", "/v1/evidence/cosignatures"): Public(),
     ("GET", "/v1/evidence/records/{record_id}/proof"): ANY_KEY,
     ("GET", "/v1/evidence/consistency"): ANY_KEY,
     ("GET", "/v1/evidence/export"): key(ER),

@@ -177,6 +177,7 @@ def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
             sys.setswitchinterval(0.0002)
         hub.db.start_writer()
         hub.checks.warm()
+        await hub.quick.open_async()
         loop = SequencerLoop(hub) if run_sequencer else None
         # Webhooks go out from the server process itself unless `consentry worker`s do it.
         worker = WebhookWorker(hub) if run_sequencer and hub.settings.webhook_delivery else None

@@ -44,7 +44,7 @@ def _b64decode(text: str, what: str) -> bytes:
         raise NoteError(f"{what} is not base64") from None
 
 
-def _check_name(name: str) -> None:
+def check_name(name: str) -> None:
     if not name or any(c.isspace() or c == "+" for c in name):
         raise NoteError(f"key name {name!r} is empty or has a space or a plus sign")
 
@@ -58,7 +58,7 @@ class NoteKey:
     public: bytes
 
     def __post_init__(self) -> None:
-        _check_name(self.name)
+        check_name(self.name)
         if self.kind not in _KINDS:
             raise NoteError(f"signature type {self.kind:#04x} is not one this hub uses")
         if len(self.public) != 32:
@@ -150,7 +150,7 @@ def parse_signature_line(line: str) -> NoteSignature:
     parts = line.rstrip("\n").split(" ")
     if len(parts) != 3 or parts[0] != DASH:
         raise NoteError("a signature line is '\u2014 <key name> <base64 signature>'")
-    _check_name(parts[1])
+    check_name(parts[1])
     raw = _b64decode(parts[2], "a signature")
     if len(raw) < 5:
         raise NoteError("a signature is a 4-byte key ID and the signature")

@@ -11,14 +11,24 @@ from consentry.domain.access import Caller
 from consentry.domain.canonical import canonical_json
 from consentry.domain.clock import parse_rfc3339, to_micros
 from consentry.domain.consent import Action, ConsentEntry, Status, status_of
-from consentry.domain.errors import InvalidInput, NotFound, NotYetIntegrated
+from consentry.domain.errors import Forbidden, InvalidInput, NotFound, NotYetIntegrated
 from consentry.domain.heads import TreeHead
-from consentry.domain.notes import Checkpoint, Note
+from consentry.domain.notes import (
+    Checkpoint,
+    Note,
+    NoteError,
+    NoteKey,
+    NoteSignature,
+    parse_checkpoint,
+    parse_note,
+    verify,
+)
 from consentry.domain.purposes import Purpose
 from consentry.domain.receipts import receipt_payload
 from consentry.services.consents import opened, record_json
 from consentry.services.hub import Hub
 from consentry.store import consents as consent_store
+from consentry.store import cosignatures as cosignature_store
 from consentry.store import evidence as store
 from consentry.store import purposes as purpose_store
 
@@ -34,11 +44,69 @@ def head(hub: Hub) -> TreeHead:
 
 def checkpoint(hub: Hub) -> str:
     """The signed head as a C2SP checkpoint (c2sp.org/tlog-checkpoint), a signed note with the
-    log's Ed25519 key, its key name the log's origin."""
+    log's Ed25519 key, its key name the log's origin, and the witnesses' cosignatures of it
+    received so far."""
     latest = head(hub)
     origin = hub.settings.resolved_log_origin
     text = Checkpoint(origin, latest.size, bytes.fromhex(latest.root_hash)).text()
-    return Note(text, (hub.signer.sign_note(text, origin),)).render()
+    with hub.db.read() as conn:
+        rows = cosignature_store.of_checkpoint(conn, latest.size, latest.root_hash)
+    cosigned = [NoteSignature(r.witness, bytes.fromhex(r.key_id), bytes(r.signature)) for r in rows]
+    return Note(text, (hub.signer.sign_note(text, origin), *cosigned)).render()
+
+
+def witness_keys(hub: Hub) -> list[NoteKey]:
+    return [NoteKey.parse(vkey) for vkey in hub.settings.witnesses]
+
+
+# A witness's clock may run a little ahead of ours; a cosignature further in the future is
+# refused (c2sp.org/tlog-cosignature lets verifiers reject them).
+COSIGNATURE_SKEW_SECONDS = 300
+
+
+def add_cosignatures(hub: Hub, body: bytes) -> dict[str, Any]:
+    """Keep the cosignatures of configured witnesses on one of this log's checkpoints: the
+    body is the checkpoint as the hub served it with the witness's signature lines added."""
+    try:
+        note = parse_note(body)
+        checkpoint = parse_checkpoint(note.text)
+    except NoteError as exc:
+        raise InvalidInput(str(exc), [{"loc": ["body"], "msg": str(exc)}]) from None
+    own = hub.signer.note_key(hub.settings.resolved_log_origin)
+    try:
+        verify(note, [own])
+    except NoteError:
+        raise Forbidden("not a checkpoint this log signed") from None
+    witnesses = [k for k in witness_keys(hub) if (k.name, k.key_id) != (own.name, own.key_id)]
+    try:
+        found = verify(note, witnesses)
+    except NoteError as exc:
+        raise Forbidden(f"no valid cosignature of a configured witness: {exc}") from None
+    now = hub.now_micros()
+    late = now // 1_000_000 + COSIGNATURE_SKEW_SECONDS
+    kept = []
+    with hub.db.write() as conn:
+        for key, signature in found:
+            stamp = signature.timestamp or 0
+            if stamp > late:
+                raise InvalidInput(
+                    f"the cosignature of {key.name} is dated in the future",
+                    [{"loc": ["body"], "msg": "cosignature time in the future"}],
+                )
+            cosignature_store.keep(
+                conn,
+                {
+                    "witness": key.name,
+                    "size": checkpoint.size,
+                    "root_hash": checkpoint.root.hex(),
+                    "key_id": key.key_id.hex(),
+                    "signature": signature.signature,
+                    "cosigned_at": stamp,
+                    "received_at": now,
+                },
+            )
+            kept.append(key.name)
+    return {"size": checkpoint.size, "witnesses": kept}
 
 
 def checkpoint_key(hub: Hub) -> str:

@@ -311,16 +311,16 @@ class QuickReader:
 
     async def _run(self, sql: str, params: tuple[Any, ...]) -> Rows:
         for attempt in (1, 2):
-            pool = await self._pool()
+            pool = self._pools.get(asyncio.get_running_loop())
             try:
                 # Deadlines of our own, as the check's: a server that stopped answering would
                 # keep the request waiting for ever.
-                async with (
-                    asyncio.timeout(self.db.timeouts.statement_ms / 1000 or None),
-                    pool.connection(timeout=self.db.timeouts.pool) as connection,
-                ):
-                    cursor = await connection.execute(sql, params)
-                    return list(await cursor.fetchall())
+                async with asyncio.timeout(self.db.timeouts.statement_ms / 1000 or None):
+                    if pool is None:
+                        return await self._run_alone(sql, params)
+                    async with pool.connection(timeout=self.db.timeouts.pool) as connection:
+                        cursor = await connection.execute(sql, params)
+                        return list(await cursor.fetchall())
             except TimeoutError:
                 raise psycopg.OperationalError("the database did not answer in time") from None
             except psycopg.OperationalError:
@@ -330,29 +330,44 @@ class QuickReader:
                     raise
         raise AssertionError("unreachable")
 
-    async def _pool(self) -> AsyncConnectionPool[Any]:
+    async def _run_alone(self, sql: str, params: tuple[Any, ...]) -> Rows:
+        """On a loop that opened no pool (one that serves a single request, as a test client
+        without its lifespan does): a connection of its own, closed after the read. A pool
+        there would keep background tasks on a loop that is about to end."""
+        args, kwargs = self._connect_args()
+        async with await psycopg.AsyncConnection.connect(args, **kwargs) as connection:
+            set_json_loads(orjson.loads, connection)
+            cursor = await connection.execute(sql, params)
+            return list(await cursor.fetchall())
+
+    def _connect_args(self) -> tuple[str, dict[str, Any]]:
+        args, kwargs = self.db.engine.dialect.create_connect_args(self.db.engine.url)
+        kwargs.update(self.db.timeouts.connect_args(), autocommit=True)
+        return (args[0] if args else ""), dict(kwargs)
+
+    async def open_async(self) -> None:
+        """Open the running loop's pool (the server's start, on its loop): reads on this loop
+        share its connections until ``close_async``. PostgreSQL only."""
         loop = asyncio.get_running_loop()
-        pool = self._pools.get(loop)
-        if pool is None:
-            self._forget_closed_loops()
-            args, kwargs = self.db.engine.dialect.create_connect_args(self.db.engine.url)
-            kwargs.update(self.db.timeouts.connect_args(), autocommit=True)
+        if not self.db.is_postgres or loop in self._pools:
+            return
+        self._forget_closed_loops()
+        conninfo, kwargs = self._connect_args()
 
-            async def configure(connection: psycopg.AsyncConnection[Any]) -> None:
-                set_json_loads(orjson.loads, connection)  # as the engine's connections do
+        async def configure(connection: psycopg.AsyncConnection[Any]) -> None:
+            set_json_loads(orjson.loads, connection)  # as the engine's connections do
 
-            pool = AsyncConnectionPool(
-                args[0] if args else "",
-                kwargs=dict(kwargs),
-                min_size=1,
-                max_size=self.pool_size,
-                configure=configure,
-                open=False,
-                timeout=self.db.timeouts.pool,
-            )
-            self._pools[loop] = pool
-            await pool.open()
-        return pool
+        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+            conninfo,
+            kwargs=kwargs,
+            min_size=1,
+            max_size=self.pool_size,
+            configure=configure,
+            open=False,
+            timeout=self.db.timeouts.pool,
+        )
+        self._pools[loop] = pool
+        await pool.open()
 
     async def states(self, by: str, *params: Any) -> list[CustomerStates]:
         """The customers found ``by`` "id", "identifier" (kind, blind) or "pair" (blind),

@@ -199,6 +199,20 @@ tree_heads = Table(
     Column("signed_at", BigInteger, nullable=False),
 )
 
+# Witnesses' cosignatures of the log's checkpoints (c2sp.org/tlog-cosignature), each verified
+# against the witness keys the hub is configured with before it is kept.
+cosignatures = Table(
+    "cosignatures",
+    metadata,
+    Column("witness", String(200), primary_key=True),  # the witness's key name
+    Column("size", BigInteger, primary_key=True),
+    Column("root_hash", String(64), nullable=False),  # hex
+    Column("key_id", String(8), nullable=False),  # hex
+    Column("signature", LargeBinary, nullable=False),  # timestamp (8 bytes) || Ed25519 signature
+    Column("cosigned_at", BigInteger, nullable=False),  # the witness's time, POSIX seconds
+    Column("received_at", BigInteger, nullable=False),  # µs
+)
+
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,

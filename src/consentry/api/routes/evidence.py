@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import asyncio
+
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
 from consentry.api.deps import AnyApp, ConsentsRead, EvidenceRead, HubDep
-from consentry.api.json_route import JsonRoute
+from consentry.api.json_route import JsonRoute, json_answer
 from consentry.schemas import ConsistencyProofOut, InclusionProofOut, TreeHeadOut
 from consentry.services import evidence
 
@@ -29,6 +31,19 @@ def checkpoint(hub: HubDep, _caller: AnyApp) -> Response:
     the log's Ed25519 key; tools written for Go's sumdb and Sigstore read it. It covers every
     record acknowledged before the request, as the JSON head does."""
     return PlainTextResponse(evidence.checkpoint(hub))
+
+
+@router.post(
+    "/v1/evidence/cosignatures",
+    openapi_extra={"requestBody": {"content": {"text/plain": {}}, "required": True}},
+)
+async def add_cosignatures(hub: HubDep, request: Request) -> Response:
+    """A witness's cosignature (c2sp.org/tlog-cosignature): the checkpoint as served, with the
+    witness's signature lines added. No key is needed: the hub keeps only cosignatures that
+    verify against the witness keys it is configured with (CONSENTRY_WITNESSES), on a
+    checkpoint it signed itself; anything else is refused (403), a malformed note too (422)."""
+    body = await request.body()
+    return json_answer(await asyncio.to_thread(evidence.add_cosignatures, hub, body))
 
 
 @router.get(
