@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+
+from consentry.settings import Settings
+from tests.conftest import ADMIN_KEY
 
 NEWSLETTER = {
     "id": "newsletter",
@@ -107,4 +111,14 @@ def staff_add(env: dict[str, str], username: str, password: str, *options: str) 
         env={**os.environ, **env},
         check=True,
         capture_output=True,
+    )
+
+
+def witnessed_settings(tmp_path: Path, database_url: str, *vkeys: str) -> Settings:
+    """A hub's settings with these witnesses' verifier keys (CONSENTRY_WITNESSES)."""
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        admin_key=ADMIN_KEY,
+        witnesses=list(vkeys),
     )

@@ -24,8 +24,7 @@ from consentry.domain.notes import (
     verify,
 )
 from consentry.settings import Settings
-from tests.conftest import ADMIN_KEY
-from tests.helpers import change, make_customer, make_purpose
+from tests.helpers import change, make_customer, make_purpose, witnessed_settings
 
 
 def test_the_checkpoint_is_the_signed_head_in_the_open_format(client: TestClient) -> None:
@@ -74,12 +73,7 @@ STRANGER = Ed25519PrivateKey.generate()
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        admin_key=ADMIN_KEY,
-        witnesses=[WITNESS_KEY.vkey()],
-    )
+    return witnessed_settings(tmp_path, database_url, WITNESS_KEY.vkey())
 
 
 def _cosigned(served: str, key: Ed25519PrivateKey, name: str, at: int | None = None) -> str:

@@ -14,8 +14,7 @@ from consentry.client.witness import STATE_FILE, SplitView, witness_once
 from consentry.domain.notes import COSIGNATURE_V1, Checkpoint, Note, NoteKey, parse_note, verify
 from consentry.services.hub import Hub
 from consentry.settings import Settings
-from tests.conftest import ADMIN_KEY
-from tests.helpers import change, make_customer, make_purpose
+from tests.helpers import change, make_customer, make_purpose, witnessed_settings
 
 NAME = "auditor.example/w1"
 WITNESS = Ed25519PrivateKey.generate()
@@ -24,12 +23,7 @@ WITNESS_KEY = NoteKey.of(NAME, COSIGNATURE_V1, WITNESS)
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        admin_key=ADMIN_KEY,
-        witnesses=[WITNESS_KEY.vkey()],
-    )
+    return witnessed_settings(tmp_path, database_url, WITNESS_KEY.vkey())
 
 
 def _log_key(client: TestClient) -> NoteKey:
