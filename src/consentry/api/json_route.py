@@ -36,7 +36,5 @@ class JsonRoute(APIRoute):
 def json_answer(content: Any, status_code: int = 200) -> Response:
     """A JSON answer written by orjson. A route that returns it skips FastAPI's second pass
     through its response model (validation, then serialisation): the services' answers are
-    already the documents the models describe, and the contract tests hold them to it.
-    ``content`` in bytes is a document written already."""
-    body = content if isinstance(content, bytes) else orjson.dumps(content)
-    return Response(body, status_code, media_type="application/json")
+    already the documents the models describe, and the contract tests hold them to it."""
+    return Response(orjson.dumps(content), status_code, media_type="application/json")

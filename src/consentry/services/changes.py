@@ -63,8 +63,8 @@ def _limit(limit: int) -> None:
         )
 
 
-async def read(hub: Hub, caller: Caller, after: str | None, limit: int) -> bytes:
-    """Changes after the cursor, in order, as the JSON document of the answer; only those the
+async def _read(hub: Hub, caller: Caller, position: int, limit: int) -> dict[str, Any]:
+    """Changes after the position, in order; only those the
     app may see (its purposes, and the changes about no purpose: erasure and restriction) and
     that are meant for it (an erasure reminder is for the apps that still have to confirm; the
     admin sees every one).
@@ -72,8 +72,6 @@ async def read(hub: Hub, caller: Caller, after: str | None, limit: int) -> bytes
     One statement (store/quick.py); each change's data is copied from its stored JSON text
     into the answer, unparsed (a page of a hundred changes spent most of its time parsing
     and writing them again)."""
-    _limit(limit)
-    position = _position(after)
     purposes = None if ALL_PURPOSES in caller.purposes else caller.purposes
     # The bound is read in the same statement as the page: a position given out meanwhile is
     # not passed over. An app that may see few of the changes still moves on: its cursor goes
@@ -94,7 +92,7 @@ async def read(hub: Hub, caller: Caller, after: str | None, limit: int) -> bytes
         for at, kind, subject, purpose, body, created_at in rows
         if every or _meant_for(caller, kind, body)
     ]
-    return orjson.dumps({"changes": shown, "next": encode_cursor(seen_to)})
+    return {"changes": shown, "next": encode_cursor(seen_to)}
 
 
 def _meant_for(caller: Caller, kind: str, body: str) -> bool:
@@ -106,7 +104,7 @@ def _meant_for(caller: Caller, kind: str, body: str) -> bool:
 
 async def wait_and_read(
     hub: Hub, caller: Caller, after: str | None, limit: int, wait: float
-) -> bytes:
+) -> dict[str, Any]:
     """Long-poll: answer at once if there is something, else look again every 100 ms until
     ``wait`` seconds have passed."""
     if not 0 <= wait <= MAX_WAIT:
@@ -115,16 +113,13 @@ async def wait_and_read(
             [{"loc": ["query", "wait"], "msg": f"between 0 and {MAX_WAIT:g}"}],
         )
     _limit(limit)
+    position = _position(after)
     deadline = time.monotonic() + wait
     while True:
-        answer = await read(hub, caller, after, limit)
-        if time.monotonic() >= deadline or not answer.startswith(_NOTHING):
+        answer = await _read(hub, caller, position, limit)
+        if answer["changes"] or time.monotonic() >= deadline:
             return answer
         await asyncio.sleep(0.1)
-
-
-# How an answer with no change begins.
-_NOTHING = b'{"changes":[]'
 
 
 def announced(hub: Hub, customer_id: str) -> list[dict[str, Any]]:

@@ -38,10 +38,13 @@ from consentry.store.purposes import FINGERPRINT, purpose_of
 _CUSTOMER = ", ".join(f"c.{name}" for name in CUSTOMER_COLUMNS.split(", "))
 
 
+# A consent state's columns, as CustomerStates reads them after the customer's and the fingerprint.
+_STATE = "s.purpose, s.channel, s.action, s.purpose_version, s.record_id, s.since, s.record_pk"
+
+
 def _states(source: str, where: str) -> str:
     return (
-        f"SELECT {_CUSTOMER}, {FINGERPRINT}, s.purpose, s.channel, s.action, "
-        "s.purpose_version, s.record_id, s.since, s.record_pk "
+        f"SELECT {_CUSTOMER}, {FINGERPRINT}, {_STATE} "
         f"FROM {source} LEFT JOIN consent_state AS s ON s.customer_id = c.id WHERE {where}"
     )
 
@@ -72,8 +75,7 @@ _PURPOSES = f"SELECT {PURPOSE_COLUMNS}, {FINGERPRINT} FROM purposes ORDER BY id"
 # states (no customer columns for a session that has none).
 _CENTRE = (
     "SELECT w.customer_id, w.staff_id, w.csrf, w.expires_at, "
-    f"{_CUSTOMER}, {FINGERPRINT}, s.purpose, s.channel, s.action, s.purpose_version, "
-    "s.record_id, s.since, s.record_pk FROM web_sessions AS w "
+    f"{_CUSTOMER}, {FINGERPRINT}, {_STATE} FROM web_sessions AS w "
     "LEFT JOIN customers AS c ON c.id = w.customer_id "
     "LEFT JOIN consent_state AS s ON s.customer_id = c.id WHERE w.token_hash = {p}"
 )
@@ -148,13 +150,11 @@ def _many_points(questions: str, after: str) -> str:
 
 _MANY = {
     "states_by_id": (
-        f"SELECT q.n, {_CUSTOMER}, {FINGERPRINT}, s.purpose, s.channel, s.action, "
-        "s.purpose_version, s.record_id, s.since, s.record_pk "
+        f"SELECT q.n, {_CUSTOMER}, {FINGERPRINT}, {_STATE} "
         f"FROM {_QUESTIONS_BY_ID} LEFT JOIN consent_state AS s ON s.customer_id = c.id"
     ),
     "states_by_identifier": (
-        f"SELECT q.n, {_CUSTOMER}, {FINGERPRINT}, s.purpose, s.channel, s.action, "
-        "s.purpose_version, s.record_id, s.since, s.record_pk "
+        f"SELECT q.n, {_CUSTOMER}, {FINGERPRINT}, {_STATE} "
         f"FROM {_QUESTIONS_BY_IDENTIFIER} JOIN customers AS c ON c.id = i.customer_id "
         "LEFT JOIN consent_state AS s ON s.customer_id = c.id"
     ),
@@ -164,8 +164,7 @@ _MANY = {
         "LEFT JOIN identifiers AS i ON i.customer_id = c.id ORDER BY q.n, i.kind"
     ),
     "states_by_pair": (
-        f"SELECT q.n, {_CUSTOMER}, {FINGERPRINT}, s.purpose, s.channel, s.action, "
-        "s.purpose_version, s.record_id, s.since, s.record_pk "
+        f"SELECT q.n, {_CUSTOMER}, {FINGERPRINT}, {_STATE} "
         f"FROM {_QUESTIONS_BY_PAIR} JOIN customers AS c ON c.id = p.id "
         "LEFT JOIN consent_state AS s ON s.customer_id = c.id"
     ),
