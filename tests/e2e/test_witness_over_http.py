@@ -15,6 +15,7 @@ from consentry.client.witness import STATE_FILE, create_key, verifier_key
 from consentry.domain.notes import Checkpoint, Note, NoteKey, parse_checkpoint, parse_note, verify
 from consentry.signing import Signer
 from tests.conftest import ADMIN_KEY
+from tests.helpers import NEWSLETTER
 from tests.servers import serving
 
 NAME = "auditor.example/w1"
@@ -55,14 +56,7 @@ def test_a_witness_process_cosigns_the_served_log_and_refuses_a_rewritten_one(
     with serving(env) as base:
         headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
         with httpx.Client(base_url=base, headers=headers) as http:
-            purpose = {
-                "id": "newsletter",
-                "title": "News",
-                "description": "Offers by e-mail",
-                "legal_basis": "consent",
-                "channels": ["email"],
-            }
-            assert http.post("/v1/purposes", json=purpose).status_code == 201
+            assert http.post("/v1/purposes", json=NEWSLETTER).status_code == 201
             customer = http.post("/v1/customers", json={}).json()["id"]
             _grants(http, customer, 2)
             log_key = http.get("/v1/evidence/checkpoint-key").text.strip()

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from consentry.cli.main import app
-from consentry.client.witness import STATE_FILE, SplitView, witness_once
+from consentry.client.witness import STATE_FILE, SplitView, WitnessError, witness_once
 from consentry.domain.notes import COSIGNATURE_V1, Checkpoint, Note, NoteKey, parse_note, verify
 from consentry.services.hub import Hub
 from consentry.settings import Settings
@@ -90,3 +90,14 @@ def test_the_witness_commands_say_what_is_wrong(tmp_path: Path) -> None:
     log_key = NoteKey.of("hub.example/evidence", 1, Ed25519PrivateKey.generate()).vkey()
     down = runner.invoke(app, [*args, "--log-key", log_key])
     assert down.exit_code == 2 and "did not answer" in down.output
+
+
+def test_a_damaged_state_is_named_not_overwritten(client: TestClient, tmp_path: Path) -> None:
+    make_purpose(client)
+    change(client, make_customer(client))
+    state = tmp_path / "witness"
+    state.mkdir()
+    (state / STATE_FILE).write_text("half a checkpoint\n")
+    with pytest.raises(WitnessError, match="not a checkpoint this witness kept"):
+        witness_once(client, state, WITNESS, NAME, _log_key(client))
+    assert (state / STATE_FILE).read_text() == "half a checkpoint\n"

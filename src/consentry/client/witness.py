@@ -119,7 +119,12 @@ def witness_once(
     seen_file = state / STATE_FILE
     if seen_file.exists():
         seen = seen_file.read_text(encoding="utf-8")
-        old = parse_checkpoint(parse_note(seen).text)
+        try:
+            old = parse_checkpoint(parse_note(seen).text)
+        except NoteError as exc:
+            raise WitnessError(
+                f"{seen_file} is not a checkpoint this witness kept: {exc}"
+            ) from None
         _check_extends(http, old, new, seen, shown)
         previous = old.size
     signature = cosign(note.text, name, key, int(time.time()))

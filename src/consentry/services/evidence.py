@@ -84,15 +84,14 @@ def add_cosignatures(hub: Hub, body: bytes) -> dict[str, Any]:
         raise Forbidden(f"no valid cosignature of a configured witness: {exc}") from None
     now = hub.now_micros()
     late = now // 1_000_000 + COSIGNATURE_SKEW_SECONDS
-    kept = []
+    for key, signature in found:
+        if (signature.timestamp or 0) > late:
+            raise InvalidInput(
+                f"the cosignature of {key.name} is dated in the future",
+                [{"loc": ["body"], "msg": "cosignature time in the future"}],
+            )
     with hub.db.write() as conn:
         for key, signature in found:
-            stamp = signature.timestamp or 0
-            if stamp > late:
-                raise InvalidInput(
-                    f"the cosignature of {key.name} is dated in the future",
-                    [{"loc": ["body"], "msg": "cosignature time in the future"}],
-                )
             cosignature_store.keep(
                 conn,
                 {
@@ -101,11 +100,11 @@ def add_cosignatures(hub: Hub, body: bytes) -> dict[str, Any]:
                     "root_hash": checkpoint.root.hex(),
                     "key_id": key.key_id.hex(),
                     "signature": signature.signature,
-                    "cosigned_at": stamp,
+                    "cosigned_at": signature.timestamp or 0,
                     "received_at": now,
                 },
             )
-            kept.append(key.name)
+    kept = [key.name for key, _ in found]
     return {"size": checkpoint.size, "witnesses": kept}
 
 
