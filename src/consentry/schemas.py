@@ -307,6 +307,14 @@ class ConsistencyProofOut(BaseModel):
     proof: list[str]
 
 
+class ReceiptBundleOut(BaseModel):
+    receipt: str = Field(description="the consent receipt, a compact JWS (EdDSA)")
+    tlog_proof: str = Field(
+        description="c2sp.org/tlog-proof: the record's leaf (extra), its index, its inclusion "
+        "proof and the signed checkpoint, with cosignatures, that holds it"
+    )
+
+
 class Page(BaseModel):
     next: str | None
 

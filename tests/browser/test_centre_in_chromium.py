@@ -124,7 +124,7 @@ def test_the_customer_journey(server: str) -> None:
         _axe(page, "centre after a change")
         with page.expect_download() as receipt:
             page.get_by_role("link", name="Download the receipt of this change").click()
-        assert receipt.value.suggested_filename.endswith(".jws")
+        assert receipt.value.suggested_filename.endswith(".json")
 
         # Stop all marketing, then undo.
         page.get_by_role("button", name="Stop all marketing").click()

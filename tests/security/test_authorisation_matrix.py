@@ -110,6 +110,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/evidence/consistency"): ANY_KEY,
     ("GET", "/v1/evidence/export"): key(ER),
     ("GET", "/v1/receipts/{record_id}"): key(KR, purpose=True),
+    ("GET", "/v1/receipts/{record_id}/bundle"): key(KR, purpose=True),
     ("GET", "/.well-known/jwks.json"): Public(),
     ("POST", "/v1/events"): key(EW),
     ("GET", "/v1/customers/{customer_id}/events"): key(SM),

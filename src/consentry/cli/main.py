@@ -1,5 +1,5 @@
 """``consentry``: serve, worker, demo, evidence, apps, import, keys, retention, staff,
-questions, catalogue, offers, witness."""
+questions, catalogue, offers, witness, receipt."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from consentry.cli.receipt import receipt_app
 from consentry.cli.witness import witness_app
 from consentry.domain.errors import DomainError
 from consentry.services.hub import Hub
@@ -51,6 +52,7 @@ app.add_typer(retention_app, name="retention")
 app.add_typer(apps_app, name="apps")
 app.add_typer(import_app, name="import")
 app.add_typer(witness_app, name="witness")
+app.add_typer(receipt_app, name="receipt")
 
 out = Console()
 err = Console(stderr=True)

@@ -212,13 +212,14 @@ def honour_gpc(hub: Hub, customer_id: str, shown: list[PurposeView]) -> int:
     return withdrawn
 
 
-def receipt(hub: Hub, customer_id: str, record_id: str) -> str | None:
-    """The JWS receipt of one of the customer's own records; None for anyone else's."""
+def receipt(hub: Hub, customer_id: str, record_id: str) -> dict[str, str] | None:
+    """The receipt of one of the customer's own records with its offline proof (a bundle);
+    None for anyone else's."""
     with hub.db.read() as conn:
         row = consent_store.record_by_id(conn, record_id)
     if row is None or orjson.loads(row.leaf)["customer_id"] != customer_id:
         return None
-    return evidence.receipt(hub, CENTRE, record_id)
+    return evidence.receipt_bundle(hub, CENTRE, record_id)
 
 
 def data(hub: Hub, customer_id: str) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from consentry.domain.notes import (
 )
 from consentry.domain.purposes import Purpose
 from consentry.domain.receipts import receipt_payload
+from consentry.domain.tlog_proof import TlogProof
 from consentry.services.consents import opened, record_json
 from consentry.services.hub import Hub
 from consentry.store import consents as consent_store
@@ -47,10 +48,16 @@ def checkpoint(hub: Hub) -> str:
     log's Ed25519 key, its key name the log's origin, and the witnesses' cosignatures of it
     received so far."""
     latest = head(hub)
+    return checkpoint_of(hub, latest.size, latest.root_hash)
+
+
+def checkpoint_of(hub: Hub, size: int, root_hash: str) -> str:
+    """The checkpoint of the tree of ``size`` leaves, signed (Ed25519 signatures are
+    deterministic: the same text always gets the same signature), with its cosignatures."""
     origin = hub.settings.resolved_log_origin
-    text = Checkpoint(origin, latest.size, bytes.fromhex(latest.root_hash)).text()
+    text = Checkpoint(origin, size, bytes.fromhex(root_hash)).text()
     with hub.db.read() as conn:
-        rows = cosignature_store.of_checkpoint(conn, latest.size, latest.root_hash)
+        rows = cosignature_store.of_checkpoint(conn, size, root_hash)
     cosigned = [NoteSignature(r.witness, bytes.fromhex(r.key_id), bytes(r.signature)) for r in rows]
     return Note(text, (hub.signer.sign_note(text, origin), *cosigned)).render()
 
@@ -169,6 +176,27 @@ def export_lines(hub: Hub, size: int) -> Iterator[bytes]:
         line["seq"] = seq
         line["leaf_hash"] = leaf_hash.hex()
         yield canonical_json(line) + b"\n"
+
+
+def receipt_bundle(hub: Hub, caller: Caller, record_id: str) -> dict[str, str]:
+    """The receipt with what proves it offline: a c2sp.org/tlog-proof whose extra data is the
+    record's leaf, proven against the checkpoint holding it that most witnesses cosigned (the
+    current head if none has been cosigned yet)."""
+    jws = receipt(hub, caller, record_id)
+    current = head(hub)  # integrates the record if it was still pending
+    with hub.db.read() as conn:
+        row = consent_store.record_by_id(conn, record_id)
+        assert row is not None and row.seq is not None
+        cosigned = cosignature_store.best_covering(conn, row.seq)
+    size, root_hash = cosigned or (current.size, current.root_hash)
+    tree = hub.tree.at_least(size)
+    proof = TlogProof(
+        index=row.seq,
+        path=tuple(tree.inclusion_proof(row.seq, size)),
+        checkpoint=checkpoint_of(hub, size, root_hash),
+        extra=bytes(row.leaf),
+    )
+    return {"receipt": jws, "tlog_proof": proof.render()}
 
 
 def receipt(hub: Hub, caller: Caller, record_id: str) -> str:

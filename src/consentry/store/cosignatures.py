@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from consentry.store.tables import cosignatures
@@ -34,3 +34,33 @@ def of_checkpoint(conn: Connection, size: int, root_hash: str) -> list[Any]:
             .order_by(cosignatures.c.witness)
         )
     )
+
+
+def best_covering(conn: Connection, index: int) -> tuple[int, str] | None:
+    """The (size, root) of the checkpoint holding leaf ``index`` that most witnesses cosigned
+    (the newest of equals), or None if no cosigned checkpoint holds it yet."""
+    witnesses = func.count()
+    row = conn.execute(
+        select(cosignatures.c.size, cosignatures.c.root_hash)
+        .where(cosignatures.c.size > index)
+        .group_by(cosignatures.c.size, cosignatures.c.root_hash)
+        .order_by(witnesses.desc(), cosignatures.c.size.desc())
+        .limit(1)
+    ).first()
+    return (int(row.size), str(row.root_hash)) if row else None
+
+
+def latest_per_witness(conn: Connection) -> dict[str, Any]:
+    """Each witness's newest cosignature (by size): its size, root, and times."""
+    newest = (
+        select(cosignatures.c.witness, func.max(cosignatures.c.size).label("size"))
+        .group_by(cosignatures.c.witness)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(cosignatures).join(
+            newest,
+            (newest.c.witness == cosignatures.c.witness) & (newest.c.size == cosignatures.c.size),
+        )
+    )
+    return {row.witness: row for row in rows}

@@ -400,8 +400,8 @@ def download(request: Request, hub: HubDep) -> Response:
 @router.get("/p/receipts/{record_id}", include_in_schema=False)
 def receipt(request: Request, hub: HubDep, record_id: str) -> Response:
     _session, customer_id = _customer(request, hub)
-    jws = centre.receipt(hub, customer_id, record_id)
-    if jws is None:
+    bundle = centre.receipt(hub, customer_id, record_id)
+    if bundle is None:
         _ = _words(request)
         return _message(
             request,
@@ -412,9 +412,9 @@ def receipt(request: Request, hub: HubDep, record_id: str) -> Response:
             offer_link=False,
         )
     return Response(
-        jws,
-        media_type="application/jose",
-        headers={"Content-Disposition": f'attachment; filename="receipt-{record_id}.jws"'},
+        orjson.dumps(bundle, option=orjson.OPT_INDENT_2),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="receipt-{record_id}.json"'},
     )
 
 

@@ -8,7 +8,12 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
 from consentry.api.deps import AnyApp, ConsentsRead, EvidenceRead, HubDep
 from consentry.api.json_route import JsonRoute, json_answer
-from consentry.schemas import ConsistencyProofOut, InclusionProofOut, TreeHeadOut
+from consentry.schemas import (
+    ConsistencyProofOut,
+    InclusionProofOut,
+    ReceiptBundleOut,
+    TreeHeadOut,
+)
 from consentry.services import evidence
 
 router = APIRouter(route_class=JsonRoute, tags=["evidence"])
@@ -95,6 +100,15 @@ def export_log(hub: HubDep, _caller: EvidenceRead) -> StreamingResponse:
 def consent_receipt(hub: HubDep, caller: ConsentsRead, record_id: str) -> Response:
     """A compact JWS (EdDSA) the customer can keep as proof of what they agreed to."""
     return Response(evidence.receipt(hub, caller, record_id), media_type="application/jose")
+
+
+@router.get("/v1/receipts/{record_id}/bundle", response_model=ReceiptBundleOut)
+def receipt_bundle(hub: HubDep, caller: ConsentsRead, record_id: str) -> Response:
+    """The receipt with its offline proof: ``receipt`` (the JWS above) and ``tlog_proof`` (a
+    c2sp.org/tlog-proof: the record's leaf as extra data, its index, its inclusion proof and the
+    checkpoint, with witnesses' cosignatures, that holds it). It verifies years later with the
+    JWKS alone: ``consentry receipt verify``."""
+    return json_answer(evidence.receipt_bundle(hub, caller, record_id))
 
 
 @router.get("/.well-known/jwks.json", tags=["evidence"])
