@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from consentry.client import AsyncConsentry, Consentry, ConsentryError, verify_webhook
+from consentry.client import (
+    AsyncConsentry,
+    Consentry,
+    ConsentryError,
+    verify_webhook,
+    webhook_checkpoint,
+)
 from tests.conftest import ADMIN_KEY
 from tests.helpers import GRANT, NEWSLETTER
 from tests.receiver import receiving
@@ -65,6 +71,12 @@ def test_the_sync_client(server: str) -> None:
         assert body["data"]["record_id"] == record
         with pytest.raises(Exception, match="signature"):
             verify_webhook("whsec_" + "B" * 43, hit.body, hit.headers)
+        # Both carry the log's checkpoint; the client checks each against the last it saw.
+        assert hub.witness.size is not None
+        delivered = webhook_checkpoint(hit.headers)
+        assert delivered is not None and delivered.startswith("127.0.0.1")
+        hub.observe_checkpoint(delivered)  # consistent with the page's, or this raises
+        assert hub.witness.size >= int(delivered.split("\n")[1])
 
 
 def test_the_rest_of_the_contract(server: str) -> None:
@@ -189,6 +201,8 @@ def test_the_async_client(server: str) -> None:
             async for page in hub.iter_pages(wait=2):
                 if any(c["type"] == "customer.erased" for c in page["changes"]):
                     break
+            assert hub.witness.size is not None
+            assert hub.witness.size >= int(page["checkpoint"].split("\n")[1])
 
     asyncio.run(asyncio.wait_for(journey(), timeout=30))
 

@@ -47,7 +47,9 @@ def _cosign_current(client: TestClient) -> int:
 def bundle(client: TestClient) -> dict[str, Any]:
     make_purpose(client)
     cid = make_customer(client)
-    records = [change(client, cid, action=a).json()["record"]["id"] for a in ("grant", "withdraw", "grant")]
+    records = [
+        change(client, cid, action=a).json()["record"]["id"] for a in ("grant", "withdraw", "grant")
+    ]
     _cosign_current(client)
     change(client, cid, action="withdraw")  # the head moves past the cosigned checkpoint
     answer = client.get(f"/v1/receipts/{records[1]}/bundle")
@@ -137,9 +139,7 @@ TAMPERING: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "index - 1": lambda b: {**b, "tlog_proof": _swap_line(b["tlog_proof"], 2, "index 0")},
     "proof node flipped": lambda b: {
         **b,
-        "tlog_proof": _swap_line(
-            b["tlog_proof"], 3, _flip(b["tlog_proof"].split("\n")[3])
-        ),
+        "tlog_proof": _swap_line(b["tlog_proof"], 3, _flip(b["tlog_proof"].split("\n")[3])),
     },
     "proof node removed": lambda b: {
         **b,
@@ -208,7 +208,9 @@ def test_receipt_verify_on_the_command_line(
     assert retold.exit_code == 1 and "leaf_hash" in retold.output
     bad_key = runner.invoke(app, [*base, "--witness-key", "nonsense"])
     assert bad_key.exit_code == 2 and "--witness-key" in bad_key.output
-    missing = runner.invoke(app, ["receipt", "verify", str(tmp_path / "no.json"), "--key", str(jwks)])
+    missing = runner.invoke(
+        app, ["receipt", "verify", str(tmp_path / "no.json"), "--key", str(jwks)]
+    )
     assert missing.exit_code == 2 and "no receipt file" in missing.output
 
 

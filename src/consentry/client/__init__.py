@@ -20,9 +20,11 @@ checked with :func:`verify_webhook`.
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -30,13 +32,19 @@ import httpx
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from consentry.client.api import JSON, Api, Call
+from consentry.client.watch import BadCheckpoint, ForkDetected, LogWatch, ProofNeeded
+from consentry.domain.notes import NoteKey
 
 __all__ = [
     "AsyncConsentry",
+    "BadCheckpoint",
     "Consentry",
     "ConsentryError",
+    "ForkDetected",
+    "LogWatch",
     "WebhookVerificationError",
     "verify_webhook",
+    "webhook_checkpoint",
 ]
 
 RETRY_STATUS = frozenset({429, 502, 503, 504})
@@ -70,6 +78,20 @@ def verify_webhook(secret: str, body: bytes | str, headers: dict[str, str]) -> A
     """The webhook's JSON body if its Standard Webhooks signature is right and recent;
     ``WebhookVerificationError`` otherwise."""
     return Webhook(secret).verify(body, headers)
+
+
+CHECKPOINT_HEADER = "consentry-checkpoint"
+
+
+def webhook_checkpoint(headers: dict[str, str]) -> str | None:
+    """The log checkpoint a webhook delivery carried (its ``consentry-checkpoint`` header), for
+    ``client.observe_checkpoint``."""
+    found = {k.lower(): v for k, v in headers.items()}.get(CHECKPOINT_HEADER)
+    return base64.b64decode(found).decode() if found else None
+
+
+def _proof(answer: Any) -> list[bytes]:
+    return [bytes.fromhex(h) for h in answer["proof"]]
 
 
 def _request_args(call: Call) -> dict[str, Any]:
@@ -111,8 +133,11 @@ class Consentry(Api[Any]):
         timeout: float = 10.0,
         retries: int = 3,
         transport: httpx.BaseTransport | None = None,
+        log_key: str | None = None,
+        witness_state: Path | None = None,
     ) -> None:
         self.retries = retries
+        self.witness = LogWatch(log_key, witness_state)
         self._http = httpx.Client(
             base_url=url,
             headers={"Authorization": f"Bearer {key}"},
@@ -133,6 +158,26 @@ class Consentry(Api[Any]):
                     return _result(response)
             time.sleep(_delay(attempt))
         raise AssertionError("unreachable")
+
+    def changes(self, *, after: str | None = None, limit: int = 1000, wait: float = 0) -> Any:
+        """A page of the change feed; the log checkpoint it carries is checked against the
+        last one seen (``self.witness``): ForkDetected if the log's history was rewritten."""
+        page = super().changes(after=after, limit=limit, wait=wait)
+        self.observe_checkpoint(page.get("checkpoint"))
+        return page
+
+    def observe_checkpoint(self, checkpoint: str | None) -> None:
+        """Check a checkpoint the hub showed (a change page's, or a webhook's: see
+        :func:`webhook_checkpoint`) against the last one seen, asking the hub for the
+        consistency proof between them; ForkDetected if neither extends the other."""
+        if not checkpoint:
+            return
+        if self.witness.log_key is None:
+            self.witness.log_key = NoteKey.parse(self.checkpoint_key())
+        needed = self.witness.examine(checkpoint)
+        if isinstance(needed, ProofNeeded):
+            proof = _proof(self.consistency_proof(needed.smaller, needed.larger))
+            self.witness.settle(checkpoint, proof)
 
     def iter_pages(self, *, after: str | None = None, wait: float = 25) -> Iterator[JSON]:
         """Pages of the change feed after the cursor, forever (long-polling, so an empty page
@@ -170,8 +215,11 @@ class AsyncConsentry(Api[Any]):
         timeout: float = 10.0,
         retries: int = 3,
         transport: httpx.AsyncBaseTransport | None = None,
+        log_key: str | None = None,
+        witness_state: Path | None = None,
     ) -> None:
         self.retries = retries
+        self.witness = LogWatch(log_key, witness_state)
         self._http = httpx.AsyncClient(
             base_url=url,
             headers={"Authorization": f"Bearer {key}"},
@@ -195,6 +243,25 @@ class AsyncConsentry(Api[Any]):
 
     def _send(self, call: Call) -> Any:
         return self._run(call)
+
+    async def changes(
+        self, *, after: str | None = None, limit: int = 1000, wait: float = 0
+    ) -> Any:
+        """As :meth:`Consentry.changes`."""
+        page = await super().changes(after=after, limit=limit, wait=wait)
+        await self.observe_checkpoint(page.get("checkpoint"))
+        return page
+
+    async def observe_checkpoint(self, checkpoint: str | None) -> None:
+        """As :meth:`Consentry.observe_checkpoint`."""
+        if not checkpoint:
+            return
+        if self.witness.log_key is None:
+            self.witness.log_key = NoteKey.parse(await self.checkpoint_key())
+        needed = self.witness.examine(checkpoint)
+        if isinstance(needed, ProofNeeded):
+            proof = _proof(await self.consistency_proof(needed.smaller, needed.larger))
+            self.witness.settle(checkpoint, proof)
 
     async def iter_pages(
         self, *, after: str | None = None, wait: float = 25

@@ -175,6 +175,10 @@ class Api(ABC, Generic[R]):
             Call("GET", f"/v1/evidence/records/{_p(record_id)}/proof", {"size": size})
         )
 
+    def checkpoint_key(self) -> R:
+        """The verifier key of the log's checkpoints (text)."""
+        return self._send(Call("GET", "/v1/evidence/checkpoint-key"))
+
     def consistency_proof(self, first: int, second: int) -> R:
         return self._send(Call("GET", "/v1/evidence/consistency", {"from": first, "to": second}))
 

@@ -14,6 +14,7 @@ from consentry.domain.access import ALL_PURPOSES, Caller
 from consentry.domain.changes import ChangeType, audience
 from consentry.domain.clock import rfc3339_micros
 from consentry.domain.errors import InvalidInput
+from consentry.services import checkpoints
 from consentry.services.hub import Hub
 from consentry.store import outbox
 from consentry.store import webhooks as webhook_store
@@ -92,7 +93,10 @@ async def _read(hub: Hub, caller: Caller, position: int, limit: int) -> dict[str
         for at, kind, subject, purpose, body, created_at in rows
         if every or _meant_for(caller, kind, body)
     ]
-    return {"changes": shown, "next": encode_cursor(seen_to)}
+    checkpoint = checkpoints.fresh_checkpoint(hub) or await asyncio.to_thread(
+        checkpoints.recent_checkpoint, hub
+    )
+    return {"changes": shown, "next": encode_cursor(seen_to), "checkpoint": checkpoint}
 
 
 def _meant_for(caller: Caller, kind: str, body: str) -> bool:

@@ -14,11 +14,8 @@ from consentry.domain.consent import Action, ConsentEntry, Status, status_of
 from consentry.domain.errors import Forbidden, InvalidInput, NotFound, NotYetIntegrated
 from consentry.domain.heads import TreeHead
 from consentry.domain.notes import (
-    Checkpoint,
-    Note,
     NoteError,
     NoteKey,
-    NoteSignature,
     parse_checkpoint,
     parse_note,
     verify,
@@ -26,6 +23,7 @@ from consentry.domain.notes import (
 from consentry.domain.purposes import Purpose
 from consentry.domain.receipts import receipt_payload
 from consentry.domain.tlog_proof import TlogProof
+from consentry.services.checkpoints import checkpoint_of
 from consentry.services.consents import opened, record_json
 from consentry.services.hub import Hub
 from consentry.store import consents as consent_store
@@ -49,17 +47,6 @@ def checkpoint(hub: Hub) -> str:
     received so far."""
     latest = head(hub)
     return checkpoint_of(hub, latest.size, latest.root_hash)
-
-
-def checkpoint_of(hub: Hub, size: int, root_hash: str) -> str:
-    """The checkpoint of the tree of ``size`` leaves, signed (Ed25519 signatures are
-    deterministic: the same text always gets the same signature), with its cosignatures."""
-    origin = hub.settings.resolved_log_origin
-    text = Checkpoint(origin, size, bytes.fromhex(root_hash)).text()
-    with hub.db.read() as conn:
-        rows = cosignature_store.of_checkpoint(conn, size, root_hash)
-    cosigned = [NoteSignature(r.witness, bytes.fromhex(r.key_id), bytes(r.signature)) for r in rows]
-    return Note(text, (hub.signer.sign_note(text, origin), *cosigned)).render()
 
 
 def witness_keys(hub: Hub) -> list[NoteKey]:

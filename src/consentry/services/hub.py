@@ -51,6 +51,9 @@ class Hub:
     ) = None
     # The catalogue, offers and complements as last read (services.catalogue.current).
     catalogue: Loaded | None = None
+    # The latest signed checkpoint and when it was made (time.monotonic()), for change pages and
+    # webhook deliveries to carry (services.evidence.recent_checkpoint).
+    recent_checkpoint: tuple[str, float] | None = None
 
     def __post_init__(self) -> None:
         self.sequencer = Sequencer(self.db, self.signer, self.clock)

@@ -21,7 +21,7 @@ import threading
 
 import aiohttp
 
-from consentry.services import webhooks
+from consentry.services import checkpoints, webhooks
 from consentry.services.hub import Hub
 
 log = logging.getLogger("consentry.webhooks")
@@ -40,6 +40,7 @@ class WebhookWorker:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._main, name="webhooks", daemon=True)
         self._inflight: dict[str, int] = {}
+        self._checkpoint = ""  # set by each round that claims deliveries
         self._done: list[Done] = []
 
     def start(self) -> None:
@@ -87,9 +88,12 @@ class WebhookWorker:
             # a change is then delivered without waiting for that loop.
             await asyncio.to_thread(self.hub.outbox.integrate_if_pending)
             await asyncio.to_thread(webhooks.dispatch, self.hub)
-            return await asyncio.to_thread(
+            claimed = await asyncio.to_thread(
                 webhooks.record_and_claim, self.hub, done, CLAIM, dict(self._inflight)
             )
+            if claimed:
+                self._checkpoint = await asyncio.to_thread(checkpoints.recent_checkpoint, self.hub)
+            return claimed
         except Exception as exc:  # a passing database error: try again shortly
             # Outcomes not recorded: those deliveries' leases run out and they are sent again.
             log.warning("webhook round failed (%s); retrying", type(exc).__name__)
@@ -108,7 +112,11 @@ class WebhookWorker:
     ) -> None:
         try:
             done = await webhooks.send_chain(
-                client, chain, self.hub.now_micros, webhooks.allowed_networks(self.hub)
+                client,
+                chain,
+                self.hub.now_micros,
+                webhooks.allowed_networks(self.hub),
+                self._checkpoint,
             )
             # Appended after the await: ``self._done`` is swapped for a new list by each round.
             self._done.append(done)
@@ -135,9 +143,10 @@ def deliver_now(hub: Hub, rounds: int = 1) -> int:
                 claimed = webhooks.claim(hub, CLAIM, {})
                 if not claimed:
                     break
+                checkpoint = checkpoints.recent_checkpoint(hub)
                 results = await asyncio.gather(
                     *(
-                        webhooks.send_chain(client, chain, hub.now_micros, allowed)
+                        webhooks.send_chain(client, chain, hub.now_micros, allowed, checkpoint)
                         for chain in claimed
                     )
                 )

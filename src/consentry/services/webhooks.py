@@ -327,6 +327,9 @@ def _claim_in(hub: Hub, conn: Connection, limit: int, in_flight: dict[str, int])
     return list(chains.values())
 
 
+CHECKPOINT_HEADER = "consentry-checkpoint"
+
+
 def session(hub: Hub) -> aiohttp.ClientSession:
     """The HTTP client deliveries go out on. aiohttp rather than httpx (which the client library
     uses): httpx's connection pool is the bottleneck under many concurrent requests
@@ -355,10 +358,14 @@ async def send(
     signer: Webhook,
     now: int,
     allowed: tuple[IPNetwork, ...],
+    checkpoint: str,
 ) -> tuple[int | None, str | None, int]:
     """POST one delivery, signed; (status code, error, milliseconds). The error is one of a
     few generic words: the receiver's owner learns that it failed, not what a connection
-    to an address said (which would make the delivery log a port scanner)."""
+    to an address said (which would make the delivery log a port scanner).
+
+    The log's recent checkpoint rides along (base64, a signed note needs no other signature),
+    so the receiver can watch the log's consistency as a witness does."""
     body = payload(row)
     webhook_id = f"msg_{row.position}"
     moment = from_micros(now).astimezone(UTC)
@@ -369,6 +376,7 @@ async def send(
         "webhook-timestamp": str(now // 1_000_000),
         "webhook-signature": signature,
         "user-agent": "Consentry-Webhooks/1",
+        CHECKPOINT_HEADER: base64.b64encode(checkpoint.encode()).decode(),
     }
     started = time.perf_counter()
     code: int | None
@@ -478,12 +486,16 @@ def _outcome(
 
 
 async def send_chain(
-    client: aiohttp.ClientSession, chain: Chain, now: Any, allowed: tuple[IPNetwork, ...]
+    client: aiohttp.ClientSession,
+    chain: Chain,
+    now: Any,
+    allowed: tuple[IPNetwork, ...],
+    checkpoint: str,
 ) -> tuple[list[tuple[Any, int | None, str | None, int]], list[str]]:
     """Send a chain in order, stopping at the first failure: (outcomes, untried ids)."""
     outcomes: list[tuple[Any, int | None, str | None, int]] = []
     for index, (row, url, signer) in enumerate(chain):
-        code, error, ms = await send(client, row, url, signer, now(), allowed)
+        code, error, ms = await send(client, row, url, signer, now(), allowed, checkpoint)
         outcomes.append((row, code, error, ms))
         if error is not None:
             return outcomes, [r.id for r, _, _ in chain[index + 1 :]]
