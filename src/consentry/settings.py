@@ -54,10 +54,13 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     # The evidence log's name in its checkpoints (c2sp.org/tlog-checkpoint): witnesses know the
     # log by it, so it must never change. None: the public URL without its scheme, + "/evidence".
+    log_origin: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^\s+]+$")
     # The witnesses whose cosignatures of the checkpoints the hub accepts: their verifier keys
     # (c2sp.org/signed-note, signature type 0x04), as `consentry witness key` prints them.
     witnesses: list[str] = []
-    log_origin: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^\s+]+$")
+    # A witness that has not cosigned for this long while the log grew past what it cosigned
+    # is shown as falling behind in the console.
+    witness_lag_seconds: int = Field(default=900, ge=60, le=7 * 24 * 3600)
     # Reverse proxies whose X-Forwarded-For is believed (see `consentry serve --help`).
     forwarded_allow_ips: str = ""
     # A consent captured (or an event that happened) before this instant is refused as

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from typer.testing import CliRunner
 
 from consentry.cli.main import app
@@ -14,16 +15,19 @@ from consentry.client.witness import STATE_FILE, SplitView, WitnessError, witnes
 from consentry.domain.notes import COSIGNATURE_V1, Checkpoint, Note, NoteKey, parse_note, verify
 from consentry.services.hub import Hub
 from consentry.settings import Settings
+from consentry.store.tables import cosignatures
 from tests.helpers import change, make_customer, make_purpose, witnessed_settings
 
 NAME = "auditor.example/w1"
 WITNESS = Ed25519PrivateKey.generate()
 WITNESS_KEY = NoteKey.of(NAME, COSIGNATURE_V1, WITNESS)
+SECOND = NoteKey.of("partner.example/w2", COSIGNATURE_V1, Ed25519PrivateKey.generate())
 
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return witnessed_settings(tmp_path, database_url, WITNESS_KEY.vkey())
+    # The second witness never cosigns here: the console must say so.
+    return witnessed_settings(tmp_path, database_url, WITNESS_KEY.vkey(), SECOND.vkey())
 
 
 def _log_key(client: TestClient) -> NoteKey:
@@ -101,3 +105,36 @@ def test_a_damaged_state_is_named_not_overwritten(client: TestClient, tmp_path: 
     with pytest.raises(WitnessError, match="not a checkpoint this witness kept"):
         witness_once(client, state, WITNESS, NAME, _log_key(client))
     assert (state / STATE_FILE).read_text() == "half a checkpoint\n"
+
+
+def test_the_console_shows_each_witness_and_warns_when_one_falls_behind(
+    client: TestClient, hub: Hub, tmp_path: Path
+) -> None:
+    from tests.integration.test_console import _member, _sign_in
+
+    _member(hub, "olga", "read_only")
+    browser, _ = _sign_in(client, "olga")
+    make_purpose(client)
+    cid = make_customer(client)
+    for action in ("grant", "withdraw"):
+        change(client, cid, action=action)
+    witness_once(client, tmp_path / "w1", WITNESS, NAME, _log_key(client))
+
+    overview = browser.get("/console/").text
+    alert = overview.split('id="witnesses-behind"')[1].split("</div>")[0]
+    assert "1 of 2 witnesses is falling behind" in alert
+    assert "partner.example/w2: has never cosigned" in alert and NAME not in alert
+    page = browser.get("/console/evidence").text
+    row = page.split(f"<code>{NAME}</code>")[1].split("</tr>")[0]
+    assert "2 records" in row and "keeping up" in row and "seconds ago" in row
+
+    # The first witness goes quiet for 20 minutes while the log grows past it.
+    change(client, cid, action="grant")
+    client.get("/v1/evidence/checkpoint")
+    with hub.db.write() as conn:
+        conn.execute(update(cosignatures).values(received_at=hub.now_micros() - 20 * 60 * 10**6))
+    alert = browser.get("/console/").text.split('id="witnesses-behind"')[1]
+    assert "2 of 2 witnesses are falling behind" in alert
+    assert f"{NAME}: last cosigned 2 records, 20 minutes ago; 1 record since" in alert
+    row = browser.get("/console/evidence").text.split(f"<code>{NAME}</code>")[1]
+    assert "falling behind" in row.split("</tr>")[0]

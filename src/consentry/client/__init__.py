@@ -244,9 +244,7 @@ class AsyncConsentry(Api[Any]):
     def _send(self, call: Call) -> Any:
         return self._run(call)
 
-    async def changes(
-        self, *, after: str | None = None, limit: int = 1000, wait: float = 0
-    ) -> Any:
+    async def changes(self, *, after: str | None = None, limit: int = 1000, wait: float = 0) -> Any:
         """As :meth:`Consentry.changes`."""
         page = await super().changes(after=after, limit=limit, wait=wait)
         await self.observe_checkpoint(page.get("checkpoint"))

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import time
 
-from consentry.domain.notes import Checkpoint, Note, NoteSignature
+from consentry.domain.notes import Checkpoint, Note, NoteKey, NoteSignature
+from consentry.domain.witnesses import LastCosigned, WitnessStatus, witness_statuses
 from consentry.services.hub import Hub
 from consentry.store import cosignatures as cosignature_store
 from consentry.store import evidence as evidence_store
@@ -46,3 +47,23 @@ def fresh_checkpoint(hub: Hub) -> str | None:
     if kept is not None and time.monotonic() - kept[1] < RECENT_CHECKPOINT_SECONDS:
         return kept[0]
     return None
+
+
+def witness_status(hub: Hub) -> list[WitnessStatus]:
+    """Each expected witness (CONSENTRY_WITNESSES): what it last cosigned, and whether it is
+    falling behind the log."""
+    expected = [NoteKey.parse(vkey).name for vkey in hub.settings.witnesses]
+    with hub.db.read() as conn:
+        rows = cosignature_store.latest_per_witness(conn)
+        head = evidence_store.latest_head(conn)
+    last = {
+        name: LastCosigned(int(r.size), int(r.cosigned_at), int(r.received_at))
+        for name, r in rows.items()
+    }
+    return witness_statuses(
+        expected,
+        last,
+        head.size if head else 0,
+        hub.now_micros(),
+        hub.settings.witness_lag_seconds,
+    )

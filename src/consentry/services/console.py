@@ -28,6 +28,7 @@ from consentry.services import (
     apps,
     catalogue,
     catalogue_file,
+    checkpoints,
     desk,
     erasures,
     evidence,
@@ -469,6 +470,8 @@ def overview(hub: Hub, who: StaffRow) -> dict[str, Any]:
         "erasures_pending": len(pending),
         "webhooks": len(endpoints),
         "webhooks_disabled": sum(1 for e in endpoints if not e["active"]),
+        "witnesses": checkpoints.witness_status(hub),
+        "witness_lag_minutes": hub.settings.witness_lag_seconds // 60,
     }
 
 

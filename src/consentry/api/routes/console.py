@@ -531,6 +531,7 @@ def evidence_page(request: Request, hub: HubDep) -> HTMLResponse:
         "console_evidence.html",
         here,
         head=summary["head"],
+        witnesses=summary["witnesses"],
         verifications=console.verifications(hub, here.member),
     )
 
