@@ -191,6 +191,8 @@ def test_corrupted_consistency_proofs_fail(old: int, new: int, path: list[str]) 
 
 def test_special_sizes() -> None:
     assert verify_consistency(0, 0, ROOTS[0], ROOTS[0], [])
+    assert not verify_consistency(3, 3, ROOTS[3], ROOTS[3], [ROOTS[3]])
+    assert not verify_consistency(0, 3, ROOTS[1], ROOTS[3], [])  # not the empty tree's root
     assert not verify_consistency(0, 1, ROOTS[0], ROOTS[1], [EMPTY_ROOT])
     assert not verify_consistency(2, 1, ROOTS[2], ROOTS[1], [])
     assert not verify_inclusion(0, 0, leaf_hash(b""), [], ROOTS[0])

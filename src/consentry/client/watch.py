@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from consentry.domain.merkle import verify_consistency
+from consentry.domain.merkle import EMPTY_ROOT, verify_consistency
 from consentry.domain.notes import (
     Checkpoint,
     NoteError,
@@ -112,6 +112,8 @@ class LogWatch:
             raise BadCheckpoint(f"not a checkpoint signed by the log's key: {exc}") from None
         if checkpoint.origin != self.log_key.name:
             raise BadCheckpoint(f"a checkpoint of another log ({checkpoint.origin!r})")
+        if checkpoint.size == 0 and checkpoint.root != EMPTY_ROOT:
+            raise BadCheckpoint("an empty log whose root is not the hash of nothing")
         return checkpoint
 
     def _keep(self, shown: str) -> None:

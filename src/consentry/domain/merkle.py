@@ -175,6 +175,13 @@ class MerkleTree:
             raise ValueError(f"the tree has {self.size} leaves, not {size}")
 
 
+def _inclusion_shape(index: int, size: int) -> tuple[int, int]:
+    """How many nodes an inclusion proof of ``index`` in a tree of ``size`` has below the
+    split where the tree's right border begins, and how many along that border."""
+    inner = (index ^ (size - 1)).bit_length()
+    return inner, bin(index >> inner).count("1")
+
+
 class ProofError(ValueError):
     """A proof does not prove what it claims."""
 
@@ -187,6 +194,8 @@ def root_from_inclusion_proof(
         raise ProofError(f"leaf index {index} is outside a tree of size {size}")
     if len(leaf_hash_) != HASH_SIZE or any(len(p) != HASH_SIZE for p in proof):
         raise ProofError("every hash must be 32 bytes")
+    if len(proof) != sum(_inclusion_shape(index, size)):
+        raise ProofError(f"a proof for leaf {index} of {size} has not {len(proof)} nodes")
     fn, sn = index, size - 1
     r = leaf_hash_
     for p in proof:
@@ -228,8 +237,16 @@ def verify_consistency(
         return not proof and old_root == new_root
     if old_size == 0:
         # Every tree extends the empty tree; a proof for it is meaningless and must be empty.
-        return not proof
+        return not proof and old_root == EMPTY_ROOT
     if not proof:
+        return False
+    # The proof's length follows from the two sizes (as transparency-dev/merkle checks): without
+    # this, RFC 9162's loop accepts a proof for a smaller tree against a larger size whose
+    # claimed root is the smaller tree's (1 -> 3 passes as 1 -> 4 with the root of 3).
+    inner, border = _inclusion_shape(old_size - 1, new_size)
+    shift = (old_size & -old_size).bit_length() - 1  # trailing zero bits
+    start = 0 if old_size == 1 << shift else 1
+    if len(proof) != start + inner - shift + border:
         return False
     path = list(proof)
     if old_size & (old_size - 1) == 0:
