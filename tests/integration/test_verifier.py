@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from consentry.audit import verify
 from consentry.cli.main import app
 from consentry.domain.canonical import canonical_json
 from consentry.domain.evidence import leaf_bytes_of
@@ -18,6 +19,15 @@ from consentry.domain.merkle import leaf_hash
 from tests.helpers import change, make_customer, make_purpose
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True, params=[1, 3], ids=["whole", "in 3 parts"])
+def parts(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Every case read by one process, and in three parts by three (so that what is wrong
+    lies on both sides of a boundary between parts)."""
+    monkeypatch.setattr(verify, "PARALLEL_FROM_BYTES", 0)
+    monkeypatch.setattr(verify, "WORKERS", request.param)
+    return int(request.param)
 
 
 @pytest.fixture
@@ -141,3 +151,40 @@ def test_missing_files_are_a_clear_error(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 2 and "no file" in result.output
+
+
+def test_a_repeated_record_and_an_unreadable_line_are_named(
+    exported: tuple[list[bytes], Path, Path], tmp_path: Path
+) -> None:
+    lines, head, jwks = exported
+    lines[8] = lines[0]  # the first record again, last
+    lines.insert(4, b"\n")  # a blank line is no record
+    lines.insert(6, b"{not json\n")
+    code, output = _verify(lines, head, jwks, tmp_path)
+    assert code == 1 and "FIRST BAD RECORD line 7" in output
+    assert "line 7: not an evidence record" in output
+    assert "line 11:" in output and "appears twice" in output
+
+
+def test_the_parts_and_the_whole_give_the_same_verdict(
+    exported: tuple[list[bytes], Path, Path], tmp_path: Path
+) -> None:
+    lines, head, jwks = exported
+    head_doc, jwks_doc = json.loads(head.read_text()), json.loads(jwks.read_text())
+    tampered = [
+        lines,
+        [*lines[:3], *lines[4:]],
+        [*lines[:2], lines[6], *lines[3:6], lines[2], *lines[7:]],
+        [*lines, lines[1]],
+        [lines[0], b"garbage\n", *lines[1:]],
+        [*lines[:5], canonical_json(_edit(lines[5], purpose="x")) + b"\n", *lines[6:]],
+    ]
+    for n, variant in enumerate(tampered):
+        export = tmp_path / f"export-{n}.ndjson"
+        export.write_bytes(b"".join(variant))
+        whole = verify.verify_export(variant, head_doc, jwks_doc)
+        for workers in (2, 3, 5):
+            assert verify.verify_export_file(export, head_doc, jwks_doc, workers) == whole, (
+                n,
+                workers,
+            )
