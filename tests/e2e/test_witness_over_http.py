@@ -1,9 +1,11 @@
 """The witnesses' acceptance, all real processes over HTTP: a hub (`consentry serve`), two
 witnesses (`consentry witness run`), an app reading the change feed (`consentry.client`), and a
-customer's receipt checked offline (`consentry receipt verify`). The log grows and both witnesses
-cosign; then the operator rewrites a record in the database and re-signs the tree with the
-log's own key: both witnesses refuse and say why, the app raises on its next page, the old
-receipt still verifies against the checkpoint it carries and not against the forged one."""
+customer's receipt checked offline (`consentry receipt verify`), a monitor keeping a copy
+(`consentry evidence monitor`). The log grows and both witnesses cosign; then the operator
+rewrites a record in the database and re-signs the tree with the log's own key: both witnesses
+refuse and say why, the monitor names the record and what changed, the app raises on its next
+page, the old receipt still verifies against the checkpoint it carries and not against the
+forged one."""
 
 from __future__ import annotations
 
@@ -60,6 +62,13 @@ def _changes(http: httpx.Client, customer: str, actions: str) -> list[str]:
     return made
 
 
+def _monitor(base: str, tmp_path: Path, log_key: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "consentry.cli", "evidence", "monitor", base]
+    command += ["--state", str(tmp_path / "monitor"), "--log-key", log_key]
+    env = {"CONSENTRY_API_KEY": ADMIN_KEY, "PATH": "/usr/bin:/bin"}
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+
+
 def _verify_receipt(
     tmp_path: Path, bundle: dict[str, str], *keys: str
 ) -> subprocess.CompletedProcess[str]:
@@ -107,6 +116,10 @@ def test_witnesses_an_app_and_a_receipt_catch_a_rewritten_log(
             WITNESSES
         )
 
+        # A monitor keeps a copy of the log.
+        copied = _monitor(base, tmp_path, log_key)
+        assert copied.returncode == 0 and "5 records verified (5 new)" in copied.stdout, copied
+
         # The customer keeps a receipt of her withdrawal; an app reads the feed.
         receipt = http.get(f"/v1/receipts/{withdrawal}/bundle").json()
         assert parse_note(parse_tlog_proof(receipt["tlog_proof"]).checkpoint).signatures[1:]
@@ -132,6 +145,11 @@ def test_witnesses_an_app_and_a_receipt_catch_a_rewritten_log(
             assert (tmp_path / name.split("/")[-1] / "checkpoint").read_text().count("\n5\n") == 1
         forged = parse_note(http.get("/v1/evidence/checkpoint").text)
         assert len(forged.signatures) == 1  # nobody cosigned the lie
+
+        # The monitor says what was rewritten.
+        named = _monitor(base, tmp_path, log_key)
+        assert named.returncode == 1 and "REWRITTEN" in named.stderr
+        assert f"record 3 ({withdrawal}): action 'withdraw' -> 'grant'" in named.stderr
 
         with pytest.raises(ForkDetected, match="does not extend the tree of 5"):
             app.changes()

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from consentry.cli.monitor import monitor
 from consentry.cli.receipt import receipt_app
 from consentry.cli.witness import witness_app
 from consentry.domain.errors import DomainError
@@ -55,6 +56,7 @@ app.add_typer(apps_app, name="apps")
 app.add_typer(import_app, name="import")
 app.add_typer(witness_app, name="witness")
 app.add_typer(receipt_app, name="receipt")
+evidence_app.command("monitor")(monitor)
 
 out = Console()
 err = Console(stderr=True)

@@ -156,9 +156,22 @@ def consistency_proof(hub: Hub, old_size: int, new_size: int) -> dict[str, Any]:
     return {"proof": [h.hex() for h in tree.consistency_proof(old_size, new_size)]}
 
 
-def export_lines(hub: Hub, size: int) -> Iterator[bytes]:
+def export_range(hub: Hub, start: int, end: int | None) -> tuple[TreeHead, int]:
+    """The head an export answers with, and the size it stops at: ``end`` (a size the log
+    reached) or the head's."""
+    current = head(hub)
+    stop = current.size if end is None else end
+    if not 0 <= start <= stop <= current.size:
+        raise InvalidInput(
+            f"need 0 <= from <= to <= {current.size} (the log's size)",
+            [{"loc": ["query"], "msg": "sizes out of range"}],
+        )
+    return current, stop
+
+
+def export_lines(hub: Hub, size: int, start: int = 0) -> Iterator[bytes]:
     """One line a leaf in ``seq`` order: the leaf with its ``seq`` and ``leaf_hash`` beside it."""
-    for seq, leaf, leaf_hash in store.export_rows(hub.db, size):
+    for seq, leaf, leaf_hash in store.export_rows(hub.db, size, start=start):
         line = orjson.loads(leaf)
         line["seq"] = seq
         line["leaf_hash"] = leaf_hash.hex()

@@ -103,9 +103,10 @@ def seq_of(conn: Connection, record_id: str) -> tuple[int | None, bytes] | None:
     return (row.seq, bytes(row.leaf_hash)) if row else None
 
 
-def export_rows(db: Database, size: int, chunk: int = 20_000) -> Iterator[tuple[int, bytes, bytes]]:
-    """(seq, leaf, leaf_hash) for seq < size, in order, read in short transactions."""
-    start = 0
+def export_rows(
+    db: Database, size: int, chunk: int = 20_000, start: int = 0
+) -> Iterator[tuple[int, bytes, bytes]]:
+    """(seq, leaf, leaf_hash) for start <= seq < size, in order, read in short transactions."""
     while start < size:
         with db.read() as conn:
             rows = list(

@@ -84,13 +84,19 @@ def consistency_proof(
     response_class=StreamingResponse,
     responses={200: {"content": {"application/x-ndjson": {}}}},
 )
-def export_log(hub: HubDep, _caller: EvidenceRead) -> StreamingResponse:
+def export_log(
+    hub: HubDep,
+    _caller: EvidenceRead,
+    start: int = Query(0, alias="from", ge=0, description="The first seq to give."),
+    end: int | None = Query(None, alias="to", ge=0, description="Stop before this seq."),
+) -> StreamingResponse:
     """(evidence:read) The whole log, one leaf a line in ``seq`` order, up to the current signed
     head (whose size and root are in the ``Consentry-Tree-Size`` and ``Consentry-Root-Hash``
-    headers)."""
-    head = evidence.head(hub)
+    headers). ``from`` and ``to`` give a part of it: a monitor keeping a copy fetches only what
+    is new."""
+    head, stop = evidence.export_range(hub, start, end)
     return StreamingResponse(
-        evidence.export_lines(hub, head.size),
+        evidence.export_lines(hub, stop, start),
         media_type="application/x-ndjson",
         headers={"Consentry-Tree-Size": str(head.size), "Consentry-Root-Hash": head.root_hash},
     )
