@@ -23,6 +23,7 @@ from consentry.client.witness import create_key, verifier_key
 from consentry.domain.notes import NoteKey, parse_checkpoint, parse_note, verify
 from consentry.domain.tlog_proof import TlogProof, parse_tlog_proof
 from consentry.settings import Settings
+from tests import standalone_verifier
 from tests.conftest import ADMIN_KEY
 from tests.forgery import rewrite_record
 from tests.helpers import NEWSLETTER
@@ -159,6 +160,22 @@ def test_witnesses_an_app_and_a_receipt_catch_a_rewritten_log(
         good = _verify_receipt(tmp_path, receipt, *vkeys)
         assert good.returncode == 0, good.stderr
         assert "withdraw newsletter" in good.stdout
+        script = tmp_path / "verify_receipt.py"
+        script.write_text(standalone_verifier.source())
+        alone = subprocess.run(
+            [
+                sys.executable,
+                "-I",
+                str(script),
+                str(tmp_path / "receipt.json"),
+                str(tmp_path / "jwks.json"),
+                *vkeys,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert alone.returncode == 0 and alone.stdout.startswith(f"OK {withdrawal} withdraw"), alone
         # ...and not against the forged log's checkpoint and proof.
         proof = http.get(f"/v1/evidence/records/{withdrawal}/proof").json()
         kept = parse_tlog_proof(receipt["tlog_proof"])
