@@ -138,8 +138,7 @@ def routes(ids: list[str], cookies: list[str], last_position: int) -> dict[str, 
     base = "/v1/customers/"
     return {
         "check": [
-            _line("GET", f"/v1/check?customer={c}&purpose=newsletter&channel=email")
-            for c in anyone
+            _line("GET", f"/v1/check?customer={c}&purpose=newsletter&channel=email") for c in anyone
         ],
         "lookup_email": [
             _line("POST", base + "lookup", body={"email": f"customer{n}@example.com"})

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from consentry.domain.access import ALL_PURPOSES, Scope
+from consentry.domain.access import ALL_PURPOSES, RegisteredApp, Scope
 from consentry.domain.clock import rfc3339, to_micros, utcnow
 from consentry.domain.consent import Action, ActorType, Source
 from consentry.domain.evidence import EvidenceRecord
@@ -29,7 +29,6 @@ from consentry.services import purposes
 from consentry.services.apps import hash_key
 from consentry.services.hub import Hub
 from consentry.settings import Settings
-from consentry.store.apps import AppRow
 from consentry.store.apps import insert as insert_app
 
 PURPOSES = [
@@ -61,7 +60,7 @@ def main(url: str, data_dir: Path, count: int) -> None:
             )
         insert_app(
             conn,
-            AppRow(
+            RegisteredApp(
                 new_id("app"),
                 "admin",
                 (Scope.ADMIN.value,),

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from consentry.domain.ids import new_id
-from consentry.files import private_dir, private_file
+from consentry.store.files import private_dir, private_file
 
 
 class MailSender(Protocol):

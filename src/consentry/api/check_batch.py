@@ -17,12 +17,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from consentry.domain.access import RegisteredApp
+from consentry.domain.checks import CheckFacts, CheckQuestion
 from consentry.services import checks
 from consentry.services.hub import Hub
-from consentry.store.apps import AppRow
-from consentry.store.checks import CheckQuestion, CheckRead
 
-Waiting = list[tuple[CheckQuestion, asyncio.Future[CheckRead]]]
+Waiting = list[tuple[CheckQuestion, asyncio.Future[CheckFacts]]]
 
 
 class CheckBatch:
@@ -37,7 +37,7 @@ class CheckBatch:
             return checks.check(self.hub, *question)
         return await checks.check_async(self.hub, question, self.read)
 
-    async def app(self, key_hash: str) -> AppRow | None:
+    async def app(self, key_hash: str) -> RegisteredApp | None:
         """The app holding a key: every request's authentication. On PostgreSQL it is read
         with the checks, as a question about no customer and no purpose, so that a write
         request does not hold up the event loop for a round trip either."""
@@ -45,9 +45,9 @@ class CheckBatch:
             return self.hub.checks.app(key_hash)
         return (await self.read((key_hash, "", "", None))).app
 
-    async def read(self, question: CheckQuestion) -> CheckRead:
+    async def read(self, question: CheckQuestion) -> CheckFacts:
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[CheckRead] = loop.create_future()
+        future: asyncio.Future[CheckFacts] = loop.create_future()
         self._waiting.setdefault(loop, []).append((question, future))
         if loop not in self._reading:
             # The reader's first step runs after the steps already due in this turn: the

@@ -11,10 +11,10 @@ from starlette.responses import HTMLResponse, RedirectResponse
 
 from consentry.api.pages import PageAnswer, render_page
 from consentry.domain.console import ROLE_NAMES, Permission, Role, may
+from consentry.domain.staff import StaffMember
 from consentry.services import console, web_access
 from consentry.services.hub import Hub
 from consentry.services.web_access import WebSession
-from consentry.store.staff import StaffRow
 
 COOKIE = "consentry_console"
 
@@ -39,7 +39,7 @@ class Desk:
     """The signed-in member and their session: what a console route works with."""
 
     session: WebSession
-    member: StaffRow
+    member: StaffMember
 
     def may(self, permission: Permission) -> bool:
         return may(self.member.console_role, permission)

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from consentry.api.pages import PageAnswer
 from consentry.domain.errors import DomainError
-from consentry.store.database import transient_conflict
+from consentry.services.failures import database_unavailable, transient_conflict
 
 PROBLEM_BASE = "https://consentry.dev/problems/"
 log = logging.getLogger("consentry.api")
@@ -44,20 +44,6 @@ def problem(
         media_type="application/problem+json",
         headers=headers,
     )
-
-
-def _unavailable(exc: Exception) -> bool:
-    if transient_conflict(exc):  # a deadlock is no outage
-        return False
-    if isinstance(exc, psycopg.OperationalError):
-        return True
-    if isinstance(exc, OperationalError):
-        return bool(
-            exc.connection_invalidated
-            or isinstance(exc.orig, psycopg.OperationalError)
-            or "database is locked" in str(exc.orig)
-        )
-    return False
 
 
 def _validation_errors(exc: RequestValidationError) -> tuple[int, str, list[dict[str, Any]]]:
@@ -155,7 +141,7 @@ def install(app: FastAPI) -> None:
                 "conflict",
                 headers={"Retry-After": "1"},
             )
-        if not _unavailable(exc):
+        if not database_unavailable(exc):
             return await _unexpected(request, exc)
         log.warning("database unavailable: %s", type(exc).__name__)
         return problem(

@@ -66,3 +66,13 @@ def validate_scopes(scopes: list[str]) -> tuple[str, ...]:
             [{"loc": ["scopes"], "msg": f"unknown scope {s!r}"} for s in unknown],
         )
     return tuple(dict.fromkeys(scopes))
+
+
+@dataclass(frozen=True)
+class RegisteredApp:
+    id: str
+    name: str
+    scopes: tuple[str, ...]
+    purposes: tuple[str, ...]
+    created_at: int
+    revoked_at: int | None

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from consentry.domain.canonical import canonical_json
+
+
+class HeadSigner(Protocol):
+    """What signs tree heads (the log's key: ``consentry.signing.Signer``)."""
+
+    key_id: str
+
+    def sign(self, payload: bytes) -> str: ...
 
 
 def head_payload(size: int, root_hash: str, timestamp: str) -> bytes:

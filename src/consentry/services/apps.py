@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from consentry.domain.access import ALL_PURPOSES, Caller, Scope, validate_scopes
+from consentry.domain.access import ALL_PURPOSES, Caller, RegisteredApp, Scope, validate_scopes
 from consentry.domain.clock import rfc3339_micros
 from consentry.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from consentry.domain.ids import new_id
@@ -17,7 +17,6 @@ from consentry.domain.purposes import validate_purpose_id
 from consentry.services.hub import Hub
 from consentry.store import apps
 from consentry.store import purposes as purpose_store
-from consentry.store.apps import AppRow
 from consentry.store.pagination import check_limit, decode_cursor, encode_cursor
 
 KEY_PREFIX = "csk_"
@@ -31,7 +30,7 @@ def hash_key(hub: Hub, key: str) -> str:
     return hub.vault.key_hash(key)
 
 
-def app_json(app: AppRow) -> dict[str, Any]:
+def app_json(app: RegisteredApp) -> dict[str, Any]:
     return {
         "id": app.id,
         "name": app.name,
@@ -56,7 +55,7 @@ def create(
                 [{"loc": ["purposes"], "msg": f"unknown purpose {purpose!r}"}],
             )
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    app = AppRow(
+    app = RegisteredApp(
         new_id("app"), name, checked_scopes, tuple(dict.fromkeys(purposes)), hub.now_micros(), None
     )
     apps.insert(conn, app, hash_key(hub, key))
@@ -94,7 +93,7 @@ def revoke(hub: Hub, conn: Connection, app_id: str) -> dict[str, Any]:
 
 
 async def authenticate(
-    hub: Hub, key: str | None, app_of: Callable[[str], Awaitable[AppRow | None]]
+    hub: Hub, key: str | None, app_of: Callable[[str], Awaitable[RegisteredApp | None]]
 ) -> Caller:
     """The caller holding ``key``; ``app_of`` reads the app by its key's hash (api/check_batch:
     on PostgreSQL together with other requests' reads, without holding up the event loop)."""
@@ -103,7 +102,7 @@ async def authenticate(
     return caller_of(await app_of(hash_key(hub, key)))
 
 
-def caller_of(app: AppRow | None) -> Caller:
+def caller_of(app: RegisteredApp | None) -> Caller:
     if app is None or app.revoked_at is not None:
         raise Unauthenticated("this key is unknown or was revoked")
     return Caller(app.id, app.name, frozenset(app.scopes), frozenset(app.purposes))
@@ -129,7 +128,7 @@ def ensure_admin(hub: Hub, key: str) -> str:
                 if admin is not None and Scope.ADMIN.value in admin.scopes:
                     apps.set_key_hash(conn, admin.id, hash_key(hub, key))
                     return admin.id
-                app = AppRow(
+                app = RegisteredApp(
                     new_id("app"),
                     "admin",
                     (Scope.ADMIN.value,),

@@ -5,7 +5,6 @@ per-process cache that notices every change (one version row, bumped by every wr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +19,7 @@ from consentry.domain.catalogue import (
     Product,
     SensitiveTopic,
 )
+from consentry.domain.catalogue_version import CatalogueVersion
 from consentry.domain.clock import to_micros
 from consentry.domain.complements import Complement
 from consentry.domain.errors import Conflict, InvalidInput, NotFound
@@ -33,19 +33,10 @@ from consentry.store import purposes as purpose_store
 from consentry.store import triggers as trigger_store
 from consentry.store.pagination import check_limit, decode_cursor, encode_cursor
 
-
-@dataclass(frozen=True)
-class Loaded:
-    version: int
-    catalogue: Catalogue
-    complements: dict[str, list[Complement]]
-    triggers: list[Trigger]
-
-
 # -- the cache
 
 
-def current(hub: Hub, conn: Connection) -> Loaded:
+def current(hub: Hub, conn: Connection) -> CatalogueVersion:
     version = store.version(conn)
     cached = hub.catalogue
     if cached is not None and cached.version == version:
@@ -55,7 +46,7 @@ def current(hub: Hub, conn: Connection) -> Loaded:
     return loaded
 
 
-def read(conn: Connection, version: int) -> Loaded:
+def read(conn: Connection, version: int) -> CatalogueVersion:
     catalogue = Catalogue(
         categories={
             r.path: Category(r.path, r.name, r.sensitive_topic) for r in store.all_categories(conn)
@@ -77,7 +68,7 @@ def read(conn: Connection, version: int) -> Loaded:
     for found in rules.values():
         found.sort(key=lambda c: -c.confidence * c.lift)
     triggers = [trigger_of(r.definition) for r in trigger_store.all_triggers(conn)]
-    return Loaded(version, catalogue, rules, triggers)
+    return CatalogueVersion(version, catalogue, rules, triggers)
 
 
 def offer_of(row: Any) -> Offer:

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from consentry.domain.access import Caller, Scope
+from consentry.domain.checks import CheckFacts, CheckQuestion
 from consentry.domain.clock import rfc3339_micros
 from consentry.domain.consent import CustomerStatus, batch_verdicts, decide, in_force
 from consentry.domain.errors import (
@@ -20,7 +21,6 @@ from consentry.services import purposes
 from consentry.services.apps import caller_of, hash_key
 from consentry.services.hub import Hub
 from consentry.store import consents as consent_store
-from consentry.store.checks import CheckQuestion, CheckRead
 
 
 def check(
@@ -37,7 +37,7 @@ Question = tuple[str | None, str, str, str | None]
 
 
 async def check_async(
-    hub: Hub, question: Question, read: Callable[[CheckQuestion], Awaitable[CheckRead]]
+    hub: Hub, question: Question, read: Callable[[CheckQuestion], Awaitable[CheckFacts]]
 ) -> dict[str, Any]:
     """The real-time check, its read made by ``read`` without holding up the event loop (on
     PostgreSQL together with the reads of other checks: api/check_batch)."""
@@ -71,7 +71,7 @@ def _asked(hub: Hub, questions: list[Question]) -> tuple[_Answers, _Asked]:
     return answers, asked
 
 
-def _answered(hub: Hub, answers: _Answers, asked: _Asked, reads: list[CheckRead]) -> _Answers:
+def _answered(hub: Hub, answers: _Answers, asked: _Asked, reads: list[CheckFacts]) -> _Answers:
     now = hub.now_micros()
     for (at, (_, customer_id, purpose_id, channel)), read in zip(asked, reads, strict=True):
         try:
@@ -82,7 +82,7 @@ def _answered(hub: Hub, answers: _Answers, asked: _Asked, reads: list[CheckRead]
 
 
 def _answer(
-    read: CheckRead, customer_id: str, purpose_id: str, channel: str | None, now: int
+    read: CheckFacts, customer_id: str, purpose_id: str, channel: str | None, now: int
 ) -> dict[str, Any]:
     caller = caller_of(read.app)
     caller.require(Scope.CONSENTS_READ)

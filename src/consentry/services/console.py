@@ -23,6 +23,7 @@ from consentry.domain.clock import rfc3339_micros
 from consentry.domain.console import DiffPart, Permission, may, notice_diff
 from consentry.domain.errors import Forbidden, InvalidInput, NotFound
 from consentry.domain.ids import new_id
+from consentry.domain.staff import StaffMember
 from consentry.schemas import PurposeCreate, PurposeUpdate
 from consentry.services import (
     apps,
@@ -43,26 +44,25 @@ from consentry.services.web_access import WebSession
 from consentry.store import console as store
 from consentry.store import erasures as erasure_store
 from consentry.store import staff as staff_store
-from consentry.store.staff import StaffRow
 
 DAY = 86_400_000_000
 PROGRESS_EVERY = 2_000  # records between progress updates of a verification
 STALLED = 3_600_000_000  # a verification unfinished after an hour has stopped (its process did)
 
 
-def member(hub: Hub, session: WebSession) -> StaffRow | None:
+def member(hub: Hub, session: WebSession) -> StaffMember | None:
     """The signed-in staff member, while the account is enabled and has a console role."""
     found = desk.staff_of(hub, session)
     return found if found is not None and found.console_role is not None else None
 
 
-def require(who: StaffRow, permission: Permission) -> None:
+def require(who: StaffMember, permission: Permission) -> None:
     if not may(who.console_role, permission):
         raise Forbidden(f"the role {who.console_role} may not do this ({permission.value})")
 
 
 def _record(
-    hub: Hub, conn: Connection, who: StaffRow, action: str, target: str, **detail: Any
+    hub: Hub, conn: Connection, who: StaffMember, action: str, target: str, **detail: Any
 ) -> None:
     assert who.console_role is not None
     store.record_action(
@@ -77,7 +77,7 @@ def _record(
     )
 
 
-def signed_in(hub: Hub, who: StaffRow) -> None:
+def signed_in(hub: Hub, who: StaffMember) -> None:
     with hub.db.write() as conn:
         _record(hub, conn, who, "signed_in", who.username)
 
@@ -97,13 +97,13 @@ class NoticeView:
     description_diff: list[DiffPart]
 
 
-def purpose_list(hub: Hub, who: StaffRow) -> list[dict[str, Any]]:
+def purpose_list(hub: Hub, who: StaffMember) -> list[dict[str, Any]]:
     require(who, Permission.VIEW)
     return list(purposes.list_page(hub, None, 1000)["purposes"])
 
 
 def purpose_detail(
-    hub: Hub, who: StaffRow, purpose_id: str
+    hub: Hub, who: StaffMember, purpose_id: str
 ) -> tuple[dict[str, Any], list[NoticeView]]:
     """The purpose and its notice versions, newest first, each with what changed and how many
     customers gave their grant under it (a count under k is not shown)."""
@@ -132,7 +132,7 @@ def purpose_detail(
     return detail, list(reversed(views))
 
 
-def create_purpose(hub: Hub, who: StaffRow, body: PurposeCreate) -> dict[str, Any]:
+def create_purpose(hub: Hub, who: StaffMember, body: PurposeCreate) -> dict[str, Any]:
     require(who, Permission.EDIT_PURPOSES)
     with hub.db.write() as conn:
         created = purposes.create(hub, conn, body)
@@ -141,7 +141,7 @@ def create_purpose(hub: Hub, who: StaffRow, body: PurposeCreate) -> dict[str, An
 
 
 def publish_notice(
-    hub: Hub, who: StaffRow, purpose_id: str, title: str, description: str, reconsent: bool
+    hub: Hub, who: StaffMember, purpose_id: str, title: str, description: str, reconsent: bool
 ) -> dict[str, Any]:
     """A new notice version (when the words changed)."""
     require(who, Permission.EDIT_PURPOSES)
@@ -180,7 +180,7 @@ CATALOGUE_FILE = FileKind(Permission.EDIT_OFFERS, catalogue_file.load_file, "cat
 
 
 def load_file(
-    hub: Hub, who: StaffRow, kind: FileKind, name: str, content: bytes
+    hub: Hub, who: StaffMember, kind: FileKind, name: str, content: bytes
 ) -> tuple[dict[str, int], list[str]]:
     """An uploaded question or catalogue file, all or nothing (as `consentry questions load`
     and `consentry catalogue load`): the counts, or every problem by line."""
@@ -205,14 +205,14 @@ def _load_upload(
         return load(hub, path)
 
 
-def retire_question(hub: Hub, who: StaffRow, question_id: str) -> None:
+def retire_question(hub: Hub, who: StaffMember, question_id: str) -> None:
     require(who, Permission.EDIT_QUESTIONS)
     with hub.db.write() as conn:
         questions.retire(hub, conn, question_id)
         _record(hub, conn, who, "question.retired", question_id)
 
 
-def retire_offer(hub: Hub, who: StaffRow, offer_id: str) -> None:
+def retire_offer(hub: Hub, who: StaffMember, offer_id: str) -> None:
     require(who, Permission.EDIT_OFFERS)
     with hub.db.write() as conn:
         catalogue.retire_offer(hub, conn, offer_id)
@@ -222,13 +222,13 @@ def retire_offer(hub: Hub, who: StaffRow, offer_id: str) -> None:
 # -- apps and keys
 
 
-def app_list(hub: Hub, who: StaffRow) -> list[dict[str, Any]]:
+def app_list(hub: Hub, who: StaffMember) -> list[dict[str, Any]]:
     require(who, Permission.VIEW_APPS)
     return list(apps.list_page(hub, None, 1000)["apps"])
 
 
 def create_app(
-    hub: Hub, who: StaffRow, name: str, scopes: list[str], purpose_ids: list[str]
+    hub: Hub, who: StaffMember, name: str, scopes: list[str], purpose_ids: list[str]
 ) -> dict[str, Any]:
     """The new app with its key: the only time anyone sees the key."""
     require(who, Permission.MANAGE_APPS)
@@ -244,7 +244,7 @@ def create_app(
     return created
 
 
-def revoke_app(hub: Hub, who: StaffRow, app_id: str) -> dict[str, Any]:
+def revoke_app(hub: Hub, who: StaffMember, app_id: str) -> dict[str, Any]:
     require(who, Permission.MANAGE_APPS)
     with hub.db.write() as conn:
         revoked = apps.revoke(hub, conn, app_id)
@@ -265,7 +265,7 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/…"
 
 
-def webhook_health(hub: Hub, who: StaffRow) -> list[dict[str, Any]]:
+def webhook_health(hub: Hub, who: StaffMember) -> list[dict[str, Any]]:
     """Every endpoint's health; the full URL only for those who manage webhooks."""
     require(who, Permission.VIEW)
     endpoints = webhooks.list_endpoints(hub, _CONSOLE)
@@ -274,7 +274,7 @@ def webhook_health(hub: Hub, who: StaffRow) -> list[dict[str, Any]]:
     return endpoints
 
 
-def enable_webhook(hub: Hub, who: StaffRow, endpoint_id: str) -> None:
+def enable_webhook(hub: Hub, who: StaffMember, endpoint_id: str) -> None:
     require(who, Permission.MANAGE_WEBHOOKS)
     with hub.db.write() as conn:
         webhooks.enable_endpoint(hub, conn, _CONSOLE, endpoint_id)
@@ -284,7 +284,7 @@ def enable_webhook(hub: Hub, who: StaffRow, endpoint_id: str) -> None:
 # -- staff
 
 
-def staff_list(hub: Hub, who: StaffRow) -> list[StaffRow]:
+def staff_list(hub: Hub, who: StaffMember) -> list[StaffMember]:
     require(who, Permission.MANAGE_STAFF)
     with hub.db.read() as conn:
         return staff_store.everyone(conn)
@@ -292,14 +292,14 @@ def staff_list(hub: Hub, who: StaffRow) -> list[StaffRow]:
 
 def add_staff(
     hub: Hub,
-    who: StaffRow,
+    who: StaffMember,
     username: str,
     display_name: str,
     password: str,
     desk_name: str | None,
     location: str | None,
     role: str | None,
-) -> StaffRow:
+) -> StaffMember:
     require(who, Permission.MANAGE_STAFF)
     with hub.db.write() as conn:
         row = desk.insert_staff(
@@ -311,7 +311,7 @@ def add_staff(
     return row
 
 
-def disable_staff(hub: Hub, who: StaffRow, staff_id: str) -> None:
+def disable_staff(hub: Hub, who: StaffMember, staff_id: str) -> None:
     require(who, Permission.MANAGE_STAFF)
     if staff_id == who.id:
         raise InvalidInput("you cannot disable your own account")
@@ -358,14 +358,14 @@ def _verification(row: Any, now: int) -> Verification:
     )
 
 
-def verifications(hub: Hub, who: StaffRow, limit: int = 5) -> list[Verification]:
+def verifications(hub: Hub, who: StaffMember, limit: int = 5) -> list[Verification]:
     require(who, Permission.VIEW)
     with hub.db.read() as conn:
         rows = store.latest_verifications(conn, limit)
     return [_verification(r, hub.now_micros()) for r in rows]
 
 
-def verification(hub: Hub, who: StaffRow, verification_id: str) -> Verification:
+def verification(hub: Hub, who: StaffMember, verification_id: str) -> Verification:
     require(who, Permission.VIEW)
     with hub.db.read() as conn:
         row = store.verification(conn, verification_id)
@@ -374,7 +374,7 @@ def verification(hub: Hub, who: StaffRow, verification_id: str) -> Verification:
     return _verification(row, hub.now_micros())
 
 
-def start_verification(hub: Hub, who: StaffRow) -> str:
+def start_verification(hub: Hub, who: StaffMember) -> str:
     """Re-check the whole log against the current signed head, in the background: every leaf
     rehashed from its fields, the root rebuilt, the head's signature checked (the same checks
     as `consentry evidence verify` on an export). Returns its id; progress is stored."""
@@ -421,14 +421,14 @@ def _verify(hub: Hub, verification_id: str, head: dict[str, Any]) -> None:
 # -- requests, activity, overview
 
 
-def erasure_list(hub: Hub, who: StaffRow, limit: int = 50) -> list[dict[str, Any]]:
+def erasure_list(hub: Hub, who: StaffMember, limit: int = 50) -> list[dict[str, Any]]:
     require(who, Permission.VIEW)
     with hub.db.read() as conn:
         ids = erasure_store.recent_ids(conn, limit)
         return [erasures.erasure_json(hub, conn, i) for i in ids]
 
 
-def exports_by_app(hub: Hub, who: StaffRow, days: int = 30) -> list[tuple[str, int]]:
+def exports_by_app(hub: Hub, who: StaffMember, days: int = 30) -> list[tuple[str, int]]:
     """Exports are given at once (there is no queue): how many each app fetched lately."""
     require(who, Permission.VIEW)
     with hub.db.read() as conn:
@@ -446,7 +446,7 @@ class Action:
     detail: dict[str, Any]
 
 
-def activity(hub: Hub, who: StaffRow, before: int | None, limit: int = 50) -> list[Action]:
+def activity(hub: Hub, who: StaffMember, before: int | None, limit: int = 50) -> list[Action]:
     require(who, Permission.VIEW)
     with hub.db.read() as conn:
         rows = store.actions(conn, before, limit)
@@ -456,7 +456,7 @@ def activity(hub: Hub, who: StaffRow, before: int | None, limit: int = 50) -> li
     ]
 
 
-def overview(hub: Hub, who: StaffRow) -> dict[str, Any]:
+def overview(hub: Hub, who: StaffMember) -> dict[str, Any]:
     require(who, Permission.VIEW)
     head = evidence.latest_head(hub)
     with hub.db.read() as conn:

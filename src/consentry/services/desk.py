@@ -27,6 +27,7 @@ from consentry.domain.errors import Conflict, InvalidInput, NotFound
 from consentry.domain.ids import new_id
 from consentry.domain.passwords import check_password
 from consentry.domain.questions import AskChannel
+from consentry.domain.staff import StaffMember
 from consentry.domain.triggers import Notify
 from consentry.schemas import Actor, ConsentChange, CustomerLookup, WithdrawAll
 from consentry.services import (
@@ -44,7 +45,6 @@ from consentry.services.web_access import WebSession
 from consentry.store import consents as consent_store
 from consentry.store import purposes as purpose_store
 from consentry.store import staff as store
-from consentry.store.staff import StaffRow
 
 MINUTE = 60_000_000
 # Failed sign-ins only are counted, in three buckets over a quarter of an hour: one browser
@@ -84,7 +84,7 @@ def add_staff(
     desk: str | None,
     location: str | None,
     console_role: str | None = None,
-) -> StaffRow:
+) -> StaffMember:
     """A staff account: a desk (store or call centre, at a location), a console role, or both."""
     with hub.db.write() as conn:
         return insert_staff(
@@ -101,7 +101,7 @@ def insert_staff(
     desk: str | None,
     location: str | None,
     console_role: str | None,
-) -> StaffRow:
+) -> StaffMember:
     if not _USERNAME.match(username):
         raise InvalidInput("a user name is 2 to 64 lower-case letters, digits, '.', '_' or '-'")
     if desk is None and console_role is None:
@@ -115,7 +115,7 @@ def insert_staff(
         raise InvalidInput("name the staff member")
     if desk is not None and not (location or "").strip():
         raise InvalidInput("say where the staff member's desk is (the location)")
-    row = StaffRow(
+    row = StaffMember(
         new_id("stf"),
         username,
         display_name.strip(),
@@ -168,7 +168,7 @@ def sign_in(
     )
 
 
-def _serves(member: StaffRow, console: bool) -> bool:
+def _serves(member: StaffMember, console: bool) -> bool:
     return member.console_role is not None if console else member.desk is not None
 
 
@@ -179,7 +179,7 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def staff_of(hub: Hub, session: WebSession) -> StaffRow | None:
+def staff_of(hub: Hub, session: WebSession) -> StaffMember | None:
     """The enabled staff member behind a session."""
     if session.staff_id is None:
         return None
@@ -188,13 +188,13 @@ def staff_of(hub: Hub, session: WebSession) -> StaffRow | None:
     return found if found is not None and found.disabled_at is None else None
 
 
-def member(hub: Hub, session: WebSession) -> StaffRow | None:
+def member(hub: Hub, session: WebSession) -> StaffMember | None:
     """The signed-in clerk, while the account is enabled and has a desk."""
     found = staff_of(hub, session)
     return found if found is not None and found.desk is not None else None
 
 
-def caller_of(member: StaffRow) -> Caller:
+def caller_of(member: StaffMember) -> Caller:
     """The desk acts as an app named after the staff member (for the customer's access log)."""
     return Caller(
         f"desk:{member.username}",
@@ -204,7 +204,7 @@ def caller_of(member: StaffRow) -> Caller:
     )
 
 
-def find(hub: Hub, member: StaffRow, lookup: CustomerLookup) -> str | None:
+def find(hub: Hub, member: StaffMember, lookup: CustomerLookup) -> str | None:
     found = customers.find(hub, lookup)
     if found is not None:
         fields = sorted(lookup.model_dump(exclude_none=True))
@@ -222,7 +222,7 @@ class CustomerCard:
     purposes: list[centre.PurposeView]
 
 
-def card(hub: Hub, member: StaffRow, customer_id: str, words: Any) -> CustomerCard:
+def card(hub: Hub, member: StaffMember, customer_id: str, words: Any) -> CustomerCard:
     with hub.db.read() as conn:
         row = customers.require_active(conn, customer_id)
         clear = customers.opened_profile(hub, conn, row)
@@ -242,7 +242,7 @@ def _mask(email: str) -> str:
     return f"{local[:1]}***@{domain}"
 
 
-def _capture(member: StaffRow) -> dict[str, Any]:
+def _capture(member: StaffMember) -> dict[str, Any]:
     assert member.desk is not None  # desk.member() lets no console-only account in
     return {
         "source": DESKS[member.desk],
@@ -254,7 +254,7 @@ def _capture(member: StaffRow) -> dict[str, Any]:
 
 def record(
     hub: Hub,
-    member: StaffRow,
+    member: StaffMember,
     customer_id: str,
     purpose_id: str,
     channel: str | None,
@@ -273,7 +273,7 @@ def record(
     return str(answer["record"]["id"])
 
 
-def opt_out_of_everything(hub: Hub, member: StaffRow, customer_id: str) -> int:
+def opt_out_of_everything(hub: Hub, member: StaffMember, customer_id: str) -> int:
     with hub.db.write() as conn:
         answer = consents.withdraw_all(
             hub, conn, caller_of(member), customer_id, WithdrawAll(**_capture(member))
@@ -281,7 +281,7 @@ def opt_out_of_everything(hub: Hub, member: StaffRow, customer_id: str) -> int:
     return len(answer["records"])
 
 
-def receipt(hub: Hub, member: StaffRow, record_id: str) -> dict[str, Any] | None:
+def receipt(hub: Hub, member: StaffMember, record_id: str) -> dict[str, Any] | None:
     """A record and its signed receipt, for the printed or e-mailed receipt (any staff member
     may give any customer the receipt of a change: the desk serves every purpose)."""
     with hub.db.read() as conn:
@@ -296,7 +296,7 @@ def receipt(hub: Hub, member: StaffRow, record_id: str) -> dict[str, Any] | None
     return {"record": record, "jws": evidence.signed_receipt(hub, record, row.pk, purpose)}
 
 
-def send_receipt(hub: Hub, member: StaffRow, record_id: str, subject: str, text: str) -> bool:
+def send_receipt(hub: Hub, member: StaffMember, record_id: str, subject: str, text: str) -> bool:
     """E-mail the receipt to the customer's address on file; False when there is none."""
     found = receipt(hub, member, record_id)
     if found is None:
@@ -326,7 +326,7 @@ def send_receipt(hub: Hub, member: StaffRow, record_id: str, subject: str, text:
 
 
 def question_to_ask(
-    hub: Hub, member: StaffRow, session_token: str, customer_id: str, lang: str
+    hub: Hub, member: StaffMember, session_token: str, customer_id: str, lang: str
 ) -> dict[str, Any] | None:
     """In a store only (a call-centre agent does not ask): the question for this customer, the
     same one while this clerk's session stays on them. Never a sensitive one (a shop floor is
@@ -340,7 +340,7 @@ def question_to_ask(
 
 
 def record_answer(
-    hub: Hub, member: StaffRow, customer_id: str, question_id: str, values: list[str]
+    hub: Hub, member: StaffMember, customer_id: str, question_id: str, values: list[str]
 ) -> int:
     """The answer the customer gave the clerk; the points it earned."""
     value = answer_from_form(hub, question_id, values)
@@ -358,7 +358,7 @@ def record_answer(
     return int(given["points_earned"])
 
 
-def record_decline(hub: Hub, member: StaffRow, customer_id: str, question_id: str) -> None:
+def record_decline(hub: Hub, member: StaffMember, customer_id: str, question_id: str) -> None:
     with hub.db.write() as conn:
         profiling.decline(
             hub,
@@ -371,7 +371,7 @@ def record_decline(hub: Hub, member: StaffRow, customer_id: str, question_id: st
         )
 
 
-def in_store(hub: Hub, member: StaffRow) -> list[dict[str, Any]]:
+def in_store(hub: Hub, member: StaffMember) -> list[dict[str, Any]]:
     """For a store's desk: customers the real-time triggers noticed coming in, each with the
     offer worth mentioning and why (only what they allowed; see services/triggers.py)."""
     if member.desk != "store":
@@ -384,7 +384,7 @@ def in_store(hub: Hub, member: StaffRow) -> list[dict[str, Any]]:
     return pending
 
 
-def notification_done(hub: Hub, member: StaffRow, notification_id: str) -> None:
+def notification_done(hub: Hub, member: StaffMember, notification_id: str) -> None:
     with hub.db.write() as conn:
         found = triggers.store_of(conn, notification_id)
         if found is None or found != member.location:

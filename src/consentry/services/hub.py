@@ -5,26 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
+from consentry.domain.catalogue_version import CatalogueVersion
 from consentry.domain.clock import to_micros, utcnow
 from consentry.domain.purposes import Purpose
 from consentry.domain.questions import Question
-from consentry.files import private_dir
 from consentry.services.access import AccessLog
+from consentry.services.vaults import open_vault
 from consentry.settings import Settings
 from consentry.signing import Signer
 from consentry.store.checks import CheckReader
 from consentry.store.database import Database, Timeouts
+from consentry.store.files import private_dir
 from consentry.store.migrate import migrate
 from consentry.store.quick import QuickReader
 from consentry.store.sequencer import OutboxSequencer, Sequencer
 from consentry.store.tree_cache import TreeCache
-from consentry.store.vault_meta import open_vault
 from consentry.vault.vault import Vault
-
-if TYPE_CHECKING:
-    from consentry.services.catalogue import Loaded
 
 
 @dataclass
@@ -50,7 +47,7 @@ class Hub:
         tuple[tuple[int, int], list[Question], dict[str, Question], frozenset[str]] | None
     ) = None
     # The catalogue, offers and complements as last read (services.catalogue.current).
-    catalogue: Loaded | None = None
+    catalogue: CatalogueVersion | None = None
     # The latest signed checkpoint and when it was made (time.monotonic()), for change pages and
     # webhook deliveries to carry (services.evidence.recent_checkpoint).
     recent_checkpoint: tuple[str, float] | None = None

@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from consentry.domain.access import RegisteredApp
 from consentry.store.tables import apps
 
 
-@dataclass(frozen=True)
-class AppRow:
-    id: str
-    name: str
-    scopes: tuple[str, ...]
-    purposes: tuple[str, ...]
-    created_at: int
-    revoked_at: int | None
-
-
-def _row(row: Any) -> AppRow:
-    return AppRow(
+def _row(row: Any) -> RegisteredApp:
+    return RegisteredApp(
         row.id, row.name, tuple(row.scopes), tuple(row.purposes), row.created_at, row.revoked_at
     )
 
 
-def insert(conn: Connection, app: AppRow, key_hash: str) -> None:
+def insert(conn: Connection, app: RegisteredApp, key_hash: str) -> None:
     conn.execute(
         apps.insert().values(
             id=app.id,
@@ -39,22 +29,22 @@ def insert(conn: Connection, app: AppRow, key_hash: str) -> None:
     )
 
 
-def by_key_hash(conn: Connection, key_hash: str) -> AppRow | None:
+def by_key_hash(conn: Connection, key_hash: str) -> RegisteredApp | None:
     row = conn.execute(select(apps).where(apps.c.key_hash == key_hash)).first()
     return _row(row) if row else None
 
 
-def by_name(conn: Connection, name: str) -> AppRow | None:
+def by_name(conn: Connection, name: str) -> RegisteredApp | None:
     row = conn.execute(select(apps).where(apps.c.name == name, apps.c.revoked_at.is_(None))).first()
     return _row(row) if row else None
 
 
-def get(conn: Connection, app_id: str) -> AppRow | None:
+def get(conn: Connection, app_id: str) -> RegisteredApp | None:
     row = conn.execute(select(apps).where(apps.c.id == app_id)).first()
     return _row(row) if row else None
 
 
-def page(conn: Connection, after: str | None, limit: int) -> list[AppRow]:
+def page(conn: Connection, after: str | None, limit: int) -> list[RegisteredApp]:
     query = select(apps).order_by(apps.c.id).limit(limit)
     if after is not None:
         query = query.where(apps.c.id > after)

@@ -13,16 +13,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 import psycopg
 from psycopg.types.json import set_json_loads
 
+from consentry.domain.access import RegisteredApp
+from consentry.domain.checks import CheckFacts, CheckQuestion
 from consentry.domain.consent import ALL_CHANNELS, Action, ConsentEntry
-from consentry.domain.purposes import Purpose
-from consentry.store.apps import AppRow
 from consentry.store.database import Database
 from consentry.store.purposes import purpose_of
 
@@ -58,22 +57,12 @@ LEFT JOIN consent_state AS s
        ON s.customer_id = c.id AND s.purpose = p.id AND s.channel IN (q.channel, '*')
 """
 
-# (key hash, customer id, purpose id, channel or None): what a check asks.
-CheckQuestion = tuple[str, str, str, str | None]
 
 _APP_SQL = "SELECT id, name, scopes, purposes, revoked_at FROM apps WHERE key_hash = {p}"
 
 
 def _json(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, str | bytes) else value
-
-
-@dataclass(frozen=True, slots=True)
-class CheckRead:
-    app: AppRow | None
-    customer: tuple[str, bool] | None  # (status, restricted)
-    purpose: Purpose | None
-    entries: list[ConsentEntry]
 
 
 class CheckReader:
@@ -134,13 +123,13 @@ class CheckReader:
 
     def read(
         self, key_hash: str, customer_id: str, purpose_id: str, channel: str | None
-    ) -> CheckRead:
+    ) -> CheckFacts:
         cursor = self.execute(
             self._sql, (key_hash, customer_id, purpose_id, channel or ALL_CHANNELS, ALL_CHANNELS)
         )
         return _check_read(cursor.fetchall())
 
-    async def read_many_async(self, questions: list[CheckQuestion]) -> list[CheckRead]:
+    async def read_many_async(self, questions: list[CheckQuestion]) -> list[CheckFacts]:
         """PostgreSQL: several checks' reads in one statement (the round trip and the server's
         work per statement paid once), in order, on the running event loop's own connection,
         which the loop does not wait on: it goes on reading requests while the database answers.
@@ -189,12 +178,12 @@ class CheckReader:
             cursor.execute("SELECT sum(record_pk) FROM consent_state")
             cursor.fetchall()
 
-    def app(self, key_hash: str) -> AppRow | None:
+    def app(self, key_hash: str) -> RegisteredApp | None:
         """The app holding this key (every authenticated request starts here)."""
         row = self.execute(self._app_sql, (key_hash,)).fetchone()
         if row is None:
             return None
-        return AppRow(row[0], row[1], tuple(_json(row[2])), tuple(_json(row[3])), 0, row[4])
+        return RegisteredApp(row[0], row[1], tuple(_json(row[2])), tuple(_json(row[3])), 0, row[4])
 
     def close(self) -> None:
         for connection in self._async.values():  # loops that ended without close_async
@@ -216,18 +205,20 @@ def _arrays(questions: list[CheckQuestion]) -> tuple[list[str], ...]:
     )
 
 
-def _by_question(questions: list[CheckQuestion], rows: list[Any]) -> list[CheckRead]:
+def _by_question(questions: list[CheckQuestion], rows: list[Any]) -> list[CheckFacts]:
     answers: list[list[Any]] = [[] for _ in questions]
     for row in rows:
         answers[row[25] - 1].append(row)  # WITH ORDINALITY counts from 1
     return [_check_read(rows) for rows in answers]
 
 
-def _check_read(rows: list[Any]) -> CheckRead:
+def _check_read(rows: list[Any]) -> CheckFacts:
     """A check's rows read (at least one: the LEFT JOINs see to that; one a state row)."""
     first = rows[0]
     app = (
-        AppRow(first[0], first[1], tuple(_json(first[2])), tuple(_json(first[3])), 0, first[4])
+        RegisteredApp(
+            first[0], first[1], tuple(_json(first[2])), tuple(_json(first[3])), 0, first[4]
+        )
         if first[0] is not None
         else None
     )
@@ -236,7 +227,7 @@ def _check_read(rows: list[Any]) -> CheckRead:
     entries = [
         ConsentEntry(Action(r[20]), r[21], r[22], r[23], r[24]) for r in rows if r[20] is not None
     ]
-    return CheckRead(app, customer, purpose, entries)
+    return CheckFacts(app, customer, purpose, entries)
 
 
 async def _abandon(connection: psycopg.AsyncConnection[Any]) -> None:

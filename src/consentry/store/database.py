@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from consentry.files import private_lock_file, private_sqlite
+from consentry.store.files import private_lock_file, private_sqlite
 
 T = TypeVar("T")
 A = TypeVar("A")

@@ -12,8 +12,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 
-from consentry.files import private_lock_file
 from consentry.store.database import Database
+from consentry.store.files import private_lock_file
 
 MIGRATION_LOCK = 0x636F6E73  # "cons"
 _HERE = Path(__file__).parent

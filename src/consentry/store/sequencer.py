@@ -19,9 +19,8 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from consentry.domain.clock import rfc3339, to_micros, utcnow
-from consentry.domain.heads import TreeHead, head_payload
+from consentry.domain.heads import HeadSigner, TreeHead, head_payload
 from consentry.domain.merkle import CompactRange
-from consentry.signing import Signer
 from consentry.store import evidence, outbox
 from consentry.store.database import Database
 
@@ -31,7 +30,7 @@ BATCH = 20_000
 
 class Sequencer:
     def __init__(
-        self, db: Database, signer: Signer, clock: Callable[[], datetime] = utcnow
+        self, db: Database, signer: HeadSigner, clock: Callable[[], datetime] = utcnow
     ) -> None:
         self.db = db
         self.signer = signer

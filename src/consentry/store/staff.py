@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from consentry.domain.staff import StaffMember
 from consentry.store.tables import staff
 
 
-@dataclass(frozen=True)
-class StaffRow:
-    id: str
-    username: str
-    display_name: str
-    password_hash: str
-    desk: str | None  # none: a console-only account
-    location: str | None
-    failed_attempts: int
-    locked_until: int | None
-    disabled_at: int | None
-    console_role: str | None = None
-
-
-def _row(row: Any) -> StaffRow:
-    return StaffRow(
+def _row(row: Any) -> StaffMember:
+    return StaffMember(
         row.id,
         row.username,
         row.display_name,
@@ -39,7 +25,7 @@ def _row(row: Any) -> StaffRow:
     )
 
 
-def insert(conn: Connection, row: StaffRow, now: int) -> None:
+def insert(conn: Connection, row: StaffMember, now: int) -> None:
     conn.execute(
         staff.insert().values(
             id=row.id,
@@ -54,13 +40,13 @@ def insert(conn: Connection, row: StaffRow, now: int) -> None:
     )
 
 
-def by_username(conn: Connection, username: str, *, for_update: bool = False) -> StaffRow | None:
+def by_username(conn: Connection, username: str, *, for_update: bool = False) -> StaffMember | None:
     query = select(staff).where(staff.c.username == username)
     row = conn.execute(query.with_for_update() if for_update else query).first()
     return _row(row) if row else None
 
 
-def get(conn: Connection, staff_id: str) -> StaffRow | None:
+def get(conn: Connection, staff_id: str) -> StaffMember | None:
     row = conn.execute(select(staff).where(staff.c.id == staff_id)).first()
     return _row(row) if row else None
 
@@ -82,7 +68,7 @@ def record_success(conn: Connection, staff_id: str, password_hash: str | None) -
     conn.execute(update(staff).where(staff.c.id == staff_id).values(**values))
 
 
-def everyone(conn: Connection) -> list[StaffRow]:
+def everyone(conn: Connection) -> list[StaffMember]:
     return [_row(r) for r in conn.execute(select(staff).order_by(staff.c.username))]
 
 

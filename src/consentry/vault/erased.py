@@ -22,7 +22,7 @@ from typing import Protocol
 import psycopg
 from sqlalchemy import Engine, text
 
-from consentry.files import FILE
+from consentry.store.files import FILE
 
 CHANNEL = "consentry_erased"
 # NOTIFY payloads are limited to 8,000 bytes: ids (some 30 characters) go in batches.

@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 
-from consentry.files import private_sqlite
+from consentry.store.files import private_sqlite
 from consentry.vault.erased import ErasedSignal, FileSignal, PostgresSignal
 
 metadata = MetaData()

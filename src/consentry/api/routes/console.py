@@ -27,11 +27,11 @@ from consentry.domain.access import Scope
 from consentry.domain.console import ROLE_NAMES, Permission
 from consentry.domain.errors import DomainError
 from consentry.domain.purposes import LegalBasis
+from consentry.domain.staff import StaffMember
 from consentry.schemas import PurposeCreate
 from consentry.services import catalogue, console, desk, questions
 from consentry.services.hub import Hub
 from consentry.services.web_access import WebSession
-from consentry.store.staff import StaffRow
 
 router = APIRouter(route_class=JsonRoute, tags=["console"], include_in_schema=False)
 Csrf = Annotated[str, Form()]
@@ -54,7 +54,7 @@ def _act(
     hub: Hub,
     csrf: str,
     permission: Permission,
-    action: Callable[[StaffRow], object],
+    action: Callable[[StaffMember], object],
     failed: Callable[[Desk, DomainError], Response],
     back: str,
 ) -> Response:

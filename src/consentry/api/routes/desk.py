@@ -15,12 +15,12 @@ from consentry.api.json_route import JsonRoute
 from consentry.api.pages import PageAnswer, render_page, set_session_cookie
 from consentry.domain.consent import Action
 from consentry.domain.errors import AmbiguousMatch, DomainError
+from consentry.domain.staff import StaffMember
 from consentry.schemas import CustomerLookup
 from consentry.services import desk, web_access
 from consentry.services.centre import PurposeView
 from consentry.services.hub import Hub
 from consentry.services.web_access import WebSession
-from consentry.store.staff import StaffRow
 
 router = APIRouter(route_class=JsonRoute, tags=["staff desk"], include_in_schema=False)
 COOKIE = "consentry_desk"
@@ -41,7 +41,7 @@ def _search(
     request: Request,
     hub: Hub,
     session: WebSession,
-    member: StaffRow,
+    member: StaffMember,
     status: int,
     problem: str,
 ) -> HTMLResponse:
@@ -58,7 +58,7 @@ def _search(
     )
 
 
-def _signed_in(request: Request, hub: Hub) -> tuple[WebSession, StaffRow] | None:
+def _signed_in(request: Request, hub: Hub) -> tuple[WebSession, StaffMember] | None:
     session = web_access.session(hub, request.cookies.get(COOKIE))
     if session is None:
         return None
@@ -66,7 +66,7 @@ def _signed_in(request: Request, hub: Hub) -> tuple[WebSession, StaffRow] | None
     return (session, member) if member is not None else None
 
 
-def _clerk(request: Request, hub: Hub, csrf: str | None = None) -> tuple[WebSession, StaffRow]:
+def _clerk(request: Request, hub: Hub, csrf: str | None = None) -> tuple[WebSession, StaffMember]:
     """The signed-in staff member; with ``csrf``, the form's token checked too. Otherwise the
     request is answered at once: to the sign-in page, or "form expired"."""
     signed_in = _signed_in(request, hub)
@@ -201,7 +201,7 @@ def _customer(
     request: Request,
     hub: Hub,
     session: WebSession,
-    member: StaffRow,
+    member: StaffMember,
     customer_id: str,
     status: int = 200,
     **context: Any,
