@@ -27,7 +27,7 @@ import httpx
 from sqlalchemy import Engine, create_engine, text
 
 from _common import Server, summary_ms, write
-from consentry.schemas import CustomerCreate
+from consentry.schemas.customers import CustomerCreate
 from consentry.services import customers, desk, insight_counts, insights, profiling
 from consentry.services.hub import Hub
 from consentry.settings import Settings
@@ -165,7 +165,7 @@ def _fill(url: str) -> dict[str, float]:
 
 def _questions(hub: Hub) -> None:
     """Thirty choice questions in the bank, so the page has something to chart."""
-    from consentry.schemas_profiling import QuestionIn
+    from consentry.schemas.profiling import QuestionIn
     from consentry.services import questions
 
     with hub.db.write() as conn:

@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 from _common import summary_ms, write
-from consentry.demo import build_demo
-from consentry.schemas_offers import DecisionIn
+from consentry.demo.retailer import build_demo
+from consentry.schemas.offers import DecisionIn
 from consentry.services import complements, decisions, events
 from consentry.services.hub import Hub
 from consentry.settings import Settings

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from _common import write
-from consentry.schemas import PurposeCreate
+from consentry.schemas.purposes import PurposeCreate
 from consentry.services import purposes
 from consentry.services.hub import Hub
 from consentry.settings import Settings

@@ -22,7 +22,9 @@ from pathlib import Path
 
 from _common import summary_ms, write
 from consentry.domain.access import ALL_PURPOSES, Caller, Scope
-from consentry.schemas import Actor, ConsentChange, CustomerCreate, PurposeCreate
+from consentry.schemas.consents import Actor, ConsentChange
+from consentry.schemas.customers import CustomerCreate
+from consentry.schemas.purposes import PurposeCreate
 from consentry.services import consents, customers, insights, purposes
 from consentry.services.hub import Hub
 from consentry.settings import Settings

@@ -24,8 +24,10 @@ from _common import summary_ms, write
 from consentry.domain.access import ALL_PURPOSES, Caller, Scope
 from consentry.domain.clock import to_micros
 from consentry.domain.questions import AskChannel
-from consentry.schemas import Actor, ConsentChange, CustomerCreate, PurposeCreate
-from consentry.schemas_profiling import QuestionIn
+from consentry.schemas.consents import Actor, ConsentChange
+from consentry.schemas.customers import CustomerCreate
+from consentry.schemas.profiling import QuestionIn
+from consentry.schemas.purposes import PurposeCreate
 from consentry.services import consents, customers, profiling, purposes, questions
 from consentry.services.hub import Hub
 from consentry.settings import Settings

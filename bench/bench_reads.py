@@ -29,7 +29,8 @@ from sqlalchemy import func, select, update
 
 from _common import Server, write, wrk
 from bench_http import warm_page_cache
-from consentry import demo, demo_shop
+from consentry.demo import retailer as demo
+from consentry.demo import shop as demo_shop
 from consentry.domain.access import ALL_PURPOSES, Caller, Scope
 from consentry.services import customers, purposes, questions
 from consentry.services.hub import Hub

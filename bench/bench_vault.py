@@ -14,7 +14,7 @@ from pathlib import Path
 
 from _common import summary_ms, write
 from consentry.domain.access import ALL_PURPOSES, Caller, Scope
-from consentry.schemas import CustomerLookup
+from consentry.schemas.customers import CustomerLookup
 from consentry.services import customers
 from consentry.services.hub import Hub
 from consentry.settings import Settings

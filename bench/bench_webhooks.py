@@ -31,8 +31,10 @@ from fastapi.testclient import TestClient
 from _common import percentile, write
 from consentry.api.app import SequencerLoop, create_app
 from consentry.domain.access import ALL_PURPOSES, Caller, Scope
-from consentry.schemas import Actor, ConsentChange, CustomerCreate, PurposeCreate
-from consentry.schemas_webhooks import EndpointIn
+from consentry.schemas.consents import Actor, ConsentChange
+from consentry.schemas.customers import CustomerCreate
+from consentry.schemas.purposes import PurposeCreate
+from consentry.schemas.webhooks import EndpointIn
 from consentry.services import apps, consents, customers, purposes, webhooks
 from consentry.services.hub import Hub
 from consentry.services.webhook_worker import WebhookWorker

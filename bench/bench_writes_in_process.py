@@ -15,7 +15,7 @@ from pathlib import Path
 
 from _common import write
 from consentry.domain.access import ALL_PURPOSES, Caller, Scope
-from consentry.schemas import Actor, ConsentChange
+from consentry.schemas.consents import Actor, ConsentChange
 from consentry.services import consents
 from consentry.services.hub import Hub
 from consentry.settings import Settings

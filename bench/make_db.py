@@ -24,7 +24,7 @@ from consentry.domain.consent import Action, ActorType, Source
 from consentry.domain.evidence import EvidenceRecord
 from consentry.domain.ids import new_id
 from consentry.domain.merkle import CompactRange
-from consentry.schemas import PurposeCreate
+from consentry.schemas.purposes import PurposeCreate
 from consentry.services import purposes
 from consentry.services.apps import hash_key
 from consentry.services.hub import Hub

@@ -80,7 +80,7 @@ def test_importing_events_reports_bad_rows_and_adds_nothing_twice(tmp_path: Path
     env = {"CONSENTRY_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"}
     hub = Hub.open(Settings(data_dir=tmp_path / "data"))
     try:
-        from consentry.schemas import CustomerCreate
+        from consentry.schemas.customers import CustomerCreate
         from consentry.services import customers
 
         with hub.db.write() as conn:

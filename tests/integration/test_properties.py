@@ -16,7 +16,9 @@ from consentry.domain.access import ALL_PURPOSES, Caller, Scope
 from consentry.domain.clock import parse_rfc3339, to_micros
 from consentry.domain.consent import ALL_CHANNELS, Action, ConsentEntry, in_force
 from consentry.domain.merkle import verify_consistency, verify_inclusion
-from consentry.schemas import ConsentChange, CustomerCreate, PurposeCreate, PurposeUpdate
+from consentry.schemas.consents import ConsentChange
+from consentry.schemas.customers import CustomerCreate
+from consentry.schemas.purposes import PurposeCreate, PurposeUpdate
 from consentry.services import consents, customers, evidence, purposes
 from consentry.services.hub import Hub
 from consentry.settings import Settings

@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from consentry.audit.verify import verify_export
 from consentry.domain.clock import rfc3339
-from consentry.schemas import ExportDocument
+from consentry.schemas.export import ExportDocument
 from consentry.services import evidence, webhooks
 from consentry.services.export import COVERAGE, ONLY_AFTER_ERASURE
 from consentry.services.hub import Hub
@@ -319,7 +319,7 @@ def test_api_keys_are_stored_as_keyed_hashes(hub: Hub, client: TestClient) -> No
 def test_a_wrong_or_missing_master_key_stops_the_server(settings: Settings) -> None:
     hub = Hub.open(settings)
     with hub.db.write() as conn:
-        from consentry.schemas import CustomerCreate
+        from consentry.schemas.customers import CustomerCreate
         from consentry.services import customers
 
         customers.create(hub, conn, CustomerCreate.model_validate(ANN))

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from consentry.domain.access import ALL_PURPOSES, Caller, Scope
-from consentry.schemas import ConsentChange
+from consentry.schemas.consents import ConsentChange
 from consentry.services import consents
 from consentry.services.hub import Hub
 from consentry.settings import Settings

@@ -42,7 +42,8 @@ from consentry.api.routes.consents import record
 from consentry.domain.access import Caller
 from consentry.domain.access import Scope as AppScope
 from consentry.domain.errors import DomainError
-from consentry.schemas import ConsentChange, LookupIn
+from consentry.schemas.consents import ConsentChange
+from consentry.schemas.customers import LookupIn
 from consentry.services import apps, changes, reads
 from consentry.services.hub import Hub
 

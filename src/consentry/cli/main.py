@@ -180,7 +180,7 @@ def demo(
     import secrets
     import shutil
 
-    from consentry.demo import build_demo, demo_centre_link
+    from consentry.demo.retailer import build_demo, demo_centre_link
 
     if data_dir.exists():
         shutil.rmtree(data_dir)

@@ -25,7 +25,7 @@ from consentry.domain.complements import Complement
 from consentry.domain.errors import Conflict, InvalidInput, NotFound
 from consentry.domain.questions import QuestionKind
 from consentry.domain.triggers import Cap, Count, Notify, Then, Trigger, Unless, window_micros
-from consentry.schemas_offers import CatalogueIn, OfferIn, TriggersIn
+from consentry.schemas.offers import CatalogueIn, OfferIn, TriggersIn
 from consentry.services.hub import Hub
 from consentry.services.questions import bank
 from consentry.store import catalogue as store

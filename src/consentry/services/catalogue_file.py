@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from consentry.schemas_offers import CatalogueIn, OfferIn, TriggersIn
+from consentry.schemas.offers import CatalogueIn, OfferIn, TriggersIn
 from consentry.services import catalogue
 from consentry.services.hub import Hub
 from consentry.services.yaml_lines import FileProblems, compose, line_of, message

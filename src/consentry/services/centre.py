@@ -17,7 +17,7 @@ import orjson
 from consentry.domain.access import ALL_PURPOSES, Caller, Scope
 from consentry.domain.consent import Action, ActorType, ConsentEntry, Source
 from consentry.domain.purposes import LegalBasis, Purpose
-from consentry.schemas import Actor, ConsentChange, WithdrawAll
+from consentry.schemas.consents import Actor, ConsentChange, WithdrawAll
 from consentry.services import consents, customers, evidence, export, purposes, reads
 from consentry.services.hub import Hub
 from consentry.store import consents as consent_store

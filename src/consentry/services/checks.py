@@ -16,7 +16,7 @@ from consentry.domain.errors import (
     Unauthenticated,
     UnknownPurpose,
 )
-from consentry.schemas import MAX_BATCH
+from consentry.schemas.common import MAX_BATCH
 from consentry.services import purposes
 from consentry.services.apps import caller_of, hash_key
 from consentry.services.hub import Hub

@@ -37,7 +37,7 @@ from consentry.domain.errors import (
 from consentry.domain.evidence import EvidenceRecord, Opening
 from consentry.domain.ids import new_id
 from consentry.domain.purposes import LegalBasis, Purpose
-from consentry.schemas import ConsentChange, WithdrawAll
+from consentry.schemas.consents import ConsentChange, WithdrawAll
 from consentry.services import changes, customers, purposes
 from consentry.services.hub import Hub
 from consentry.store import consents as store

@@ -24,7 +24,7 @@ from consentry.domain.console import DiffPart, Permission, may, notice_diff
 from consentry.domain.errors import Forbidden, InvalidInput, NotFound
 from consentry.domain.ids import new_id
 from consentry.domain.staff import StaffMember
-from consentry.schemas import PurposeCreate, PurposeUpdate
+from consentry.schemas.purposes import PurposeCreate, PurposeUpdate
 from consentry.services import (
     apps,
     catalogue,

@@ -28,7 +28,7 @@ from consentry.domain.identifiers import (
     normalise_postcode,
 )
 from consentry.domain.ids import new_id
-from consentry.schemas import CustomerCreate, CustomerLookup
+from consentry.schemas.customers import CustomerCreate, CustomerLookup
 from consentry.services import changes, erasures, insight_counts, web_access
 from consentry.services.hub import Hub
 from consentry.store import customers as store

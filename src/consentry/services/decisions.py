@@ -31,7 +31,7 @@ from consentry.domain.errors import NotFound
 from consentry.domain.events import DETAILS, EventType
 from consentry.domain.ids import new_id
 from consentry.domain.questions import ANSWER, DEFAULT_LANGUAGE, Question, QuestionKind, tokens
-from consentry.schemas_offers import DecisionIn, OfferChannel
+from consentry.schemas.offers import DecisionIn, OfferChannel
 from consentry.services import catalogue as catalogue_service
 from consentry.services import customers, insight_counts, purposes
 from consentry.services.hub import Hub

@@ -29,7 +29,8 @@ from consentry.domain.passwords import check_password
 from consentry.domain.questions import AskChannel
 from consentry.domain.staff import StaffMember
 from consentry.domain.triggers import Notify
-from consentry.schemas import Actor, ConsentChange, CustomerLookup, WithdrawAll
+from consentry.schemas.consents import Actor, ConsentChange, WithdrawAll
+from consentry.schemas.customers import CustomerLookup
 from consentry.services import (
     centre,
     consents,

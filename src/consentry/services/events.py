@@ -12,7 +12,7 @@ from consentry.domain.consent import CustomerStatus
 from consentry.domain.errors import NotFound
 from consentry.domain.events import DETAILS
 from consentry.domain.ids import new_id
-from consentry.schemas import EventIn
+from consentry.schemas.events import EventIn
 from consentry.services import catalogue as catalogue_service
 from consentry.services import customers, triggers
 from consentry.services.hub import Hub

@@ -12,7 +12,7 @@ import orjson
 
 from consentry.domain.access import Caller
 from consentry.domain.clock import rfc3339_micros
-from consentry.schemas import ExportDocument
+from consentry.schemas.export import ExportDocument
 from consentry.services import (
     changes,
     consents,

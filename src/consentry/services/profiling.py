@@ -28,7 +28,7 @@ from consentry.domain.profiling import (
     next_question as choose,
 )
 from consentry.domain.questions import ANSWER, PRIVATE_CHANNELS, AskChannel, Question, tokens
-from consentry.schemas import Actor
+from consentry.schemas.consents import Actor
 from consentry.services import changes, customers, insight_counts
 from consentry.services.hub import Hub
 from consentry.services.questions import bank, gating

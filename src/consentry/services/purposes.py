@@ -16,7 +16,7 @@ from consentry.domain.purposes import (
     validate_channels,
     validate_purpose_id,
 )
-from consentry.schemas import PurposeCreate, PurposeUpdate
+from consentry.schemas.purposes import PurposeCreate, PurposeUpdate
 from consentry.services.hub import Hub
 from consentry.store import purposes as store
 from consentry.store.pagination import check_limit, decode_cursor, encode_cursor

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from consentry.schemas_profiling import QuestionIn
+from consentry.schemas.profiling import QuestionIn
 from consentry.services import questions
 from consentry.services.hub import Hub
 from consentry.services.yaml_lines import FileProblems, child, compose, line_of, message

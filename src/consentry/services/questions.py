@@ -18,7 +18,7 @@ from consentry.domain.questions import (
     QuestionKind,
     Stage,
 )
-from consentry.schemas_profiling import QuestionIn, Text
+from consentry.schemas.profiling import QuestionIn, Text
 from consentry.services.hub import Hub
 from consentry.store import profiling as store
 from consentry.store.pagination import check_limit, decode_cursor, encode_cursor

@@ -16,7 +16,7 @@ import orjson
 from consentry.domain.access import Caller, Scope
 from consentry.domain.errors import AmbiguousMatch, CustomerNotFound, InvalidInput, NotFound
 from consentry.domain.purposes import Purpose
-from consentry.schemas import LookupIn
+from consentry.schemas.customers import LookupIn
 from consentry.services import customers
 from consentry.services.consents import consent_list, opened, record_json
 from consentry.services.hub import Hub

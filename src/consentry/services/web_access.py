@@ -22,7 +22,7 @@ from consentry.domain.clock import rfc3339_micros
 from consentry.domain.errors import DomainError
 from consentry.domain.identifiers import normalise_email
 from consentry.mail import FileOutbox, MailSender, SmtpSender
-from consentry.schemas import CustomerLookup
+from consentry.schemas.customers import CustomerLookup
 from consentry.services import customers
 from consentry.services.hub import Hub
 from consentry.store import customers as customer_store

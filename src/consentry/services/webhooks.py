@@ -24,7 +24,7 @@ from consentry.domain.clock import from_micros, rfc3339_micros
 from consentry.domain.errors import InvalidInput, NotFound
 from consentry.domain.ids import new_id
 from consentry.domain.webhooks import Endpoint, IPNetwork, next_attempt, parse_networks
-from consentry.schemas_webhooks import EndpointIn
+from consentry.schemas.webhooks import EndpointIn
 from consentry.services.hub import Hub
 from consentry.services.outbound import GuardedResolver, RefusedAddress, check_url
 from consentry.store import apps as app_store

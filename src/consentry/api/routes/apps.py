@@ -6,7 +6,7 @@ from starlette.responses import Response
 from consentry.api.deps import Admin, HubDep
 from consentry.api.json_route import JsonRoute
 from consentry.api.writes import write
-from consentry.schemas import AppCreate, AppCreated, AppOut, AppPage
+from consentry.schemas.apps import AppCreate, AppCreated, AppOut, AppPage
 from consentry.services import apps
 
 router = APIRouter(route_class=JsonRoute, prefix="/v1/apps", tags=["apps"])

@@ -19,7 +19,7 @@ from consentry.api.pages import PageAnswer, render, render_page, secure_cookie
 from consentry.domain.consent import Action, ActorType
 from consentry.domain.errors import DomainError
 from consentry.domain.questions import AskChannel
-from consentry.schemas import Actor
+from consentry.schemas.consents import Actor
 from consentry.services import (
     centre,
     customers,

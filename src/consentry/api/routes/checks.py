@@ -7,7 +7,7 @@ from starlette.responses import Response
 from consentry.api.deps import ConsentsRead, HubDep, bearer
 from consentry.api.json_route import JsonRoute
 from consentry.domain.errors import InvalidInput
-from consentry.schemas import BatchCheck, BatchCheckOut, CheckOut
+from consentry.schemas.consents import BatchCheck, BatchCheckOut, CheckOut
 from consentry.services import checks
 
 router = APIRouter(route_class=JsonRoute, prefix="/v1/check", tags=["checks"])

@@ -7,7 +7,7 @@ from consentry.api.deps import ConsentsRead, ConsentsWrite, HubDep
 from consentry.api.json_route import JsonRoute, json_answer
 from consentry.api.writes import write
 from consentry.domain.access import Caller
-from consentry.schemas import (
+from consentry.schemas.consents import (
     ConsentChange,
     ConsentChanged,
     ConsentList,

@@ -28,7 +28,7 @@ from consentry.domain.console import ROLE_NAMES, Permission
 from consentry.domain.errors import DomainError
 from consentry.domain.purposes import LegalBasis
 from consentry.domain.staff import StaffMember
-from consentry.schemas import PurposeCreate
+from consentry.schemas.purposes import PurposeCreate
 from consentry.services import catalogue, console, desk, questions
 from consentry.services.hub import Hub
 from consentry.services.web_access import WebSession

@@ -9,15 +9,15 @@ from consentry.api.deps import CustomersRead, CustomersWrite, HubDep, ProfileRea
 from consentry.api.json_route import JsonRoute, json_answer
 from consentry.api.pages import render
 from consentry.api.writes import write
-from consentry.schemas import (
+from consentry.schemas.customers import (
     CustomerCreate,
     CustomerOut,
     Erasure,
-    ExportDocument,
     LookupIn,
     LookupOut,
     Restriction,
 )
+from consentry.schemas.export import ExportDocument
 from consentry.services import customers, export, reads
 
 router = APIRouter(route_class=JsonRoute, prefix="/v1/customers", tags=["customers"])

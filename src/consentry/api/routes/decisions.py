@@ -9,7 +9,7 @@ from consentry.api.deps import DecisionsRead, HubDep, PreferencesWrite, Subjects
 from consentry.api.json_route import JsonRoute
 from consentry.api.writes import write
 from consentry.domain.access import Caller
-from consentry.schemas_offers import DecisionIn, DecisionOut, Dismissal
+from consentry.schemas.offers import DecisionIn, DecisionOut, Dismissal
 from consentry.services import decisions
 from consentry.services.hub import Hub
 

@@ -16,7 +16,7 @@ from consentry.api.pages import PageAnswer, render_page, set_session_cookie
 from consentry.domain.consent import Action
 from consentry.domain.errors import AmbiguousMatch, DomainError
 from consentry.domain.staff import StaffMember
-from consentry.schemas import CustomerLookup
+from consentry.schemas.customers import CustomerLookup
 from consentry.services import desk, web_access
 from consentry.services.centre import PurposeView
 from consentry.services.hub import Hub

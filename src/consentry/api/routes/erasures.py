@@ -9,7 +9,7 @@ from starlette.responses import Response
 from consentry.api.deps import Admin, AnyApp, HubDep, SubjectsManage
 from consentry.api.json_route import JsonRoute
 from consentry.api.writes import write
-from consentry.schemas import Strict
+from consentry.schemas.common import Strict
 from consentry.services import erasures
 
 router = APIRouter(route_class=JsonRoute, tags=["erasure"])

@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from consentry.api.deps import EventsWrite, HubDep, PreferencesWrite, SubjectsManage
 from consentry.api.json_route import JsonRoute
-from consentry.schemas import EventBatch, EventOut, EventsAccepted
+from consentry.schemas.events import EventBatch, EventOut, EventsAccepted
 from consentry.services import events
 
 router = APIRouter(route_class=JsonRoute, tags=["events"])

@@ -8,7 +8,7 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
 from consentry.api.deps import AnyApp, ConsentsRead, EvidenceRead, HubDep
 from consentry.api.json_route import JsonRoute, json_answer
-from consentry.schemas import (
+from consentry.schemas.evidence import (
     ConsistencyProofOut,
     InclusionProofOut,
     ReceiptBundleOut,

@@ -13,7 +13,7 @@ from consentry.api.deps import Admin, DecisionsRead, HubDep
 from consentry.api.json_route import JsonRoute
 from consentry.api.writes import write
 from consentry.domain.triggers import Notify
-from consentry.schemas_offers import (
+from consentry.schemas.offers import (
     CatalogueIn,
     CatalogueLoaded,
     NotificationOut,

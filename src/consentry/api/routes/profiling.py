@@ -12,7 +12,7 @@ from consentry.api.deps import HubDep, PreferencesRead, PreferencesWrite
 from consentry.api.json_route import JsonRoute, json_answer
 from consentry.api.writes import write
 from consentry.domain.questions import AskChannel
-from consentry.schemas_profiling import (
+from consentry.schemas.profiling import (
     AnswerGiven,
     AnswerIn,
     AnswerList,

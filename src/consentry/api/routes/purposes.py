@@ -6,7 +6,7 @@ from starlette.responses import Response
 from consentry.api.deps import Admin, AnyApp, HubDep
 from consentry.api.json_route import JsonRoute
 from consentry.api.writes import write
-from consentry.schemas import (
+from consentry.schemas.purposes import (
     PurposeCreate,
     PurposeDetail,
     PurposeOut,

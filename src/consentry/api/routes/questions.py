@@ -8,7 +8,7 @@ from starlette.responses import Response
 from consentry.api.deps import Admin, HubDep, PreferencesRead
 from consentry.api.json_route import JsonRoute
 from consentry.api.writes import write
-from consentry.schemas_profiling import QuestionIn, QuestionOut, QuestionPage
+from consentry.schemas.profiling import QuestionIn, QuestionOut, QuestionPage
 from consentry.services import questions
 
 router = APIRouter(route_class=JsonRoute, prefix="/v1/questions", tags=["questions"])

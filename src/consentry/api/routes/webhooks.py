@@ -9,7 +9,7 @@ from starlette.responses import Response
 from consentry.api.deps import HubDep, WebhooksManage
 from consentry.api.json_route import JsonRoute
 from consentry.api.writes import write
-from consentry.schemas_webhooks import DeliveryOut, EndpointCreated, EndpointIn, EndpointOut
+from consentry.schemas.webhooks import DeliveryOut, EndpointCreated, EndpointIn, EndpointOut
 from consentry.services import webhooks
 
 router = APIRouter(route_class=JsonRoute, prefix="/v1/webhooks", tags=["webhooks"])

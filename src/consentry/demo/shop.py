@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from consentry.schemas_offers import CatalogueIn, ProductIn
+from consentry.schemas.offers import CatalogueIn, ProductIn
 from consentry.services import catalogue, complements, events
 from consentry.services.catalogue_file import read_catalogue
 from consentry.services.hub import Hub
 
-CATALOGUE = Path(__file__).parent / "data" / "demo-catalogue.yaml"
+CATALOGUE = Path(__file__).parent.parent / "data" / "demo-catalogue.yaml"
 BRANDS = ["Northwind", "Fjord", "Acorn", "Blue Heron", "Kestrel", "Marlow", "Orla", "Tamar"]
 STYLES = ["Classic", "Pro", "Lite", "Plus", "Eco", "Max", "Mini", "Sport", "Home", "Studio"]
 PRODUCTS_PER_CATEGORY = 60

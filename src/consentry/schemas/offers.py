@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_val
 
 from consentry.domain.events import EventType
 from consentry.domain.triggers import Notify
-from consentry.schemas import Strict
+from consentry.schemas.common import Strict
 
 _ID = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 _PATH = r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*){0,9}$"

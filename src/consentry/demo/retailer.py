@@ -11,22 +11,16 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from consentry import demo_shop
+from consentry.demo import shop as demo_shop
 from consentry.domain.access import ALL_PURPOSES, Caller, Scope
 from consentry.domain.clock import to_micros
 from consentry.domain.consent import Action, ActorType, Source
 from consentry.domain.purposes import LegalBasis
 from consentry.domain.questions import AskChannel, Question, QuestionKind, tokens
-from consentry.schemas import (
-    Actor,
-    ConsentChange,
-    CustomerCreate,
-    CustomerLookup,
-    Identifiers,
-    PurposeCreate,
-    PurposeUpdate,
-)
-from consentry.schemas_offers import DecisionIn, OfferChannel
+from consentry.schemas.consents import Actor, ConsentChange
+from consentry.schemas.customers import CustomerCreate, CustomerLookup, Identifiers
+from consentry.schemas.offers import DecisionIn, OfferChannel
+from consentry.schemas.purposes import PurposeCreate, PurposeUpdate
 from consentry.services import (
     consents,
     customers,
@@ -40,7 +34,7 @@ from consentry.services.hub import Hub
 from consentry.services.question_file import read_bank
 from consentry.store.tables import customers as customer_table
 
-QUESTIONS = Path(__file__).parent / "data" / "demo-questions.yaml"
+QUESTIONS = Path(__file__).parent.parent / "data" / "demo-questions.yaml"
 
 PURPOSES = [
     PurposeCreate(

@@ -7,7 +7,8 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from consentry.domain.questions import AskChannel, QuestionKind
-from consentry.schemas import Actor, ActorOut, BoundedJson, Strict
+from consentry.schemas.common import BoundedJson, Strict
+from consentry.schemas.consents import Actor, ActorOut
 
 # "What's your favourite colour?" or {"en": "What's your favourite colour?", "de": "…"}.
 Text = str | dict[str, str]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import AnyHttpUrl, BaseModel, Field
 
 from consentry.domain.changes import ChangeType
-from consentry.schemas import Strict
+from consentry.schemas.common import Strict
 
 
 class EndpointIn(Strict):
