@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     session_minutes: int = Field(default=60, ge=5, le=24 * 60)
     # The staff desk: a signed-in clerk's session lasts this long.
     staff_session_minutes: int = Field(default=240, ge=5, le=24 * 60)
+    # text: uvicorn's lines; json: one JSON object a line with the request's id (cli/logs.py).
+    log_format: Literal["text", "json"] = "text"
     mail_backend: Literal["outbox", "smtp"] = "outbox"
     mail_from: str = "privacy@example.com"
     smtp_host: str = "localhost"

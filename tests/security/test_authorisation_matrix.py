@@ -36,6 +36,7 @@ KR, KW, KS = "consents:read", "consents:write", "consents:sensitive"
 PR, PW = "preferences:read", "preferences:write"
 EW, DR, SM = "events:write", "decisions:read", "subjects:manage"
 WM, ER = "webhooks:manage", "evidence:read"
+MR = "metrics:read"
 ADMIN = "admin"
 
 
@@ -166,6 +167,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/insights/stages"): key(ADMIN),
     ("GET", "/healthz"): Public(),
     ("GET", "/readyz"): Public(),
+    ("GET", "/metrics"): key(MR),
     # -- the preference centre
     ("GET", "/p/request"): Public(),
     ("POST", "/p/request"): Public(),

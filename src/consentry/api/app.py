@@ -20,6 +20,7 @@ from consentry.api.check_batch import CheckBatch
 from consentry.api.direct import DirectRoutes
 from consentry.api.headers import PageHeaders
 from consentry.api.limits import BodySizeLimit
+from consentry.api.observability import RequestContext
 from consentry.api.routes import (
     apps,
     centre,
@@ -46,6 +47,7 @@ from consentry.services import apps as app_service
 from consentry.services import insight_counts, insights, retention
 from consentry.services import profiling as profiling_service
 from consentry.services.hub import Hub
+from consentry.services.metrics import STEP_FAILURES
 from consentry.services.nats_mirror import NatsMirror
 from consentry.services.webhook_worker import WebhookWorker
 
@@ -113,6 +115,7 @@ class SequencerLoop:
                 try:
                     step()
                 except Exception as exc:
+                    STEP_FAILURES.labels(name).inc()
                     log.warning(
                         "background step %s failed (%s); retrying", name, type(exc).__name__
                     )
@@ -227,4 +230,5 @@ def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
     app.add_middleware(DirectRoutes, fastapi=app)
     app.add_middleware(BodySizeLimit, max_bytes=hub.settings.max_body_bytes)
     app.add_middleware(PageHeaders)
+    app.add_middleware(RequestContext)  # outermost: it times and counts every answer
     return app

@@ -80,4 +80,5 @@ PreferencesRead = Annotated[Caller, Depends(needs(Scope.PREFERENCES_READ, Scope.
 DecisionsRead = Annotated[Caller, Depends(needs(Scope.DECISIONS_READ))]
 WebhooksManage = Annotated[Caller, Depends(needs(Scope.WEBHOOKS_MANAGE))]
 EvidenceRead = Annotated[Caller, Depends(needs(Scope.EVIDENCE_READ))]
+MetricsRead = Annotated[Caller, Depends(needs(Scope.METRICS_READ))]
 AnyApp = Annotated[Caller, Depends(authenticated)]

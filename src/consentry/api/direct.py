@@ -36,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from consentry.api.deps import bearer, hub_of
 from consentry.api.json_route import json_answer
+from consentry.api.observability import ROUTE_KEY
 from consentry.api.routes.changes import FEED_READERS
 from consentry.api.routes.checks import check
 from consentry.api.routes.consents import record
@@ -95,19 +96,24 @@ class DirectRoutes:
             method, path = scope["method"], scope["path"]
             if method == "GET":
                 if path == "/v1/check":
+                    scope[ROUTE_KEY] = path
                     await self._answer(scope, receive, send, check)
                     return
                 if path == "/v1/changes":
+                    scope[ROUTE_KEY] = path
                     await self._changes(scope, receive, send)
                     return
                 if read := _read_of(path):
+                    scope[ROUTE_KEY] = "/".join(("/v1/customers/{customer_id}", *read[1]))
                     await self._read(scope, receive, send, *read)
                     return
             elif method == "POST":
                 if path == "/v1/customers/lookup":
+                    scope[ROUTE_KEY] = path
                     await self._lookup(scope, receive, send)
                     return
                 if customer_id := _consents_of(path):
+                    scope[ROUTE_KEY] = "/v1/customers/{customer_id}/consents"
                     await self._record_consent(scope, receive, send, customer_id)
                     return
         await self.app(scope, receive, send)

@@ -17,6 +17,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from consentry.cli.logs import configure as configure_logs
+from consentry.cli.logs import log_config
 from consentry.cli.monitor import monitor
 from consentry.cli.receipt import receipt_app
 from consentry.cli.witness import witness_app
@@ -130,6 +132,7 @@ def serve(
         port=port,
         workers=workers,
         log_level=log_level,
+        log_config=log_config(settings.log_format, log_level),
         # Request lines carry paths and query strings only: personal data never travels in
         # URLs (look-ups are POSTs), so they are safe to log.
         access_log=log_level in ("debug", "info"),
@@ -152,7 +155,9 @@ def worker(
     they never deliver the same message at once."""
     from consentry.services.webhook_worker import WebhookWorker, deliver_now
 
-    hub = open_hub(load_settings(data_dir=data_dir))
+    settings = load_settings(data_dir=data_dir)
+    configure_logs(settings.log_format, "info")
+    hub = open_hub(settings)
     try:
         if once:
             hub.outbox.integrate_all()

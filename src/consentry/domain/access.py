@@ -24,6 +24,8 @@ class Scope(StrEnum):
     EVIDENCE_READ = "evidence:read"
     # Granting a sensitive purpose: only apps that speak for the customer themself.
     CONSENTS_SENSITIVE = "consents:sensitive"
+    # Prometheus's scrape of GET /metrics: counts and backlogs, no personal data.
+    METRICS_READ = "metrics:read"
 
 
 ALL_PURPOSES = "*"

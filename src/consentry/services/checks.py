@@ -20,6 +20,7 @@ from consentry.schemas.common import MAX_BATCH
 from consentry.services import purposes
 from consentry.services.apps import caller_of, hash_key
 from consentry.services.hub import Hub
+from consentry.services.metrics import CHECKS
 from consentry.store import consents as consent_store
 
 
@@ -50,6 +51,7 @@ def _only(answers: _Answers) -> dict[str, Any]:
     answer = answers[0]
     if isinstance(answer, Exception):
         raise answer
+    CHECKS.inc()
     return answer
 
 
@@ -131,4 +133,5 @@ def batch_check(
     for cid in ids:
         verdict = verdicts.get(cid)
         (unknown if verdict is None else allowed if verdict else denied).append(cid)
+    CHECKS.inc(len(ids))
     return {"allowed": allowed, "denied": denied, "unknown": unknown}

@@ -40,6 +40,7 @@ from consentry.domain.purposes import LegalBasis, Purpose
 from consentry.schemas.consents import ConsentChange, WithdrawAll
 from consentry.services import changes, customers, purposes
 from consentry.services.hub import Hub
+from consentry.services.metrics import WRITES
 from consentry.store import consents as store
 from consentry.store import purposes as purpose_store
 from consentry.store.customers import CustomerRow, row_of
@@ -176,6 +177,7 @@ def append_record(
     current: dict[tuple[str, str], ConsentEntry],
 ) -> dict[str, Any]:
     """Write one evidence record and apply it to the state; the record as the API shows it."""
+    WRITES.inc()
     record, openings, captured = new_record(
         customer.id,
         purpose.id,

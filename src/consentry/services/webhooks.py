@@ -26,6 +26,7 @@ from consentry.domain.ids import new_id
 from consentry.domain.webhooks import Endpoint, IPNetwork, next_attempt, parse_networks
 from consentry.schemas.webhooks import EndpointIn
 from consentry.services.hub import Hub
+from consentry.services.metrics import DELIVERIES
 from consentry.services.outbound import GuardedResolver, RefusedAddress, check_url
 from consentry.store import apps as app_store
 from consentry.store import outbox as outbox_store
@@ -496,6 +497,7 @@ async def send_chain(
     outcomes: list[tuple[Any, int | None, str | None, int]] = []
     for index, (row, url, signer) in enumerate(chain):
         code, error, ms = await send(client, row, url, signer, now(), allowed, checkpoint)
+        DELIVERIES.labels(row.endpoint_id, "failed" if error else "delivered").inc()
         outcomes.append((row, code, error, ms))
         if error is not None:
             return outcomes, [r.id for r, _, _ in chain[index + 1 :]]

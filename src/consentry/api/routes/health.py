@@ -8,9 +8,10 @@ from fastapi import APIRouter
 from sqlalchemy import text
 from starlette.responses import Response
 
-from consentry.api.deps import HubDep
+from consentry.api.deps import HubDep, MetricsRead
 from consentry.api.json_route import JsonRoute
 from consentry.api.problems import problem
+from consentry.services import metrics
 from consentry.services.hub import Hub
 
 router = APIRouter(route_class=JsonRoute, tags=["health"])
@@ -52,3 +53,17 @@ def _not_ready() -> Response:
         "database-unavailable",
         headers={"Retry-After": "1"},
     )
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}}},
+)
+async def prometheus_metrics(hub: HubDep, _caller: MetricsRead) -> Response:
+    """(metrics:read) Prometheus's text format: requests and their time per route template,
+    checks, consent writes, webhook deliveries per endpoint, background step failures, the
+    sequencer's lag, the outbox's and webhooks' backlog, the database pool, the witnesses'
+    lag. No personal data. Prometheus sends the key as ``authorization: credentials``."""
+    body = await asyncio.to_thread(metrics.exposition, hub)
+    return Response(body, media_type=metrics.CONTENT_TYPE)
