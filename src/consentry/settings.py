@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     # customers' wrapped data keys — a database of its own, never backed up with the data.
     master_key_file: Path | None = None
     keystore_url: str | None = None
+    # The erasure journal (store/erasure_journal.py); default <data dir>/erasures.journal. Put it
+    # on storage that restoring the database and the key store does not roll back.
+    erasure_journal: Path | None = None
     # Phone numbers written without a country code are read in this region.
     default_region: str = "GB"
     controller_name: str = "Consentry demo retailer"
@@ -167,6 +170,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'consentry.db').resolve()}"
+
+    @property
+    def resolved_erasure_journal(self) -> Path:
+        return self.erasure_journal or self.data_dir / "erasures.journal"
 
     @property
     def resolved_master_key_file(self) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import re
@@ -44,7 +45,7 @@ from consentry.api.routes import (
 )
 from consentry.api.routes import insights as insights_routes
 from consentry.services import apps as app_service
-from consentry.services import insight_counts, insights, retention
+from consentry.services import backups, insight_counts, insights, retention
 from consentry.services import profiling as profiling_service
 from consentry.services.hub import Hub
 from consentry.services.metrics import STEP_FAILURES
@@ -176,6 +177,14 @@ def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
         # that often cost more than it saved (consent changes 799 / 745 per s with it,
         # 926 / 910 without, checks the same within noise; A/B pairs of 2026-12-05,
         # bench/results/ab_write_pg_switch.json and ab_check_pg_switch.json).
+        # A database restored from a backup older than some erasures must not serve those
+        # customers for one request: the restore's replay runs first (services/backups).
+        missed = await asyncio.to_thread(backups.outstanding, hub)
+        if missed:
+            raise RuntimeError(
+                f"{len(missed)} customers erased since this database's backup are back in it: "
+                "run `consentry replay-erasures` before serving"
+            )
         if hub.db.is_sqlite:
             sys.setswitchinterval(0.0002)
         hub.db.start_writer()

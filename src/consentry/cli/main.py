@@ -116,6 +116,7 @@ def serve(
     if not settings.admin_key:
         err.print("[yellow]CONSENTRY_ADMIN_KEY is not set: no admin key will work.[/]")
     hub = open_hub(settings)  # migrate once, before any worker starts
+    _refuse_missed_erasures(hub)
     if settings.admin_key:
         from consentry.services.apps import ensure_admin
 
@@ -141,6 +142,93 @@ def serve(
         proxy_headers=bool(proxies.strip()),
         forwarded_allow_ips=proxies.strip() or None,
     )
+
+
+def _refuse_missed_erasures(hub: Hub) -> None:
+    from consentry.services.backups import outstanding
+
+    missed = outstanding(hub)
+    if missed:
+        hub.close()
+        raise fail(
+            f"{len(missed)} customers erased since this database's backup are back in it "
+            "(the erasure journal, CONSENTRY_ERASURE_JOURNAL, holds them): run "
+            "`consentry replay-erasures` before serving"
+        )
+
+
+@app.command()
+def backup(
+    folder: Annotated[Path, typer.Argument(help="A new directory for the backup.")],
+    keystore_only: Annotated[
+        bool,
+        typer.Option(
+            "--keystore-only",
+            help="Only the key store (PostgreSQL: back the database up with pg_dump or base "
+            "backups, and the key store with this).",
+        ),
+    ] = False,
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """A consistent online backup of the database, then of the key store, with a manifest
+    (time, log size, head). Not the master key file, nor the erasure journal: keep those on
+    storage of their own (docs/operations.md)."""
+    from consentry.services.backups import BackupError
+    from consentry.services.backups import backup as make_backup
+
+    if folder.exists():
+        raise fail(f"{folder} exists: a backup goes into a new directory")
+    hub = open_hub(load_settings(data_dir=data_dir))
+    try:
+        manifest = make_backup(hub, folder, keystore_only=keystore_only)
+    except BackupError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        hub.close()
+    files = ", ".join(manifest["files"].values())
+    out.print(
+        f"backed up {files} to {folder} at {manifest['taken_at']} "
+        f"(log of {manifest['log_size']} records)"
+    )
+
+
+@app.command()
+def restore(
+    folder: Annotated[Path, typer.Argument(help="A directory `consentry backup` made.")],
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """Put a backup back (stop every server first), then erase again every customer the
+    erasure journal erased since: nobody erased comes back."""
+    from consentry.services.backups import BackupError, replay
+    from consentry.services.backups import restore as put_back
+
+    settings = load_settings(data_dir=data_dir)
+    try:
+        manifest = put_back(settings, folder)
+    except BackupError as exc:
+        raise fail(str(exc)) from None
+    hub = open_hub(settings)
+    try:
+        again = replay(hub)
+    finally:
+        hub.close()
+    out.print(
+        f"restored the backup of {manifest['taken_at']}; erased again {again} customers "
+        "the journal erased since"
+    )
+
+
+@app.command("replay-erasures")
+def replay_erasures(data_dir: Annotated[Path | None, typer.Option()] = None) -> None:
+    """Erase again every customer the erasure journal erased whom the database shows (after a
+    restore made by other means: pg_restore, a point-in-time recovery)."""
+    from consentry.services.backups import replay
+
+    hub = open_hub(load_settings(data_dir=data_dir))
+    try:
+        out.print(f"erased again {replay(hub)} customers")
+    finally:
+        hub.close()
 
 
 @app.command()

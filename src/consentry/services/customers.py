@@ -233,13 +233,17 @@ def set_restricted(
     return {"id": row.id, "status": row.status, "restricted": restricted}
 
 
-def erase(hub: Hub, customer_id: str) -> dict[str, Any]:
-    """Crypto-shred, then delete: the data key first (committed), so that if the rest fails
-    midway nothing left can be read, and running it again completes it."""
+def erase(hub: Hub, customer_id: str, *, journal: bool = True) -> dict[str, Any]:
+    """Journal, crypto-shred, then delete: the erasure goes into the journal first (so that no
+    restored backup brings the customer back), then the data key (committed), so that if the
+    rest fails midway nothing left can be read, and running it again completes it. ``journal``
+    False: a replay of an erasure the journal already holds."""
     with hub.db.read() as conn:
         row = require(conn, customer_id)
     if row.status == CustomerStatus.ERASED.value:
         raise CustomerErased(f"customer {customer_id!r} was erased")
+    if journal:
+        hub.erasure_journal.record(customer_id, hub.now_micros())
     with hub.db.write() as conn:
         # While the key still reads them: the answers leave the answer distribution.
         insight_counts.release_answers(hub, conn, customer_id)

@@ -16,6 +16,7 @@ from consentry.settings import Settings
 from consentry.signing import Signer
 from consentry.store.checks import CheckReader
 from consentry.store.database import Database, Timeouts
+from consentry.store.erasure_journal import ErasureJournal
 from consentry.store.files import private_dir
 from consentry.store.migrate import migrate
 from consentry.store.quick import QuickReader
@@ -37,6 +38,7 @@ class Hub:
     checks: CheckReader = field(init=False)
     quick: QuickReader = field(init=False)
     access: AccessLog = field(init=False)
+    erasure_journal: ErasureJournal = field(init=False)
     # The last version of each purpose this process read (see services.purposes.current).
     purposes: dict[str, Purpose] = field(default_factory=dict)
     # Every purpose as last read, with the catalogue's fingerprint then (services.reads).
@@ -59,6 +61,7 @@ class Hub:
         self.checks = CheckReader(self.db, self.settings.check_cache_mb)
         self.quick = QuickReader(self.db, self.checks)
         self.access = AccessLog(self.db, self.now_micros)
+        self.erasure_journal = ErasureJournal(self.settings.resolved_erasure_journal)
 
     @classmethod
     def open(cls, settings: Settings, *, migrate_schema: bool = True) -> Hub:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, exists, select
 
+from consentry.domain.consent import CustomerStatus
 from consentry.store.tables import customers, vault_meta
 
 _FINGERPRINT = "master_key_fingerprint"
@@ -17,7 +18,9 @@ def recorded_fingerprint(conn: Connection) -> str | None:
 
 
 def any_customers(conn: Connection) -> bool:
-    return bool(conn.execute(select(exists().select_from(customers))).scalar())
+    """Whether any customer not erased exists (an erased one has no data key left to need)."""
+    living = exists().where(customers.c.status != CustomerStatus.ERASED.value)
+    return bool(conn.execute(select(living)).scalar())
 
 
 def record_fingerprint(conn: Connection, fingerprint: str) -> None:
