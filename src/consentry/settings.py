@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     # The erasure journal (store/erasure_journal.py); default <data dir>/erasures.journal. Put it
     # on storage that restoring the database and the key store does not roll back.
     erasure_journal: Path | None = None
+    # The master key's KEK is rotated this often by the server (0: only `consentry keys
+    # rotate`); a retired KEK is destroyed after the backup retention, when no backup that
+    # still needs it is kept (docs/vault.md: the window).
+    master_key_rotate_days: int = Field(default=30, ge=0, le=3650)
+    backup_retention_days: int = Field(default=35, ge=1, le=3650)
     # Phone numbers written without a country code are read in this region.
     default_region: str = "GB"
     controller_name: str = "Consentry demo retailer"

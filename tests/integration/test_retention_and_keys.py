@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from consentry.cli.main import app
 from consentry.domain.access import ALL_PURPOSES, Caller, Scope
 from consentry.domain.clock import to_micros
-from consentry.services import retention
+from consentry.services import key_rotation, retention
 from consentry.services.hub import Hub
 from consentry.store.tables import access_log, customers, idempotency_keys
 from consentry.vault.master import MasterKeys
@@ -69,9 +69,16 @@ def test_cli_rotates_keys_and_runs_retention(
     before = hub.vault.master.current
     rotated = runner.invoke(app, ["keys", "rotate", "--batch", "5"])
     assert rotated.exit_code == 0, rotated.output
-    assert "re-wrapped 12 data keys" in rotated.output and f"retired {before}" in rotated.output
+    assert "re-wrapped 12 data keys" in rotated.output and "destroyed" not in rotated.output
     keys = MasterKeys.load(hub.settings.resolved_master_key_file)
-    assert before not in keys.keks and len(keys.keks) == 1
+    # Retired, not destroyed: a key store restored from a backup of the last 35 days needs it.
+    assert before in keys.keks and before in keys.retired and len(keys.keks) == 2
+    keys.retired[before] -= 36 * 86_400  # the backup retention has passed
+    keys.save()
+    again = runner.invoke(app, ["keys", "rotate", "--batch", "5"])
+    assert again.exit_code == 0 and f"destroyed {before}" in again.output, again.output
+    keys = MasterKeys.load(hub.settings.resolved_master_key_file)
+    assert before not in keys.keks and len(keys.keks) == 2  # the two newest
     # The running hub learns the new key from the file when it meets it.
     assert client.get(f"/v1/customers/{ids[0]}").status_code == 200
     ran = runner.invoke(app, ["retention", "run"])
@@ -124,3 +131,24 @@ def test_one_process_at_a_time_runs_the_background_jobs(hub: Hub) -> None:
             assert later is True
     finally:
         other.dispose()
+
+
+def test_the_master_key_rotates_on_schedule_and_old_keks_go_after_the_retention(
+    hub: Hub, client: TestClient
+) -> None:
+    ids = [client.post("/v1/customers", json={}).json()["id"] for _ in range(3)]
+    first = hub.vault.master.current
+    assert key_rotation.rotate_if_due(hub) is None  # a new key is not due
+    hub.vault.master.made[first] -= 31 * 86_400  # thirty-one days later
+    hub.vault.master.save()
+    done, destroyed = key_rotation.rotate_if_due(hub) or (0, ["?"])
+    assert done == 3 and destroyed == []
+    second = hub.vault.master.current
+    assert second != first and first in hub.vault.master.retired
+    assert hub.vault.keystore.kek_ids() == {second: 3}
+    assert client.get(f"/v1/customers/{ids[0]}").status_code == 200
+    assert key_rotation.rotate_if_due(hub) is None  # nothing more is due
+    hub.vault.master.retired[first] -= 36 * 86_400  # the backup retention has passed
+    hub.vault.master.save()
+    assert key_rotation.rotate_if_due(hub) == (0, [first])
+    assert set(MasterKeys.load(hub.settings.resolved_master_key_file).keks) == {second}

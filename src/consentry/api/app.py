@@ -45,7 +45,7 @@ from consentry.api.routes import (
 )
 from consentry.api.routes import insights as insights_routes
 from consentry.services import apps as app_service
-from consentry.services import backups, insight_counts, insights, retention
+from consentry.services import backups, insight_counts, insights, key_rotation, retention
 from consentry.services import profiling as profiling_service
 from consentry.services.hub import Hub
 from consentry.services.metrics import STEP_FAILURES
@@ -69,6 +69,9 @@ class _RedactLinks(logging.Filter):
 
 
 RETENTION_LOCK = 0x72657465  # "rete"
+# How often the loop looks whether the master key is due for rotation (it rotates every
+# CONSENTRY_MASTER_KEY_ROTATE_DAYS; an hour late is no matter).
+KEY_ROTATION_LOOK_SECONDS = 3600.0
 
 
 class SequencerLoop:
@@ -98,6 +101,7 @@ class SequencerLoop:
             ("insights", lambda: insights.count_new(self.hub)),
             ("access log", self.hub.access.flush),
             ("checkpoint", self._checkpoint),
+            ("key rotation", self._key_rotation),
             ("snapshots", self._snapshots),
             ("retention", self._retention),
         ]
@@ -107,6 +111,7 @@ class SequencerLoop:
         # The first run waits a whole interval too: a restart does not start a sweep.
         self._retention_due = time.monotonic() + self.hub.settings.retention_interval
         self._levels_due = time.monotonic()  # a snapshot at start, then one an interval
+        self._rotation_due = time.monotonic() + KEY_ROTATION_LOOK_SECONDS
         steps = self.steps()
         while not self._stop.wait(self.hub.settings.sequencer_interval):
             self._runs += 1
@@ -120,6 +125,12 @@ class SequencerLoop:
                     log.warning(
                         "background step %s failed (%s); retrying", name, type(exc).__name__
                     )
+
+    def _key_rotation(self) -> None:
+        if time.monotonic() < self._rotation_due:
+            return
+        self._rotation_due = time.monotonic() + KEY_ROTATION_LOOK_SECONDS
+        key_rotation.rotate_if_due(self.hub)
 
     def _checkpoint(self) -> None:
         if self._runs % 5 == 0:

@@ -588,7 +588,8 @@ def keys_rotate(
 ) -> None:
     """Make a new key-encryption key and re-wrap every data key with it (the data itself is
     not re-encrypted). Servers keep running; an interrupted rotation resumes when run again."""
-    hub = open_hub(load_settings(data_dir=data_dir))
+    settings = load_settings(data_dir=data_dir)
+    hub = open_hub(settings)
     with Progress(
         TextColumn("re-wrapping data keys"),
         BarColumn(),
@@ -598,13 +599,15 @@ def keys_rotate(
     ) as progress:
         task = progress.add_task("rotate", total=None)
         done, retired = hub.vault.rotate(
-            batch=batch, progress=lambda n, total: progress.update(task, completed=n, total=total)
+            batch=batch,
+            progress=lambda n, total: progress.update(task, completed=n, total=total),
+            retention_days=settings.backup_retention_days,
         )
     current = hub.vault.master.current
     hub.close()
     out.print(f"re-wrapped {done} data keys under {current}")
     if retired:
-        out.print(f"retired {', '.join(retired)}")
+        out.print(f"destroyed {', '.join(retired)} (retired longer than the backup retention)")
 
 
 @staff_app.command("add")

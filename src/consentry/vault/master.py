@@ -1,7 +1,12 @@
 """The master key file: the index secret (blind indexes, API-key pepper) and the key-encryption
 keys (KEKs), one of them current.
 
-    {"format": 1, "index_secret": "<base64>", "keks": {"kek_…": "<base64>"}, "current": "kek_…"}
+    {"format": 1, "index_secret": "<base64>", "keks": {"kek_…": "<base64>"}, "current": "kek_…",
+     "made": {"kek_…": <POSIX s>}, "retired": {"kek_…": <POSIX s>}}
+
+A KEK no data key uses any more is *retired* (kept, with the time) by rotation, and destroyed
+once the backup retention has passed: until then a restored key store's backup still opens,
+after it no backup of the key store older than the rotation can be read by anyone.
 
 The file is created with mode 0600 on first start. It is rewritten only by rotation, atomically
 (a new file renamed over the old), so a crash leaves either the old or the new file.
@@ -13,7 +18,8 @@ import base64
 import contextlib
 import os
 import secrets
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
@@ -49,13 +55,45 @@ class MasterKeys:
     keks: dict[str, bytes]
     current: str
     mtime_ns: int = 0
+    made: dict[str, int] = field(default_factory=dict)  # KEK -> when it was made (POSIX s)
+    retired: dict[str, int] = field(default_factory=dict)  # KEK -> when it stopped being used
 
     @classmethod
     def create(cls, path: Path) -> MasterKeys:
         kek_id = new_kek_id()
         keys = cls(path, os.urandom(KEY_BYTES), {kek_id: new_key()}, kek_id)
+        keys.made[kek_id] = int(time.time())
         keys.save(exclusive=True)
         return keys
+
+    def add_current(self) -> str:
+        kek_id = new_kek_id()
+        self.keks[kek_id] = new_key()
+        self.made[kek_id] = int(time.time())
+        self.current = kek_id
+        return kek_id
+
+    def current_age_days(self, now: float) -> float:
+        """How old the current KEK is (a file from before ages were kept: as old as the file)."""
+        made = self.made.get(self.current, self.mtime_ns // 1_000_000_000)
+        return (now - made) / 86_400
+
+    def retire(self, kek_ids: list[str], now: int) -> None:
+        for kek_id in kek_ids:
+            self.retired.setdefault(kek_id, now)
+
+    def destroy_expired(self, retention_days: int, now: float) -> list[str]:
+        """Drop the KEKs retired longer ago than the backup retention; which."""
+        gone = [
+            k
+            for k, at in self.retired.items()
+            if k != self.current and now - at > retention_days * 86_400
+        ]
+        for kek_id in gone:
+            self.keks.pop(kek_id, None)
+            self.retired.pop(kek_id, None)
+            self.made.pop(kek_id, None)
+        return gone
 
     @classmethod
     def load(cls, path: Path) -> MasterKeys:
@@ -79,7 +117,9 @@ class MasterKeys:
             ) from exc
         if current not in keks:
             raise VaultError(f"master key file {path}: current key {current!r} is not in it")
-        return cls(path, index_secret, keks, current, mtime)
+        made = {str(k): int(v) for k, v in dict(doc.get("made", {})).items()}
+        retired = {str(k): int(v) for k, v in dict(doc.get("retired", {})).items()}
+        return cls(path, index_secret, keks, current, mtime, made, retired)
 
     def save(self, *, exclusive: bool = False) -> None:
         doc = {
@@ -87,6 +127,8 @@ class MasterKeys:
             "index_secret": _b64(self.index_secret),
             "keks": {k: _b64(v) for k, v in self.keks.items()},
             "current": self.current,
+            "made": self.made,
+            "retired": self.retired,
         }
         body = orjson.dumps(doc, option=orjson.OPT_INDENT_2)
         self.path.parent.mkdir(parents=True, exist_ok=True)

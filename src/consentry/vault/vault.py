@@ -17,7 +17,7 @@ from consentry.vault import crypto
 from consentry.vault.erased import EVERYTHING
 from consentry.vault.errors import KeyGone, VaultError
 from consentry.vault.keystore import KeyStore
-from consentry.vault.master import MasterKeys, new_kek_id
+from consentry.vault.master import MasterKeys
 
 # Unwrapped data keys kept in memory, bounded and short-lived; an erasure in any process drops
 # the key here at once (vault/erased.py).
@@ -236,18 +236,21 @@ class Vault:
     # -- rotation ----------------------------------------------------------------------------
 
     def rotate(
-        self, *, batch: int = 5_000, progress: Callable[[int, int], None] | None = None
+        self,
+        *,
+        batch: int = 5_000,
+        progress: Callable[[int, int], None] | None = None,
+        retention_days: int | None = None,
     ) -> tuple[int, list[str]]:
-        """Re-wrap every data key under a new current KEK; retire the old KEKs at the end.
+        """Re-wrap every data key under a new current KEK; retire the old KEKs at the end, and
+        destroy those retired longer ago than ``retention_days`` (None: destroy them at once).
 
         Resumable: a KEK made by an interrupted rotation is still current, and the keys not yet
-        re-wrapped are found again. Returns (keys re-wrapped, KEKs retired)."""
+        re-wrapped are found again. Returns (keys re-wrapped, KEKs destroyed)."""
         self._reload()
         pending = sum(n for k, n in self.keystore.kek_ids().items() if k != self.master.current)
         if pending == 0:
-            kek_id = new_kek_id()
-            self.master.keks[kek_id] = crypto.new_key()
-            self.master.current = kek_id
+            self.master.add_current()
             self.master.save()
             self._reload()
             pending = sum(self.keystore.kek_ids().values())
@@ -257,13 +260,24 @@ class Vault:
         time.sleep(1.0)
         done += self._rewrap_all(batch, 0, None)
         in_use = set(self.keystore.kek_ids())
-        retired = [k for k in self.master.keks if k != self.master.current and k not in in_use]
-        for k in retired:
-            del self.master.keks[k]
-        if retired:
+        unused = [k for k in self.master.keks if k != self.master.current and k not in in_use]
+        now = time.time()
+        self.master.retire(unused, int(now))
+        destroyed = self.master.destroy_expired(
+            -1 if retention_days is None else retention_days, now
+        )
+        self.master.save()
+        self._reload()
+        return done, destroyed
+
+    def destroy_expired_keks(self, retention_days: int) -> list[str]:
+        """Destroy the KEKs retired longer ago than the backup retention."""
+        self._reload()
+        destroyed = self.master.destroy_expired(retention_days, time.time())
+        if destroyed:
             self.master.save()
             self._reload()
-        return done, retired
+        return destroyed
 
     def _rewrap_all(
         self, batch: int, total: int, progress: Callable[[int, int], None] | None
