@@ -17,6 +17,8 @@ from tests.helpers import NEWSLETTER
 from tests.integration.test_vault import ANN, ANN_IN_CLEAR
 from tests.servers import serving
 
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
 
 def _sample(text: str, name: str, **labels: str) -> float:
     """The value of one series in Prometheus's text format (0 if absent)."""
@@ -101,6 +103,21 @@ def test_metrics_count_the_traffic_and_json_logs_carry_request_ids(
     count = "consentry_http_request_duration_seconds_count"
     assert grew(count, method="GET", route="/v1/check") == 7
     assert "cus_" not in text and ANN_IN_CLEAR[0].decode() not in text
+
+    # Every series the Grafana dashboard draws is one the server exposes.
+    dashboard = json.loads((DOCS / "grafana-dashboard.json").read_text())
+    drawn = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"consentry_\w+", target["expr"])
+    }
+    exposed = {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line[:1] != "#"}
+    for line in text.splitlines():  # a labelled series with no sample yet: declared only
+        if line.startswith("# TYPE "):
+            declared = line.split()[2]
+            exposed |= {declared, declared + "_total"}
+    assert drawn and drawn <= exposed, drawn - exposed
 
     lines = [json.loads(line) for line in log_file.read_text().splitlines() if line.strip()]
     assert lines and all({"time", "level", "logger", "message"} <= set(line) for line in lines)

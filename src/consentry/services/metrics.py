@@ -14,7 +14,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
@@ -22,6 +28,8 @@ from prometheus_client.registry import Collector
 from consentry.services import checkpoints
 from consentry.services.hub import Hub
 from consentry.store.backlog import backlog
+
+disable_created_metrics()  # type: ignore[no-untyped-call]  # the *_created series double the page for no use here
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
