@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -13,11 +14,15 @@ from tests.servers import serving
 
 
 @pytest.mark.slow
-def test_the_server_logs_no_identifier_and_no_key(tmp_path: Path, database_url: str) -> None:
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_the_server_logs_no_identifier_and_no_key(
+    tmp_path: Path, database_url: str, log_format: str
+) -> None:
     env = {
         "CONSENTRY_DATA_DIR": str(tmp_path / "data"),
         "CONSENTRY_ADMIN_KEY": ADMIN_KEY,
         "CONSENTRY_DATABASE_URL": database_url,
+        "CONSENTRY_LOG_FORMAT": log_format,
     }
     log_file = tmp_path / "server.log"
     with log_file.open("wb") as log, serving(env, "--log-level", "debug", output=log) as base:
@@ -76,6 +81,8 @@ def test_the_server_logs_no_identifier_and_no_key(tmp_path: Path, database_url: 
             assert http.delete(f"/v1/customers/{cid}").status_code == 202
             assert http.post("/v1/customers/lookup", json={"email": "x@y.z"}).status_code == 404
     logged = log_file.read_bytes()
+    if log_format == "json":  # one object a line, every line
+        assert all(json.loads(line) for line in logged.splitlines() if line.strip())
     assert b"/v1/customers/lookup" in logged  # the log is real: it has a line per request
     assert "GET /p/…".encode() in logged  # and the link's request line, its secret redacted
     for clear in ANN_IN_CLEAR:

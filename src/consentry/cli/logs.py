@@ -22,6 +22,7 @@ def log_config(log_format: str, level: str) -> dict[str, Any]:
         "fmt": JSON_FIELDS,
         "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         "timestamp": False,
+        "json_ensure_ascii": False,  # UTF-8 as is: "/p/…" stays readable and greppable
     }
     config["formatters"] = {"json": formatter}
     config["filters"] = {"request_id": {"()": "consentry.api.observability.RequestIdFilter"}}
