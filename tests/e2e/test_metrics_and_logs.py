@@ -76,7 +76,7 @@ def test_metrics_count_the_traffic_and_json_logs_carry_request_ids(
             traced = http.get(f"/v1/customers/{cid}", headers={"X-Request-ID": "trace-4711"})
             assert traced.headers["x-request-id"] == "trace-4711"
             made = http.get("/v1/purposes").headers["x-request-id"]
-            assert re.fullmatch(r"[0-9a-f]{32}", made)
+            assert re.fullmatch(r"[0-9a-f]{24}", made)
             assert http.get("/no/such/page").status_code == 404
             # A method a client invents is no new series (each would cost memory for ever).
             assert http.request("BREW", "/v1/check").status_code == 405
