@@ -79,7 +79,7 @@ def test_metrics_count_the_traffic_and_json_logs_carry_request_ids(
             assert re.fullmatch(r"[0-9a-f]{24}", made)
             assert http.get("/no/such/page").status_code == 404
             # A method a client invents is no new series (each would cost memory for ever).
-            assert http.request("BREW", "/v1/check").status_code == 405
+            assert http.request("PROPFIND", "/v1/check").status_code == 405
             time.sleep(0.5)  # the sequencer signs a head over the three records
 
             assert http.get("/metrics").status_code == 200  # admin may
@@ -101,7 +101,7 @@ def test_metrics_count_the_traffic_and_json_logs_carry_request_ids(
     assert (
         grew("consentry_http_requests_total", method="other", route="/v1/check", status="405") == 1
     )
-    assert "BREW" not in text
+    assert "PROPFIND" not in text
     assert grew("consentry_checks_total") == 7
     assert grew("consentry_consent_records_appended_total") == 3
     assert _sample(text, "consentry_evidence_log_size") == 3
