@@ -11,7 +11,8 @@ import typer
 from rich.console import Console
 
 from consentry.client.monitor import MonitorError, Rewritten, monitor_once
-from consentry.domain.notes import ED25519, NoteError, NoteKey
+from consentry.domain.notes import NoteError
+from consentry.domain.notes import log_key as parse_log_key
 
 out = Console()
 err = Console(stderr=True)
@@ -37,9 +38,7 @@ def monitor(
     exactly the hub's signed checkpoint. If the hub's history changed, name the changed records
     and print both checkpoints; the exit status is then 1."""
     try:
-        log = NoteKey.parse(log_key)
-        if log.kind != ED25519:
-            raise NoteError("the log's key signs notes (type 0x01)")
+        log = parse_log_key(log_key)
     except NoteError as exc:
         err.print(f"[bold red]error:[/] --log-key: {exc}")
         raise typer.Exit(2) from None

@@ -18,7 +18,8 @@ from consentry.client.witness import (
     verifier_key,
     witness_once,
 )
-from consentry.domain.notes import ED25519, NoteError, NoteKey, check_name
+from consentry.domain.notes import NoteError, check_name
+from consentry.domain.notes import log_key as parse_log_key
 
 witness_app = typer.Typer(
     help="Witness a hub's evidence log: cosign each checkpoint that extends the last.",
@@ -71,9 +72,7 @@ def run(
     """Cosign the hub's checkpoint if it extends the last one cosigned. A checkpoint that does
     not is never cosigned: both are printed, as evidence, and the exit status is 1."""
     try:
-        log = NoteKey.parse(log_key)
-        if log.kind != ED25519:
-            raise NoteError("the log's key signs notes (type 0x01)")
+        log = parse_log_key(log_key)
         witness = load_key(key_file)
     except (NoteError, WitnessError, OSError, ValueError) as exc:
         err.print(f"[bold red]error:[/] {exc}")

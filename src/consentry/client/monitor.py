@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import orjson
 
+from consentry.client.hub_http import get_ok
 from consentry.domain.canonical import canonical_json
 from consentry.domain.merkle import CompactRange, leaf_hash
 from consentry.domain.notes import NoteError, NoteKey, parse_checkpoint, parse_note, verify
@@ -102,20 +103,10 @@ class LogCopy:
         self.tree, self.covered, self.checkpoint = tree, covered, checkpoint
 
 
-def _get(http: httpx.Client, path: str, **params: int) -> httpx.Response:
-    try:
-        answer = http.get(path, params=params or None)
-    except httpx.HTTPError as exc:
-        raise MonitorError(f"the hub did not answer: {exc}") from None
-    if answer.status_code != 200:
-        raise MonitorError(f"GET {path} answered {answer.status_code}: {answer.text[:200]}")
-    return answer
-
-
 def _export(http: httpx.Client, start: int, end: int) -> list[bytes]:
     if start >= end:
         return []
-    body = _get(http, "/v1/evidence/export", **{"from": start, "to": end}).content
+    body = get_ok(http, "/v1/evidence/export", MonitorError, **{"from": start, "to": end}).content
     return body.splitlines(keepends=True)
 
 
@@ -159,7 +150,7 @@ def monitor_once(http: httpx.Client, state: Path, log_key: NoteKey) -> Round:
     extend the copy to exactly the checkpoint's tree, keep them. ``http``: a client with the
     hub's base URL and an API key with evidence:read."""
     copy = LogCopy(state)
-    shown = _get(http, "/v1/evidence/checkpoint").text
+    shown = get_ok(http, "/v1/evidence/checkpoint", MonitorError).text
     try:
         note = parse_note(shown)
         verify(note, [log_key])

@@ -17,6 +17,7 @@ import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from consentry.client.hub_http import get_ok
 from consentry.domain.merkle import verify_consistency
 from consentry.domain.notes import (
     COSIGNATURE_V1,
@@ -91,22 +92,12 @@ def _save(state: Path, note: str) -> None:
         os.close(directory)
 
 
-def _get(http: httpx.Client, path: str, **params: int) -> httpx.Response:
-    try:
-        answer = http.get(path, params=params or None)
-    except httpx.HTTPError as exc:
-        raise WitnessError(f"the hub did not answer: {exc}") from None
-    if answer.status_code != 200:
-        raise WitnessError(f"GET {path} answered {answer.status_code}: {answer.text[:200]}")
-    return answer
-
-
 def witness_once(
     http: httpx.Client, state: Path, key: Ed25519PrivateKey, name: str, log_key: NoteKey
 ) -> Cosigned:
     """Fetch the hub's checkpoint, check it extends the last one cosigned, cosign it, keep it,
     and submit the cosignature. ``http``: a client with the hub's base URL (and an API key)."""
-    shown = _get(http, "/v1/evidence/checkpoint").text
+    shown = get_ok(http, "/v1/evidence/checkpoint", WitnessError).text
     try:
         note = parse_note(shown)
         verify(note, [log_key])
@@ -152,7 +143,9 @@ def _check_extends(
         return
     if old.size == 0:
         return
-    answer = _get(http, "/v1/evidence/consistency", **{"from": old.size, "to": new.size})
+    answer = get_ok(
+        http, "/v1/evidence/consistency", WitnessError, **{"from": old.size, "to": new.size}
+    )
     try:
         proof = [bytes.fromhex(h) for h in answer.json()["proof"]]
     except (ValueError, KeyError, TypeError):

@@ -94,6 +94,14 @@ class NoteKey:
         return key
 
 
+def log_key(vkey: str) -> NoteKey:
+    """A log's verifier key (its checkpoints are signed with type 0x01, Ed25519)."""
+    key = NoteKey.parse(vkey)
+    if key.kind != ED25519:
+        raise NoteError("the log's key signs notes (type 0x01)")
+    return key
+
+
 @dataclass(frozen=True)
 class NoteSignature:
     name: str
