@@ -26,7 +26,9 @@ class MailSender(Protocol):
 
 
 class FileOutbox:
-    """Each message is written as ``<time>-<id>[-<about>].eml`` into ``folder`` (atomically)."""
+    """Each message is written as ``<time>-<id>[-<about>].eml`` into ``folder`` (atomically),
+    with the same name in ``.txt`` beside it: the headers a reader wants and the plain-text body
+    as it reads (the .eml's body is quoted-printable, which splits long links in two)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -35,6 +37,7 @@ class FileOutbox:
         gone = 0
         for path in self.folder.glob(f"*-{about}.eml"):
             path.unlink(missing_ok=True)
+            path.with_suffix(".txt").unlink(missing_ok=True)
             gone += 1
         return gone
 
@@ -42,9 +45,21 @@ class FileOutbox:
         private_dir(self.folder)  # mails hold addresses and personal links
         tag = f"-{about}" if about else ""
         name = f"{time.time_ns()}-{new_id('msg')}{tag}.eml"
+        readable = self.folder / (name.removesuffix(".eml") + ".txt")
+        private_file(readable.with_suffix(".txt.part"), _readable(message).encode())
+        readable.with_suffix(".txt.part").rename(readable)
         temporary = self.folder / (name + ".part")
         private_file(temporary, bytes(message))
         temporary.rename(self.folder / name)
+
+
+def _readable(message: EmailMessage) -> str:
+    body = message.get_body(("plain",))
+    text = body.get_content() if isinstance(body, EmailMessage) else ""
+    head = "".join(
+        f"{name}: {message[name]}\n" for name in ("From", "To", "Subject", "Date") if message[name]
+    )
+    return f"{head}\n{text}"
 
 
 class SmtpSender:

@@ -257,6 +257,10 @@ def test_asking_for_a_link_by_e_mail(hub: Hub, client: TestClient) -> None:
     assert isinstance(message, email.message.EmailMessage)
     link = re.search(r"http://127\.0\.0\.1:8000(/p/\S+)", message.get_content())
     assert link
+    # Beside it, the same mail as it reads: the whole link on one line, to copy from `cat`.
+    readable = sent.with_suffix(".txt").read_text()
+    assert "To: ann@example.com" in readable
+    assert any(link.group(0) in line for line in readable.splitlines())
     assert open_link(visitor, link.group(1)).status_code == 303
     assert "ann@example.com" in visitor.get("/p/data").text
     assert cid in visitor.get("/p/download").text

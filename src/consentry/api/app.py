@@ -13,7 +13,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from starlette.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 from consentry import __version__
 from consentry.api import problems
@@ -233,6 +236,9 @@ def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
         version=__version__,
         summary="Consent and preference hub: the integration API.",
         lifespan=lifespan,
+        # FastAPI's own /docs and /redoc load their scripts from a CDN: blank without internet.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.hub = hub
     app.state.check_batch = CheckBatch(hub)
@@ -246,6 +252,19 @@ def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
         app.include_router(module.router)
     # The pages' own script (htmx) and style sheet, served by the app itself: no CDN.
     app.mount("/static", StaticFiles(packages=[("consentry.api", "static")]), name="static")
+    # The API docs' Swagger UI from a pinned package (swagger-ui-bundle), also no CDN.
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Consentry — the integration API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
+
     # The hot routes straight to their handlers (api/direct), inside the body-size limit.
     app.add_middleware(DirectRoutes, fastapi=app)
     app.add_middleware(BodySizeLimit, max_bytes=hub.settings.max_body_bytes)

@@ -25,7 +25,7 @@ HEADERS = [
 
 
 def is_page(path: str) -> bool:
-    return any(path == p or path.startswith(p + "/") for p in PAGES)
+    return path == "/" or any(path == p or path.startswith(p + "/") for p in PAGES)
 
 
 class PageHeaders:

@@ -110,6 +110,7 @@ def serve(
 ) -> None:
     """Run the server; it creates or migrates the schema on start."""
     settings = load_settings(data_dir=data_dir)
+    _require_free_port(host, port)
     proxies = settings.forwarded_allow_ips if forwarded_allow_ips is None else forwarded_allow_ips
     if data_dir is not None:
         os.environ["CONSENTRY_DATA_DIR"] = str(data_dir)
@@ -142,6 +143,22 @@ def serve(
         proxy_headers=bool(proxies.strip()),
         forwarded_allow_ips=proxies.strip() or None,
     )
+
+
+def _require_free_port(host: str, port: int) -> None:
+    """Fail now, naming --port, if another program listens there (as uvicorn would bind)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise fail(
+                f"cannot listen on {host}:{port} ({exc.strerror}): another program uses the "
+                "port; choose another with --port"
+            ) from None
 
 
 def _refuse_missed_erasures(hub: Hub) -> None:
@@ -275,6 +292,8 @@ def demo(
 
     from consentry.demo.retailer import build_demo, demo_centre_link
 
+    if not no_serve:
+        _require_free_port(host, port)  # before minutes of building data for a dead server
     if data_dir.exists():
         shutil.rmtree(data_dir)
     admin_key = "demo_admin_" + secrets.token_urlsafe(24)
@@ -312,7 +331,11 @@ def demo(
     out.print(f"  her preferences {centre_link}", soft_wrap=True)
     out.print("                  (customer with card 6000000001; the link works once)")
     out.print(f"  ask for a link  {base}/p/request", soft_wrap=True)
-    out.print(f"                  (mail goes to {data_dir.resolve() / 'outbox'})", soft_wrap=True)
+    out.print(
+        f"                  (mail goes to {data_dir.resolve() / 'outbox'}: each as .eml, and"
+        " as .txt to read)",
+        soft_wrap=True,
+    )
     out.print(
         f"  staff desk      {base}/desk/  (user clerk, password {clerk_password})", soft_wrap=True
     )

@@ -321,6 +321,22 @@ def _stories(hub: Hub, admin: Caller, now: datetime, skus: dict[str, list[str]])
                     {"method": "preference-centre"},
                     now - timedelta(days=20),
                 )
+        # The tour's key moment: she has the newsletter by e-mail, so that her "no more
+        # e-mails" at the till turns the very next check from yes to no.
+        records += _record(
+            hub,
+            conn,
+            admin,
+            str(ids["6000000001"]),
+            "newsletter",
+            "email",
+            Action.GRANT,
+            Source.WEB,
+            web,
+            None,
+            {"method": "checkbox"},
+            now - timedelta(days=2),
+        )
         profiling.answer(
             hub,
             conn,

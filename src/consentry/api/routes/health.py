@@ -6,12 +6,16 @@ import asyncio
 
 from fastapi import APIRouter
 from sqlalchemy import text
-from starlette.responses import Response
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
 
 from consentry.api.deps import HubDep, MetricsRead
+from consentry.api.i18n import choose
 from consentry.api.json_route import JsonRoute
+from consentry.api.pages import render_page
 from consentry.api.problems import problem
 from consentry.services import metrics
+from consentry.services.backlog import evidence_keeps_up
 from consentry.services.hub import Hub
 
 router = APIRouter(route_class=JsonRoute, tags=["health"])
@@ -67,3 +71,16 @@ async def prometheus_metrics(hub: HubDep, _caller: MetricsRead) -> Response:
     lag. No personal data. Prometheus sends the key as ``authorization: credentials``."""
     body = await asyncio.to_thread(metrics.exposition, hub)
     return Response(body, media_type=metrics.CONTENT_TYPE)
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+async def landing(request: Request, hub: HubDep) -> HTMLResponse:
+    """Where a newcomer lands: the customers' way in, the desk, the console, the API docs, and
+    whether the evidence log keeps up (no figures: the log's size is for key holders)."""
+    healthy = await asyncio.to_thread(evidence_keeps_up, hub)
+    lang = choose(
+        request.query_params.get("lang"),
+        request.cookies.get("consentry_lang"),
+        request.headers.get("accept-language"),
+    )
+    return HTMLResponse(render_page(hub, lang, "landing.html", log_healthy=healthy))
