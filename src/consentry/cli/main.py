@@ -324,6 +324,7 @@ def demo(
     base = f"http://{host}:{port}"
     out.print(f"[bold]Consentry demo[/] — {summary}")
     out.print(f"  data directory  {data_dir.resolve()}")
+    out.print(f"  start here      {base}/")
     out.print(f"  admin key       {admin_key}")
     out.print(f"  API             {base}/v1/purposes")
     out.print(f"  API docs        {base}/docs")
