@@ -23,3 +23,9 @@ def test_the_api_docs_need_no_internet(client: TestClient) -> None:
     script = client.get("/docs-assets/swagger-ui-bundle.js")
     assert script.status_code == 200 and "SwaggerUIBundle" in script.text[:200_000]
     assert client.get("/redoc").status_code == 404  # it would load from a CDN
+
+
+def test_the_favicon_is_there(client: TestClient) -> None:
+    asked = TestClient(client.app).get("/favicon.ico")
+    assert asked.status_code == 200 and asked.headers["content-type"].startswith("image/svg+xml")
+    assert 'rel="icon"' in TestClient(client.app).get("/").text

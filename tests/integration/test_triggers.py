@@ -271,7 +271,7 @@ def test_the_store_desk_sees_who_came_in(shop: TestClient, hub: Hub, clock: list
     _clerk(hub)  # Sam, at store-01-london
     desk, csrf = _signed_in(shop)
     page = desk.get("/desk/")
-    assert "In store now" in page.text and "Ann Lee" in page.text
+    assert "In store now" in page.text and "Ann<" in page.text and "Ann Lee" not in page.text
     assert "Running club: free entry" in page.text and "You came into store-01-london" in page.text
     (notification,) = _pending(shop, "desk", store=STORE)
     done = desk.post(

@@ -166,6 +166,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/insights/answers"): key(ADMIN),
     ("GET", "/v1/insights/stages"): key(ADMIN),
     ("GET", "/"): Public(),
+    ("GET", "/favicon.ico"): Public(),
     ("GET", "/healthz"): Public(),
     ("GET", "/readyz"): Public(),
     ("GET", "/metrics"): key(MR),

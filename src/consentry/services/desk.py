@@ -381,7 +381,10 @@ def in_store(hub: Hub, member: StaffMember) -> list[dict[str, Any]]:
     with hub.db.read() as conn:
         for notification in pending:
             row = customers.require(conn, notification["customer"])
-            notification["name"] = customers.opened_profile(hub, conn, row)["name"]
+            name = customers.opened_profile(hub, conn, row)["name"]
+            # A first name to greet, as on the customer's card: a clerk needs no more.
+            notification["name"] = name.split()[0] if name else None
+            hub.access.record(row.id, caller_of(member), "desk", ["first name"])
     return pending
 
 

@@ -7,7 +7,7 @@ import asyncio
 from fastapi import APIRouter
 from sqlalchemy import text
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from consentry.api.deps import HubDep, MetricsRead
 from consentry.api.i18n import choose
@@ -84,3 +84,9 @@ async def landing(request: Request, hub: HubDep) -> HTMLResponse:
         request.headers.get("accept-language"),
     )
     return HTMLResponse(render_page(hub, lang, "landing.html", log_healthy=healthy))
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> RedirectResponse:
+    """Browsers ask for it on every site; the icon is the pages' own SVG."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
