@@ -65,12 +65,14 @@ def backup(hub: Hub, folder: Path, *, keystore_only: bool = False) -> dict[str, 
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest is written last: a backup that failed midway has none, and is refused."""
     try:
         manifest = json.loads((folder / MANIFEST).read_text())
-        assert isinstance(manifest, dict) and isinstance(manifest["files"], dict)
-        return manifest
-    except (OSError, ValueError, KeyError, AssertionError):
-        raise BackupError(f"{folder} holds no backup manifest ({MANIFEST})") from None
+    except (OSError, ValueError):
+        manifest = None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        raise BackupError(f"{folder} holds no backup manifest ({MANIFEST})")
+    return manifest
 
 
 def restore(settings: Settings, folder: Path) -> dict[str, Any]:
