@@ -24,7 +24,7 @@ import orjson
 from consentry.client.hub_http import get_ok
 from consentry.domain.canonical import canonical_json
 from consentry.domain.merkle import CompactRange, leaf_hash
-from consentry.domain.notes import NoteError, NoteKey, parse_checkpoint, parse_note, verify
+from consentry.domain.notes import NoteError, NoteKey, open_checkpoint
 
 RECORDS, TREE, CHECKPOINT = "records.ndjson", "tree.json", "checkpoint"
 MAX_CHANGES = 20
@@ -152,9 +152,7 @@ def monitor_once(http: httpx.Client, state: Path, log_key: NoteKey) -> Round:
     copy = LogCopy(state)
     shown = get_ok(http, "/v1/evidence/checkpoint", MonitorError).text
     try:
-        note = parse_note(shown)
-        verify(note, [log_key])
-        new = parse_checkpoint(note.text)
+        new = open_checkpoint(shown, log_key)[1]
     except NoteError as exc:
         raise MonitorError(f"the hub's checkpoint is not one of the log's: {exc}") from None
     seen = copy.checkpoint or ""

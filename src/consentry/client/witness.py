@@ -25,9 +25,9 @@ from consentry.domain.notes import (
     NoteError,
     NoteKey,
     cosign,
+    open_checkpoint,
     parse_checkpoint,
     parse_note,
-    verify,
 )
 
 STATE_FILE = "checkpoint"
@@ -99,13 +99,9 @@ def witness_once(
     and submit the cosignature. ``http``: a client with the hub's base URL (and an API key)."""
     shown = get_ok(http, "/v1/evidence/checkpoint", WitnessError).text
     try:
-        note = parse_note(shown)
-        verify(note, [log_key])
-        new = parse_checkpoint(note.text)
+        note, new = open_checkpoint(shown, log_key)
     except NoteError as exc:
         raise WitnessError(f"the hub's checkpoint is not one of the log's: {exc}") from None
-    if new.origin != log_key.name:
-        raise WitnessError(f"the checkpoint names the log {new.origin!r}, not {log_key.name!r}")
     previous = None
     seen_file = state / STATE_FILE
     if seen_file.exists():

@@ -24,6 +24,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from consentry.domain.merkle import EMPTY_ROOT
+
 ED25519 = 0x01  # a note signed by the log itself
 COSIGNATURE_V1 = 0x04  # a witness's timestamped Ed25519 cosignature
 _KINDS = (ED25519, COSIGNATURE_V1)
@@ -234,3 +236,17 @@ def parse_checkpoint(text: str) -> Checkpoint:
     if len(digest) != 32:
         raise NoteError("a checkpoint's root hash is 32 bytes")
     return Checkpoint(origin, int(size), digest)
+
+
+def open_checkpoint(text: str | bytes, log_key: NoteKey) -> tuple[Note, Checkpoint]:
+    """A checkpoint a log showed, believed only if the log's key signed it, it names that log,
+    and an empty tree has the empty root; NoteError saying which fails. The one reading of a
+    shown checkpoint for the witness, the monitor and the client."""
+    note = parse_note(text)
+    verify(note, [log_key])
+    checkpoint = parse_checkpoint(note.text)
+    if checkpoint.origin != log_key.name:
+        raise NoteError(f"the checkpoint names the log {checkpoint.origin!r}, not {log_key.name!r}")
+    if checkpoint.size == 0 and checkpoint.root != EMPTY_ROOT:
+        raise NoteError("an empty log whose root is not the hash of nothing")
+    return note, checkpoint
