@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +9,7 @@ import httpx
 import typer
 from rich.console import Console
 
+from consentry.cli.rounds import run_rounds
 from consentry.client.monitor import MonitorError, Rewritten, monitor_once
 from consentry.domain.notes import NoteError
 from consentry.domain.notes import log_key as parse_log_key
@@ -44,10 +44,10 @@ def monitor(
         raise typer.Exit(2) from None
     headers = {"Authorization": f"Bearer {api_key}"}
     with httpx.Client(base_url=url, headers=headers, timeout=120) as http:
-        while True:
+
+        def one_round() -> None:
             try:
                 done = monitor_once(http, state, log)
-                out.print(f"{log.name}: {done.size} records verified ({done.new} new)")
             except Rewritten as rewrite:
                 err.print(f"[bold red]REWRITTEN:[/] {rewrite.reason}.")
                 for change in rewrite.changes:
@@ -55,10 +55,6 @@ def monitor(
                 err.print("The checkpoint verified before:\n" + rewrite.seen, soft_wrap=True)
                 err.print("The checkpoint the hub shows now:\n" + rewrite.shown, soft_wrap=True)
                 raise typer.Exit(1) from None
-            except (MonitorError, OSError, ValueError) as exc:
-                err.print(f"[bold red]error:[/] {exc}")
-                if not every:
-                    raise typer.Exit(2) from None
-            if not every:
-                return
-            time.sleep(every)
+            out.print(f"{log.name}: {done.size} records verified ({done.new} new)")
+
+        run_rounds(every, one_round, (MonitorError, OSError, ValueError))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +9,7 @@ import httpx
 import typer
 from rich.console import Console
 
+from consentry.cli.rounds import run_rounds
 from consentry.client.witness import (
     SplitView,
     WitnessError,
@@ -79,20 +79,16 @@ def run(
         raise typer.Exit(2) from None
     headers = {"Authorization": f"Bearer {api_key}"}
     with httpx.Client(base_url=url, headers=headers, timeout=30) as http:
-        while True:
+
+        def one_round() -> None:
             try:
                 done = witness_once(http, state, witness, name, log)
-                before = "first" if done.previous is None else f"after {done.previous}"
-                out.print(f"cosigned {log.name} at {done.size} records ({before})")
             except SplitView as split:
                 err.print(f"[bold red]SPLIT VIEW:[/] {split.reason}. Not cosigned.")
                 err.print("The checkpoint this witness cosigned before:\n" + split.seen)
                 err.print("The checkpoint the hub shows now:\n" + split.shown)
                 raise typer.Exit(1) from None
-            except WitnessError as exc:
-                err.print(f"[bold red]error:[/] {exc}")
-                if not every:
-                    raise typer.Exit(2) from None
-            if not every:
-                return
-            time.sleep(every)
+            before = "first" if done.previous is None else f"after {done.previous}"
+            out.print(f"cosigned {log.name} at {done.size} records ({before})")
+
+        run_rounds(every, one_round, (WitnessError,))
