@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +36,11 @@ class Settings(BaseSettings):
     # Phone numbers written without a country code are read in this region.
     default_region: str = "GB"
     controller_name: str = "Consentry demo retailer"
+    # The pages' clock (dates and times a customer or a clerk reads), and the names people
+    # know the retailer's stores by (ids as the tills send them -> names), e.g.
+    # CONSENTRY_LOCATIONS='{"store-01-london": "London, Oxford Street"}'.
+    timezone: str = "Europe/London"
+    locations: dict[str, str] = {}
     controller_contact: str = "privacy@example.com"
     jurisdiction: str = "GB"
     policy_url: str = "https://example.com/privacy"
@@ -145,6 +151,15 @@ class Settings(BaseSettings):
     def _admin_key_long_enough(cls, value: str | None) -> str | None:
         if value is not None and len(value) < 32:
             raise ValueError("CONSENTRY_ADMIN_KEY must have at least 32 characters")
+        return value
+
+    @field_validator("timezone", "offers_timezone", "insights_timezone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ValueError(f"{value!r} is not a time zone (e.g. Europe/London)") from None
         return value
 
     @field_validator("webhook_allow_networks")

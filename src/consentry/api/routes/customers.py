@@ -6,8 +6,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, Response
 
 from consentry.api.deps import CustomersRead, CustomersWrite, HubDep, ProfileRead, SubjectsManage
+from consentry.api.i18n import choose, translator
 from consentry.api.json_route import JsonRoute, json_answer
 from consentry.api.pages import render
+from consentry.api.wording import wording
 from consentry.api.writes import write
 from consentry.schemas.customers import (
     CustomerCreate,
@@ -106,5 +108,8 @@ def export_customer(
     with ``Accept: text/html``, the same as a readable page."""
     document = export.export(hub, caller, customer_id)
     if "text/html" in request.headers.get("accept", ""):
-        return HTMLResponse(render("export.html", doc=document))
+        lang = choose(None, None, request.headers.get("accept-language"))
+        _ = translator(lang)
+        page = render("export.html", doc=document, _=_, lang=lang, w=wording(hub, lang, _))
+        return HTMLResponse(page)
     return document
