@@ -15,7 +15,7 @@ from consentry.demo import shop as demo_shop
 from consentry.domain.access import ALL_PURPOSES, Caller, Scope
 from consentry.domain.clock import to_micros
 from consentry.domain.consent import Action, ActorType, Source
-from consentry.domain.purposes import LegalBasis
+from consentry.domain.purposes import LegalBasis, Section
 from consentry.domain.questions import AskChannel, Question, QuestionKind, tokens
 from consentry.schemas.consents import Actor, ConsentChange
 from consentry.schemas.customers import CustomerCreate, CustomerLookup, Identifiers
@@ -47,6 +47,7 @@ PURPOSES = [
     ),
     PurposeCreate(
         id="personalisation",
+        section=Section.CHOSEN_FOR_ME,
         title="Offers chosen from what you tell us",
         description="We use the preferences you share with us to pick offers for you.",
         legal_basis=LegalBasis.CONSENT,
@@ -54,6 +55,7 @@ PURPOSES = [
     ),
     PurposeCreate(
         id="profiling",
+        section=Section.CHOSEN_FOR_ME,
         title="Suggestions from your purchases",
         description="We look at what you bought to suggest things that go with it. "
         "We never guess sensitive facts such as health or pregnancy.",
@@ -62,6 +64,7 @@ PURPOSES = [
     ),
     PurposeCreate(
         id="preferences",
+        section=Section.CHOSEN_FOR_ME,
         title="Ask me about my preferences",
         description="Now and then we ask you one short question, and reward answers "
         "with loyalty points.",
@@ -103,6 +106,7 @@ PURPOSES = [
     ),
     PurposeCreate(
         id="maternity",
+        section=Section.CHOSEN_FOR_ME,
         title="Baby and maternity offers",
         description="Offers for parents-to-be. Only if you tell us yourself; we never "
         "infer it from what you buy.",
@@ -112,6 +116,7 @@ PURPOSES = [
     ),
     PurposeCreate(
         id="location",
+        section=Section.SERVICES,
         title="Notice when I am in your store",
         description="Our app may notice when you walk into one of our stores, to tell you "
         "about an offer there. Never outside our stores.",
@@ -120,6 +125,7 @@ PURPOSES = [
     ),
     PurposeCreate(
         id="health_offers",
+        section=Section.CHOSEN_FOR_ME,
         title="Pharmacy and health offers",
         description="Offers on pharmacy and health products. Only if you ask for them; we "
         "never infer your health from what you buy.",

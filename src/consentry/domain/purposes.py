@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -65,6 +66,28 @@ class Notice:
     published_at: int
 
 
+class Section(StrEnum):
+    """Where a purpose sits in the preference centre: the way a customer thinks of it."""
+
+    MESSAGES = "messages"  # messages to me: newsletters, catalogues, partner offers
+    CHOSEN_FOR_ME = "chosen_for_me"  # offers chosen for me: from what I said or bought
+    SHARING = "sharing"  # my data shared with others (ads on other sites)
+    SERVICES = "services"  # services I use: order updates, in-store notices
+
+
+def default_section(legal_basis: LegalBasis, channels: Sequence[str], gpc: bool) -> Section:
+    """The section of a purpose created without one: what serves a contract is a service, what
+    a Global Privacy Control signal turns off is sharing, what reaches nobody on a channel
+    (profiling) is chosen for the customer; the rest are messages."""
+    if legal_basis in (LegalBasis.CONTRACT, LegalBasis.LEGAL_OBLIGATION):
+        return Section.SERVICES
+    if gpc:
+        return Section.SHARING
+    if not channels:
+        return Section.CHOSEN_FOR_ME
+    return Section.MESSAGES
+
+
 @dataclass(frozen=True)
 class Purpose:
     id: str
@@ -83,6 +106,7 @@ class Purpose:
     # A Global Privacy Control signal (Sec-GPC: 1) opts the customer out of this purpose
     # (sale or sharing of their data).
     gpc: bool = False
+    section: Section = Section.MESSAGES
 
     def check_channel(self, channel: str | None) -> None:
         if channel is None:

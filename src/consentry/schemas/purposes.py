@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from consentry.domain.purposes import LegalBasis
+from consentry.domain.purposes import LegalBasis, Section
 from consentry.schemas.common import Page, Strict
 
 
@@ -23,6 +23,13 @@ class PurposeCreate(Strict):
         "mark purposes that sell or share customers' data.",
     )
     expires_after_days: int | None = Field(default=None, ge=1, le=36500, examples=[730])
+    section: Section | None = Field(
+        default=None,
+        description="Where the preference centre shows it: messages (to me), chosen_for_me "
+        "(offers chosen from what I said or bought), sharing (with others), services (I use). "
+        "Left out: services for a contract or legal obligation, sharing for a gpc purpose, "
+        "chosen_for_me for one without channels, else messages.",
+    )
 
 
 class PurposeUpdate(Strict):
@@ -33,6 +40,7 @@ class PurposeUpdate(Strict):
     sensitive: bool | None = None
     gpc: bool | None = None
     expires_after_days: int | None = Field(default=None, ge=1, le=36500)
+    section: Section | None = None
     reconsent: bool = Field(
         default=False,
         description="With a changed notice: earlier grants read as stale until granted again.",
@@ -49,6 +57,7 @@ class PurposeOut(BaseModel):
     channels: list[str]
     sensitive: bool
     gpc: bool
+    section: Section
     expires_after_days: int | None
     stale_before_version: int
     created_at: str

@@ -12,6 +12,7 @@ from consentry.domain.errors import Conflict, InvalidInput, NotFound, UnknownPur
 from consentry.domain.purposes import (
     Notice,
     Purpose,
+    default_section,
     notice_hash,
     validate_channels,
     validate_purpose_id,
@@ -33,6 +34,7 @@ def purpose_json(p: Purpose) -> dict[str, Any]:
         "channels": list(p.channels),
         "sensitive": p.sensitive,
         "gpc": p.gpc,
+        "section": p.section.value,
         "expires_after_days": p.expires_after_days,
         "stale_before_version": p.stale_before_version,
         "created_at": rfc3339_micros(p.created_at),
@@ -60,6 +62,7 @@ def create(hub: Hub, conn: Connection, body: PurposeCreate) -> dict[str, Any]:
         created_at=now,
         updated_at=now,
         gpc=body.gpc,
+        section=body.section or default_section(body.legal_basis, channels, body.gpc),
     )
     store.insert(conn, purpose)
     store.insert_notice(

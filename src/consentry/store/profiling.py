@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
 
 from consentry.store.tables import answers, points_accounts, points_entries, profiling, questions
 
@@ -164,6 +164,20 @@ def put_asking(conn: Connection, customer_id: str, values: dict[str, Any]) -> No
 
 
 # -- loyalty points
+
+
+def answered_count(conn: Connection, customer_id: str, now: int) -> int:
+    """How many questions the customer answered (not declined, not expired)."""
+    found = conn.execute(
+        select(func.count())
+        .select_from(answers)
+        .where(
+            answers.c.customer_id == customer_id,
+            answers.c.status == "answered",
+            or_(answers.c.expires_at.is_(None), answers.c.expires_at > now),
+        )
+    ).scalar()
+    return int(found or 0)
 
 
 def balance(conn: Connection, customer_id: str) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, bindparam, select, text, update
 
-from consentry.domain.purposes import LegalBasis, Notice, Purpose
+from consentry.domain.purposes import LegalBasis, Notice, Purpose, Section
 from consentry.store.tables import notices, purposes
 
 
@@ -27,13 +27,14 @@ def purpose_from_row(row: Any) -> Purpose:
         created_at=row.created_at,
         updated_at=row.updated_at,
         gpc=bool(row.gpc),
+        section=Section(row.section),
     )
 
 
 # A purpose's columns in this order, as the raw reads (store/checks, store/quick) select them.
 COLUMNS = (
     "id, version, title, description, notice_hash, legal_basis, channels, sensitive, "
-    "expires_after_days, stale_before_version, created_at, updated_at, gpc"
+    "expires_after_days, stale_before_version, created_at, updated_at, gpc, section"
 )
 
 
@@ -41,7 +42,7 @@ def purpose_of(values: Sequence[Any], at: int = 0) -> Purpose:
     """A purpose from a raw row's ``COLUMNS``, starting at ``at`` (``channels`` may come as
     JSON text from a raw DBAPI cursor)."""
     pid, version, title, description, notice, basis, channels, sensitive = values[at : at + 8]
-    expires, stale, created, updated, gpc = values[at + 8 : at + 13]
+    expires, stale, created, updated, gpc, section = values[at + 8 : at + 14]
     return Purpose(
         id=pid,
         version=version,
@@ -56,6 +57,7 @@ def purpose_of(values: Sequence[Any], at: int = 0) -> Purpose:
         created_at=created,
         updated_at=updated,
         gpc=bool(gpc),
+        section=Section(section),
     )
 
 
@@ -74,6 +76,7 @@ def _values(p: Purpose) -> dict[str, Any]:
         "created_at": p.created_at,
         "updated_at": p.updated_at,
         "gpc": p.gpc,
+        "section": p.section.value,
     }
 
 

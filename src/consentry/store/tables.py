@@ -62,6 +62,7 @@ purposes = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Column("gpc", Boolean, nullable=False, server_default=text("false")),
+    Column("section", String(32), nullable=False, server_default=text("'messages'")),
 )
 
 notices = Table(
