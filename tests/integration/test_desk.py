@@ -165,6 +165,12 @@ def test_a_clerk_records_changes_and_an_opt_out_on_the_customers_behalf(
         "action": "grant",
         "notice_version": "1",
     }
+    # A grant first shows the notice to read out, and records nothing until the clerk confirms.
+    shown = browser.post(f"/desk/customers/{cid}/consents", data=form, follow_redirects=False)
+    assert shown.status_code == 200 and "Read this to the customer" in shown.text
+    assert "We e-mail you" in shown.text and 'name="agreed" value="yes"' in shown.text
+    assert _history(client, cid) == []
+    form["agreed"] = "yes"
     done = browser.post(f"/desk/customers/{cid}/consents", data=form, follow_redirects=False)
     assert done.status_code == 303
     [record] = _history(client, cid)

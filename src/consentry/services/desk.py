@@ -26,6 +26,7 @@ from consentry.domain.console import validate_role
 from consentry.domain.errors import Conflict, InvalidInput, NotFound
 from consentry.domain.ids import new_id
 from consentry.domain.passwords import check_password
+from consentry.domain.purposes import Notice
 from consentry.domain.questions import AskChannel
 from consentry.domain.staff import StaffMember
 from consentry.domain.triggers import Notify
@@ -272,6 +273,14 @@ def record(
     with hub.db.write() as conn:
         answer = consents.record_change(hub, conn, caller_of(member), customer_id, body)
     return str(answer["record"]["id"])
+
+
+def notice_to_read(hub: Hub, purpose_id: str, notice_version: int) -> Notice | None:
+    """The notice a clerk reads out before recording a grant: the version the desk showed;
+    None when the purpose or that version is unknown."""
+    with hub.db.read() as conn:
+        found = purpose_store.notice_versions(conn, purpose_id)
+    return next((n for n in found if n.version == notice_version), None)
 
 
 def opt_out_of_everything(hub: Hub, member: StaffMember, customer_id: str) -> int:

@@ -13,12 +13,13 @@ from consentry.api.deps import HubDep
 from consentry.api.i18n import choose, translator
 from consentry.api.json_route import JsonRoute
 from consentry.api.pages import PageAnswer, render_page, set_session_cookie
+from consentry.api.wording import wording
 from consentry.domain.consent import Action
 from consentry.domain.errors import AmbiguousMatch, DomainError
 from consentry.domain.staff import StaffMember
 from consentry.schemas.customers import CustomerLookup
 from consentry.services import desk, web_access
-from consentry.services.centre import PurposeView
+from consentry.services.centre import PurposeView, channel_labels, sections
 from consentry.services.hub import Hub
 from consentry.services.web_access import WebSession
 
@@ -223,6 +224,7 @@ def _customer(
         member=member,
         csrf=session.csrf,
         card=card,
+        card_sections=sections(card.purposes),
         post_to=f"/desk/customers/{customer_id}/consents",
         ask=desk.question_to_ask(hub, member, session.token, customer_id, _lang(request)),
         question_to=f"/desk/customers/{customer_id}/questions",
@@ -258,8 +260,27 @@ def record_change(
     action: Annotated[Action, Form()],
     notice_version: Annotated[int, Form(ge=1)],
     channel: Annotated[str, Form(max_length=16)] = "",
+    agreed: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
+    """A withdrawal is recorded at once (opting out is one step); a grant only after the clerk
+    has read the notice out and confirms that the customer agreed to it."""
     session, member = _clerk(request, hub, csrf)
+    if action is Action.GRANT and agreed != "yes":
+        notice = desk.notice_to_read(hub, purpose, notice_version)
+        if notice is not None:
+            _ = translator(_lang(request))
+            return _page(
+                request,
+                hub,
+                "desk_grant.html",
+                member=member,
+                csrf=session.csrf,
+                customer_id=customer_id,
+                notice=notice,
+                purpose=purpose,
+                channel=channel,
+                channel_label=channel_labels(_).get(channel or None, channel),
+            )
     try:
         record = desk.record(
             hub, member, customer_id, purpose, channel or None, action, notice_version
@@ -333,15 +354,7 @@ def receipt_page(request: Request, hub: HubDep, record_id: str) -> Response:
             404,
             translator(_lang(request))("No such record."),
         )
-    return _page(
-        request,
-        hub,
-        "desk_receipt.html",
-        member=member,
-        csrf=session.csrf,
-        r=found["record"],
-        sent=None,
-    )
+    return _receipt(request, hub, session, member, found["record"], None)
 
 
 @router.post("/desk/receipts/{record_id}/send", response_class=HTMLResponse)
@@ -372,12 +385,25 @@ def send_receipt(
         if sent
         else _("This customer has no e-mail address with us: print the page instead.")
     )
+    return _receipt(request, hub, session, member, found["record"], message)
+
+
+def _receipt(
+    request: Request,
+    hub: Hub,
+    session: WebSession,
+    member: StaffMember,
+    record: dict[str, Any],
+    sent: str | None,
+) -> Response:
+    lang = _lang(request)
     return _page(
         request,
         hub,
         "desk_receipt.html",
         member=member,
         csrf=session.csrf,
-        r=found["record"],
-        sent=message,
+        r=record,
+        w=wording(hub, lang, translator(lang)),
+        sent=sent,
     )
