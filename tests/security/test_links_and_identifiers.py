@@ -107,6 +107,8 @@ def test_a_scanners_get_uses_no_link_and_a_second_open_shows_the_centre(
     assert open_link(browser, path).status_code == 303
     again = browser.get(path, follow_redirects=False)  # opened again from the mail
     assert again.status_code == 303 and again.headers["location"] == "/p/"
+    resent = browser.post(path, data={"confirm": "stale"}, follow_redirects=False)  # back, resend
+    assert resent.status_code == 303 and resent.headers["location"] == "/p/"
     other = TestClient(client.app)
     assert other.get(path).status_code == 410  # another browser: used
 

@@ -17,10 +17,12 @@ import orjson
 from consentry.domain.access import ALL_PURPOSES, Caller, Scope
 from consentry.domain.consent import Action, ActorType, ConsentEntry, Source
 from consentry.domain.purposes import LegalBasis, Purpose
+from consentry.domain.purposes import Section as PurposeSection
 from consentry.schemas.consents import Actor, ConsentChange, WithdrawAll
 from consentry.services import consents, customers, evidence, export, purposes, reads
 from consentry.services.hub import Hub
 from consentry.store import consents as consent_store
+from consentry.store import profiling as profiling_store
 from consentry.store import purposes as purpose_store
 from consentry.store.customers import CustomerRow
 from consentry.store.quick import CustomerStates
@@ -119,6 +121,52 @@ def views_of(
         ]
         out.append(PurposeView(purpose, rows))
     return out
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of the centre: the purposes a customer thinks of together."""
+
+    section: PurposeSection
+    views: list[PurposeView]
+
+
+SECTION_ORDER = (
+    PurposeSection.MESSAGES,
+    PurposeSection.CHOSEN_FOR_ME,
+    PurposeSection.SHARING,
+    PurposeSection.SERVICES,
+)
+
+
+def sections(views: list[PurposeView]) -> list[Section]:
+    """The views grouped into the centre's sections, in the order a customer reads them; an
+    empty section is left out."""
+    grouped: dict[PurposeSection, list[PurposeView]] = {s: [] for s in SECTION_ORDER}
+    for view in views:
+        grouped[view.purpose.section].append(view)
+    return [Section(s, grouped[s]) for s in SECTION_ORDER if grouped[s]]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The top of the centre: what the customer gets, how much they told us, their points."""
+
+    getting: list[tuple[str, list[str]]]  # (purpose title, channel labels) allowed now
+    told: int
+    points: int
+
+
+def summary(hub: Hub, customer_id: str, views: list[PurposeView]) -> Summary:
+    getting = [
+        (view.purpose.title, [row.channel_label for row in view.rows if row.allowed])
+        for view in views
+        if view.purpose.legal_basis is LegalBasis.CONSENT and any(r.allowed for r in view.rows)
+    ]
+    with hub.db.read() as conn:
+        told = profiling_store.answered_count(conn, customer_id, hub.now_micros())
+        points = profiling_store.balance(conn, customer_id)
+    return Summary(getting, told, points)
 
 
 def _capture(proof: dict[str, Any] | None = None) -> dict[str, Any]:

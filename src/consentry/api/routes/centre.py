@@ -16,6 +16,7 @@ from consentry.api.deps import CustomersWrite, HubDep
 from consentry.api.i18n import LANGUAGES, choose, translator
 from consentry.api.json_route import JsonRoute
 from consentry.api.pages import PageAnswer, render, render_page, secure_cookie
+from consentry.api.wording import day_formatter, wording
 from consentry.domain.consent import Action, ActorType
 from consentry.domain.errors import DomainError
 from consentry.domain.questions import AskChannel
@@ -205,7 +206,9 @@ def _centre(
         hub,
         "centre.html",
         status,
-        purposes=views,
+        sections=centre.sections(views),
+        summary=centre.summary(hub, customer_id, views),
+        all_channels=_("All channels"),
         csrf=session.csrf,
         gpc_honoured=gpc,
         undo=request.query_params.get("undo"),
@@ -342,6 +345,7 @@ def data_page(request: Request, hub: HubDep) -> Response:
         hub,
         "data.html",
         doc=doc,
+        w=wording(hub, lang, _),
         told=told,
         kind_labels=kinds,
         csrf=session.csrf,
@@ -437,7 +441,9 @@ def change_consent(
         _ = _words(request)
         [view] = centre.views(hub, customer_id, _, only=purpose)
         view = centre.PurposeView(view.purpose, view.rows, record)
-        return HTMLResponse(render("purpose.html", _=_, view=view, csrf=session.csrf))
+        day = day_formatter(_lang(request), hub.settings.timezone)
+        page = render("purpose.html", _=_, view=view, csrf=session.csrf, day=day)
+        return HTMLResponse(page)
     return RedirectResponse(
         f"/p/?purpose={purpose}&record={record}#purpose-{purpose}", status_code=303
     )
@@ -503,10 +509,9 @@ def open_link(request: Request, hub: HubDep, token: str) -> Response:
     """A link is only looked at here, never used: mail scanners and link previews open every
     link they see. The customer's "Continue" posts it. A browser already signed in with this
     link (opened again from the mail) goes straight to the centre."""
-    owner, problem = web_access.peek(hub, token)
-    session = web_access.session(hub, request.cookies.get(SESSION_COOKIE))
-    if owner is not None and session is not None and session.customer_id == owner:
+    if _signed_in_with(request, hub, token):
         return RedirectResponse("/p/", status_code=303)
+    _owner, problem = web_access.peek(hub, token)
     if problem is not None:
         return _link_problem(request, hub, problem)
     # Double-submit: the form's value must come back with this cookie, which no other site's
@@ -529,6 +534,8 @@ def open_link(request: Request, hub: HubDep, token: str) -> Response:
 def redeem_link(
     request: Request, hub: HubDep, token: str, confirm: Annotated[str, Form(max_length=64)] = ""
 ) -> Response:
+    if _signed_in_with(request, hub, token):  # "Continue" sent again (back, reload)
+        return RedirectResponse("/p/", status_code=303)
     expected = request.cookies.get(CONTINUE_COOKIE)
     if not expected or not hmac.compare_digest(expected, confirm):
         return _bad_form(request, hub)
@@ -547,6 +554,15 @@ def redeem_link(
     )
     response.delete_cookie(CONTINUE_COOKIE, path="/p")
     return response
+
+
+def _signed_in_with(request: Request, hub: Hub, token: str) -> bool:
+    """This browser has a live session of the link's customer (it used the link before)."""
+    session = web_access.session(hub, request.cookies.get(SESSION_COOKIE))
+    if session is None or session.customer_id is None:
+        return False
+    owner, _problem = web_access.peek(hub, token)
+    return owner == session.customer_id
 
 
 def _link_problem(request: Request, hub: Hub, problem: LinkProblem) -> HTMLResponse:
