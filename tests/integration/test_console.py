@@ -295,6 +295,7 @@ def test_the_insights_page_never_shows_a_segment_of_nine(hub: Hub, client: TestC
     """Nine customers grant by phone, ten on the web: the chart, its table and its CSV show the
     ten and hide the nine."""
     _member(hub, "mo", "marketer")
+    make_purpose(client, id="ad_sharing", title="Ads", channels=["ads"])  # first, and no data
     make_purpose(client)
     for n in range(19):
         cid = make_customer(client)
@@ -305,7 +306,13 @@ def test_the_insights_page_never_shows_a_segment_of_nine(hub: Hub, client: TestC
     hub.outbox.integrate_all()
     insights.count_new(hub)
     marketer, _csrf = _sign_in(client, "mo")
-    params = {"from": "2026-11-01", "to": "2026-11-30", "purpose": "newsletter", "channel": "email"}
+    params = {
+        "from": "2026-11-01",
+        "to": "2026-11-30",
+        "purpose": "newsletter",
+        "channel": "email",
+        "period": "day",
+    }
     page = marketer.get("/console/insights", params=params)
     assert page.status_code == 200
     html = page.text
@@ -320,6 +327,12 @@ def test_the_insights_page_never_shows_a_segment_of_nine(hub: Hub, client: TestC
     csv = marketer.get("/console/insights/consent-flows.csv", params=params).text.splitlines()
     assert "day,2026-11-20,newsletter,email,call_centre,grant,<10" in csv
     assert not any(line.endswith(",9") for line in csv)
+    quiet = marketer.get("/console/insights", params={**params, "from": "2026-11-21"})
+    assert "Nothing to draw: nobody granted or withdrew" in quiet.text
+    # Opened without a choice: the purpose with the most to show, per week.
+    opened = marketer.get("/console/insights", params={"from": "2026-11-01", "to": "2026-11-30"})
+    assert '<option value="newsletter" selected' in opened.text
+    assert '<option value="week" selected' in opened.text
     bad = marketer.get("/console/insights", params={**params, "to": "2026-10-01"})
     assert bad.status_code == 422 and "ends before it starts" in bad.text
 

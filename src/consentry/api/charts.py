@@ -8,6 +8,7 @@ would add tens of megabytes, or are no longer maintained, for that."""
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
@@ -148,11 +149,12 @@ def lines(chart: Chart) -> Markup:
     return Markup("".join(out))
 
 
-def hbars(chart: Chart, percent: bool = False) -> Markup:
+def hbars(chart: Chart, k: int, percent: bool = False) -> Markup:
     """One bar per label (``up[0]``), largest scale at the right; a hidden value is drawn as
-    no bar with "fewer than k" written in its place."""
+    no bar with "fewer than k" written in its place (hidden is not zero). Labels are written
+    whole, on two lines where they need them."""
     values = chart.up[0].values if chart.up else []
-    label_w, row_h = 220, 28
+    label_w, row_h = 300, 36
     height = TOP + row_h * max(1, len(chart.labels)) + 8
     top = max((v or 0 for v in values), default=0)
     scale_max = 1.0 if percent else _nice(top)
@@ -161,22 +163,28 @@ def hbars(chart: Chart, percent: bool = False) -> Markup:
     out[0] = out[0].replace(f"0 0 {WIDTH} {HEIGHT}", f"0 0 {WIDTH} {height}")
     for i, (label, value) in enumerate(zip(chart.labels, values, strict=True)):
         y = TOP + i * row_h
+        lines = textwrap.wrap(label, 44, max_lines=2, placeholder="…") or [""]
+        first_y = y + 22 - 7 * (len(lines) - 1)
+        spans = "".join(
+            f'<tspan x="{label_w - 8}" y="{first_y + 14 * n}">{escape(line)}</tspan>'
+            for n, line in enumerate(lines)
+        )
         out.append(
-            f'<text x="{label_w - 8}" y="{y + 18}" text-anchor="end" font-size="12" '
-            f'fill="#1b1b1f">{escape(label[:34])}</text>'
+            f'<text text-anchor="end" font-size="12" fill="#1b1b1f"><title>{escape(label)}'
+            f"</title>{spans}</text>"
         )
         if value is None:
             out.append(
-                f'<text x="{label_w + 4}" y="{y + 18}" font-size="12" fill="#4a4a55">'
-                "fewer than k</text>"
+                f'<text x="{label_w + 4}" y="{y + 22}" font-size="12" fill="#4a4a55">'
+                f"fewer than {k} customers: not shown</text>"
             )
             continue
         w = plot_w * value / scale_max if scale_max else 0
         shown = f"{value:.0%}" if percent else f"{value:,.0f}"
         out.append(
-            f'<rect x="{label_w}" y="{y + 5}" width="{w:.1f}" height="{row_h - 10}" '
+            f'<rect x="{label_w}" y="{y + 8}" width="{w:.1f}" height="{row_h - 14}" '
             f'fill="{PALETTE[0]}"><title>{escape(label)}: {shown}</title></rect>'
-            f'<text x="{label_w + w + 6:.1f}" y="{y + 18}" font-size="12" '
+            f'<text x="{label_w + w + 6:.1f}" y="{y + 22}" font-size="12" '
             f'fill="#1b1b1f">{shown}</text>'
         )
     out.append("</svg>")

@@ -11,6 +11,7 @@ from consentry.api.charts import Chart, Series
 from consentry.domain.consent import Source
 from consentry.domain.insights import (
     EMPTY_GROUPS,
+    OUTCOME_TITLES,
     PROFILING_METRICS,
     SUPPRESSION_GROUPS,
     Share,
@@ -38,6 +39,7 @@ class Figure:
     rows: list[list[str]]
     hidden: int  # cells not shown: fewer than k customers
     legend: list[str]
+    why_empty: str = ""  # said above a chart with nothing to draw
 
 
 def period_starts(first: date, last: date, period: str) -> list[date]:
@@ -128,7 +130,17 @@ def flows_figure(
         + [f"Grants: {n}" for n in names]
         + [f"Withdrawals: {n}" for n in names]
     )
-    return Figure(chart, columns, table, hidden, names)
+    why = ""
+    if not granted and not withdrawn:
+        why = (
+            f"Nothing to draw: each of the {hidden} counts in this view is of fewer than {k} "
+            "customers, and such counts are hidden, not zero. Per week or per month, or a "
+            "longer range, gathers enough."
+            if hidden
+            else f"Nothing to draw: nobody granted or withdrew {purpose_title} {where} in "
+            "this range."
+        )
+    return Figure(chart, columns, table, hidden, names, why)
 
 
 def rates_figure(
@@ -174,7 +186,19 @@ def rates_figure(
         for i in range(len(days))
         if any(s.values[i] is not None for s in series)
     ]
-    return Figure(chart, ["Day", *names], table, hidden, names)
+    points = sum(any(s.values[i] is not None for s in series) for i in range(len(days)))
+    why = ""
+    if points <= 1:
+        why = (
+            f"Every day here is hidden: fewer than {k} customers granted, or did not."
+            if hidden and not points
+            else "One point so far: consent rates are counted once a day from the day the "
+            "server first ran, and the line grows by a point a day."
+            if points
+            else "Nothing to draw yet: consent rates are counted once a day from the day the "
+            "server first ran."
+        )
+    return Figure(chart, ["Day", *names], table, hidden, names, why)
 
 
 # -- what customers told us, and what asking them cost
@@ -330,25 +354,54 @@ def economics_figure(
 class OfferFigures:
     suppression: Figure
     offers: list[list[str]]  # offer, chosen, dismissed, dismissed share
-    empty: list[tuple[str, int]]  # why decisions came back empty, shown counts
+    empty: list[tuple[str, str]]  # why decisions came back empty, shown counts
     decisions: int
     considered: int
 
 
-def offer_figures(totals: Totals, titles: dict[str, str], first: date, last: date) -> OfferFigures:
+def shown_count(totals: Totals, key: tuple[str, str], k: int) -> str:
+    """A count summed over the days shown, saying so when days under k were left out: hidden
+    is not zero."""
+    customers, _total, left_out = totals.get(key, (0, 0, 0))
+    if not left_out:
+        return f"{customers:,}"
+    if not customers:
+        return f"fewer than {k} a day"
+    return f"{customers:,} + days of fewer than {k}"
+
+
+def _titled(outcome: str, group: str) -> str:
+    """An outcome's title, with its group where the title does not say it already."""
+    title = OUTCOME_TITLES.get(outcome, outcome)
+    return title if group.lower() in title.lower() else f"{title} ({group})"
+
+
+def offer_figures(
+    totals: Totals, titles: dict[str, str], first: date, last: date, k: int
+) -> OfferFigures:
 
     def summed(metric: str, *, amount: bool = True) -> int:
         return sum(v[1] if amount else v[0] for (m, _key), v in totals.items() if m == metric)
 
+    def hidden(metric: str) -> bool:
+        """Every day of it under k: nothing to show."""
+        cells = [v for (m, _key), v in totals.items() if m == metric]
+        return bool(cells) and not any(v[0] for v in cells)
+
     considered = summed("considered")
     reasons = sorted(
-        ((key, v[1]) for (m, key), v in totals.items() if m == "suppressed"),
+        ((key, v[1], not v[0] and v[2] > 0) for (m, key), v in totals.items() if m == "suppressed"),
         key=lambda kv: -kv[1],
     )
     chosen_total = summed("chosen")
-    labels = ["chosen", *(f"{r} ({SUPPRESSION_GROUPS.get(r, 'other')})" for r, _ in reasons)]
+    labels = [
+        OUTCOME_TITLES["chosen"],
+        *(_titled(r, SUPPRESSION_GROUPS.get(r, "other")) for r, _n, _hidden in reasons),
+    ]
+    outcomes = [(chosen_total, hidden("chosen")), *((n, h) for _r, n, h in reasons)]
     shares: list[float | None] = [
-        (n / considered if considered else 0.0) for n in (chosen_total, *(n for _, n in reasons))
+        None if was_hidden else (n / considered if considered else 0.0)
+        for n, was_hidden in outcomes
     ]
     parts = [
         f"{label} {share:.0%}"
@@ -369,9 +422,8 @@ def offer_figures(totals: Totals, titles: dict[str, str], first: date, last: dat
         [Series("share", shares)],
     )
     rows = [
-        [label, f"{share:.1%}"]
+        [label, f"fewer than {k} customers a day" if share is None else f"{share:.1%}"]
         for label, share in zip(labels, shares, strict=True)
-        if share is not None
     ]
     suppression = Figure(chart, ["Outcome", "Share of offers considered"], rows, 0, [])
     offer_ids = sorted({key for (m, key) in totals if m in ("chosen", "dismissed")})
@@ -379,9 +431,26 @@ def offer_figures(totals: Totals, titles: dict[str, str], first: date, last: dat
     for oid in offer_ids:
         chosen = totals.get(("chosen", oid), (0, 0, 0))
         dismissed = totals.get(("dismissed", oid), (0, 0, 0))
-        share = f"{dismissed[0] / chosen[0]:.0%}" if chosen[0] else "none"
-        offers.append([titles.get(oid, oid), f"{chosen[0]:,}", f"{dismissed[0]:,}", share])
+        # A share of counts with hidden days in either would be a guess: not shown.
+        share = (
+            f"{dismissed[0] / chosen[0]:.0%}"
+            if chosen[0] and not chosen[2] and not dismissed[2]
+            else "not shown"
+        )
+        offers.append(
+            [
+                titles.get(oid, oid),
+                shown_count(totals, ("chosen", oid), k),
+                shown_count(totals, ("dismissed", oid), k),
+                share,
+            ]
+        )
     empty = [
-        (EMPTY_GROUPS.get(key, key), v[0]) for (m, key), v in sorted(totals.items()) if m == "empty"
+        (
+            _titled(key, EMPTY_GROUPS.get(key, "other")),
+            shown_count(totals, (m, key), k),
+        )
+        for (m, key), _v in sorted(totals.items())
+        if m == "empty"
     ]
     return OfferFigures(suppression, offers, empty, summed("decisions", amount=False), considered)

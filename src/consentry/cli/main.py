@@ -290,7 +290,7 @@ def demo(
     import secrets
     import shutil
 
-    from consentry.demo.retailer import build_demo, demo_centre_link
+    from consentry.demo.retailer import STORE_NAMES, build_demo, demo_centre_link
 
     if not no_serve:
         _require_free_port(host, port)  # before minutes of building data for a dead server
@@ -300,6 +300,7 @@ def demo(
     os.environ["CONSENTRY_DATA_DIR"] = str(data_dir)
     os.environ["CONSENTRY_ADMIN_KEY"] = admin_key
     os.environ["CONSENTRY_PUBLIC_URL"] = f"http://{host}:{port}"
+    os.environ["CONSENTRY_LOCATIONS"] = json.dumps(STORE_NAMES)
     os.environ.pop("CONSENTRY_DATABASE_URL", None)
     settings = load_settings()
     hub = open_hub(settings)

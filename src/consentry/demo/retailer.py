@@ -184,6 +184,13 @@ LAST = [
 ]
 AREAS = ["SW1A", "M1", "B5", "LS1", "G2", "CF10", "BS1", "NE1", "EH1", "L1", "NG1", "SE1"]
 STORES = ["store-01-london", "store-02-manchester", "store-03-leeds", "store-04-glasgow"]
+# The names customers know the stores by (CONSENTRY_LOCATIONS of the demo's server).
+STORE_NAMES = {
+    "store-01-london": "London, Oxford Street",
+    "store-02-manchester": "Manchester, Market Street",
+    "store-03-leeds": "Leeds, Briggate",
+    "store-04-glasgow": "Glasgow, Buchanan Street",
+}
 
 
 def build_demo(hub: Hub, count: int, progress: Callable[[int], None]) -> str:

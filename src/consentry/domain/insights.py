@@ -173,6 +173,19 @@ SUPPRESSION_GROUPS = {
     "offer_cap": "caps",
 }
 EMPTY_GROUPS = {"quiet_hours": "quiet hours", "channel_cap": "caps", "nothing_fits": "nothing fits"}
+# What the console writes for each outcome of an offer considered, and each empty decision.
+OUTCOME_TITLES = {
+    "chosen": "Chosen",
+    "no_permitted_reason": "No consented reason to show it",
+    "same_category": "Another offer of its category chosen",
+    "just_bought": "Just bought",
+    "substitute": "Something like it just bought",
+    "dismissed": "Customer said not relevant",
+    "offer_cap": "Shown as often as allowed",
+    "quiet_hours": "Quiet hours",
+    "channel_cap": "Channel's cap reached",
+    "nothing_fits": "Nothing fits",
+}
 
 
 @dataclass(frozen=True)

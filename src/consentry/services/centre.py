@@ -145,7 +145,12 @@ def sections(views: list[PurposeView]) -> list[Section]:
     grouped: dict[PurposeSection, list[PurposeView]] = {s: [] for s in SECTION_ORDER}
     for view in views:
         grouped[view.purpose.section].append(view)
-    return [Section(s, grouped[s]) for s in SECTION_ORDER if grouped[s]]
+    # Sensitive purposes last in their section: asked for, never pushed.
+    return [
+        Section(s, sorted(grouped[s], key=lambda v: v.purpose.sensitive))
+        for s in SECTION_ORDER
+        if grouped[s]
+    ]
 
 
 @dataclass(frozen=True)

@@ -51,14 +51,16 @@ def insights_page(
     last: date | None = Query(None, alias="to"),
     purpose: str | None = None,
     channel: str | None = None,
-    period: Period = "day",
+    period: Period = "week",
 ) -> HTMLResponse:
     here = signed_in(request, hub)
     purposes = console.purpose_list(hub, here.member)
     if not purposes:
         return message(request, hub, here, 200, "Create a purpose first: there is nothing to show.")
-    chosen = next((p for p in purposes if p["id"] == purpose), purposes[0])
     first, last = _range(first, last, insights.today(hub))
+    if purpose is None:  # open on the purpose with the most to show, not an empty chart
+        purpose = insights.busiest_purpose(hub, first, last, [p["id"] for p in purposes])
+    chosen = next((p for p in purposes if p["id"] == purpose), purposes[0])
     k = hub.settings.insights_k
     # Consents of a purpose with channels are given per channel; "*" is a channel-less one.
     channels: list[str] = list(chosen["channels"]) or ["*"]
@@ -166,7 +168,7 @@ def told_page(
         choice_questions=choices,
         question=chosen,
         answers=answers,
-        answers_svg=hbars(answers.chart) if answers else None,
+        answers_svg=hbars(answers.chart, k) if answers else None,
         answers_csv=f"/console/insights/answers.csv?{query}",
         stages=stages,
         stages_svg=bars(stages.chart),
@@ -196,7 +198,7 @@ def offers_page(
     except DomainError as exc:
         return message(request, hub, here, exc.status, exc.detail)
     titles = {o["id"]: o["title"] for o in catalogue.offer_page(hub, None, 1000)["offers"]}
-    figures = offer_figures(totals, titles, first, last)
+    figures = offer_figures(totals, titles, first, last, hub.settings.insights_k)
     return page(
         request,
         hub,
@@ -206,7 +208,7 @@ def offers_page(
         first=first,
         last=last,
         figures=figures,
-        suppression_svg=hbars(figures.suppression.chart, percent=True),
+        suppression_svg=hbars(figures.suppression.chart, hub.settings.insights_k, percent=True),
         offers_csv=f"/console/insights/offers.csv?from={first}&to={last}",
     )
 
