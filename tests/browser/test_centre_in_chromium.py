@@ -114,7 +114,6 @@ def test_the_customer_journey(server: str) -> None:
         page.wait_for_url("**/p/")
         assert page.get_by_role("heading", name="Your privacy choices").is_visible()
         _axe(page, "centre")
-        _shoot(page, "preference-centre")
 
         # Allow personalisation by e-mail: htmx swaps the purpose in place, no page load.
         page.evaluate("window.__kept = true")
@@ -137,7 +136,6 @@ def test_the_customer_journey(server: str) -> None:
         page.get_by_role("link", name="What we hold about you").click()
         assert page.get_by_text("ann@example.com").is_visible()
         _axe(page, "what we hold")
-        _shoot(page, "what-we-hold")
         page.get_by_role(
             "button", name="Don't use this for recommendations toys/gift for a niece"
         ).click()

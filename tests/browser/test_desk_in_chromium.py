@@ -70,6 +70,10 @@ def test_the_clerk_journey(server: str, tmp_path: Path) -> None:
         _axe(page, "desk after opt-out")
         # She changes her mind about the newsletter: recorded, and a receipt to print or send.
         page.get_by_role("button", name="Allow Newsletter and offers E-mail").click()
+        page.get_by_role("heading", name="Read this to the customer").wait_for()
+        assert page.get_by_text("We e-mail you our offers, at most twice a month.").is_visible()
+        _axe(page, "desk grant: the notice to read out")
+        page.get_by_role("button", name="The customer agreed: record it").click()
         page.get_by_role("link", name="Print or e-mail the receipt").click()
         page.get_by_role("heading", name="Receipt of a consent change").wait_for()
         _axe(page, "desk receipt")

@@ -94,7 +94,8 @@ def test_a_question_in_the_preference_centre(server: str) -> None:
 
         page.get_by_role("link", name="What we hold about you").click()
         told = page.locator("#told + table")
-        question_cell = re.compile(r"^What's your favourite colour\? \d{4}-")
+        # "What's your favourite colour? 6 Dec 2026, On the website"
+        question_cell = re.compile(r"^What's your favourite colour\? \d{1,2} \w{3} \d{4}")
         assert told.get_by_role("cell", name=question_cell).is_visible()
         assert told.get_by_role("cell", name="Blue", exact=True).is_visible()
         assert page.get_by_role("heading", name="Your points: 10").is_visible()

@@ -16,7 +16,6 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
-from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 from consentry import __version__
 from consentry.api import problems
@@ -252,8 +251,13 @@ def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
         app.include_router(module.router)
     # The pages' own script (htmx) and style sheet, served by the app itself: no CDN.
     app.mount("/static", StaticFiles(packages=[("consentry.api", "static")]), name="static")
-    # The API docs' Swagger UI from a pinned package (swagger-ui-bundle), also no CDN.
-    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+    # The API docs' Swagger UI (5.x: it reads OpenAPI 3.1, which FastAPI writes) from a pinned
+    # package that ships its files (fastapi-swagger; only its files are used), also no CDN.
+    app.mount(
+        "/docs-assets",
+        StaticFiles(packages=[("fastapi_swagger", "resources")]),
+        name="docs-assets",
+    )
 
     @app.get("/docs", include_in_schema=False)
     async def api_docs() -> HTMLResponse:

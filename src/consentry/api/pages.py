@@ -8,7 +8,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.responses import Response
 
 from consentry.api.i18n import LANGUAGES, translator
-from consentry.api.wording import day_formatter
+from consentry.api.wording import day_formatter, locale_of
 from consentry.services.hub import Hub
 
 _ENV = Environment(
@@ -32,7 +32,7 @@ def render_page(hub: Hub, lang: str, template: str, **context: Any) -> str:
         languages=LANGUAGES,
         controller=hub.settings.controller_name,
         contact=hub.settings.controller_contact,
-        day=day_formatter(lang, hub.settings.timezone),
+        day=day_formatter(locale_of(lang, hub.settings.default_region), hub.settings.timezone),
         **context,
     )
 

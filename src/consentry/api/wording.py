@@ -8,12 +8,14 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time
 
 from consentry.domain.catalogue import Catalogue
 from consentry.services import catalogue, purposes
 from consentry.services.centre import channel_labels
 from consentry.services.hub import Hub
+from consentry.settings import Settings
 
 Words = Callable[[str], str]
 
@@ -21,7 +23,7 @@ Words = Callable[[str], str]
 class Wording:
     def __init__(
         self,
-        hub: Hub,
+        settings: Settings,
         lang: str,
         _: Words,
         titles: dict[str, str],
@@ -29,9 +31,10 @@ class Wording:
     ) -> None:
         self._ = _
         self.lang = lang
-        self._zone = ZoneInfo(hub.settings.timezone)
-        self.day = day_formatter(lang, hub.settings.timezone)
-        self._places = hub.settings.locations
+        self._zone = ZoneInfo(settings.timezone)
+        self._locale = locale_of(lang, settings.default_region)
+        self.day = day_formatter(self._locale, settings.timezone)
+        self._places = settings.locations
         self._titles = titles
         self._catalogue = catalogue
         self._channels = channel_labels(_)
@@ -68,7 +71,10 @@ class Wording:
         moment = _parse(value)
         if moment is None:
             return "—"
-        return format_datetime(moment, "medium", tzinfo=self._zone, locale=self.lang)
+        here = moment.astimezone(self._zone)
+        return f"{format_date(here, 'medium', locale=self._locale)}, " + format_time(
+            here, "short", locale=self._locale
+        )
 
     def purpose(self, purpose_id: str) -> str:
         return self._titles.get(purpose_id, purpose_id)
@@ -138,7 +144,16 @@ class Wording:
         return category or sku or "—"
 
 
-def day_formatter(lang: str, zone: str) -> Callable[[str | None], str]:
+def locale_of(lang: str, region: str) -> Locale:
+    """The page's language as written in the retailer's country where Babel knows that
+    (English in Britain: "6 Dec 2026, 20:31"), else as the language writes it."""
+    try:
+        return Locale.parse(f"{lang}_{region}")
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(lang)
+
+
+def day_formatter(lang: str | Locale, zone: str) -> Callable[[str | None], str]:
     """A date ("2026-12-06" or a full timestamp) as the page's language writes it."""
     where = ZoneInfo(zone)
 
@@ -158,7 +173,7 @@ def wording(hub: Hub, lang: str, _: Words) -> Wording:
     with hub.db.read() as conn:
         titles = {p.id: p.title for p in purposes.catalogue(hub, conn)}
         products = catalogue.current(hub, conn).catalogue
-    return Wording(hub, lang, _, titles, products)
+    return Wording(hub.settings, lang, _, titles, products)
 
 
 def _parse(value: str | None) -> datetime | None:

@@ -126,16 +126,19 @@ def rates(hub: Hub, first: date, last: date, purpose: str | None = None) -> list
     return shown_levels(found, hub.settings.insights_k)
 
 
-def busiest_purpose(hub: Hub, first: date, last: date, among: list[str]) -> str | None:
-    """Of ``among``, the purpose whose shown changes in the range reach the most customers:
-    the consent insights open on it rather than on an empty chart."""
-    reached: dict[str, int] = {}
-    for row in flows(hub, first, last, None, "week"):
+def busiest(
+    hub: Hub, first: date, last: date, period: str, among: list[str]
+) -> tuple[str, str] | None:
+    """Of the purposes ``among``, the purpose and channel whose changes per ``period`` in the
+    range show the most customers (counts under k are not shown, so not counted): the consent
+    insights open on it rather than on an empty chart."""
+    reached: dict[tuple[str, str], int] = {}
+    for row in flows(hub, first, last, None, period):
         customers = row["customers"]
         if isinstance(customers, int) and row["purpose"] in among:
-            purpose = str(row["purpose"])
-            reached[purpose] = reached.get(purpose, 0) + customers
-    return max(reached, key=lambda p: reached[p]) if reached else None
+            key = (str(row["purpose"]), str(row["channel"]))
+            reached[key] = reached.get(key, 0) + customers
+    return max(reached, key=lambda key: reached[key]) if reached else None
 
 
 def flows(

@@ -16,7 +16,7 @@ from consentry.api.deps import CustomersWrite, HubDep
 from consentry.api.i18n import LANGUAGES, choose, translator
 from consentry.api.json_route import JsonRoute
 from consentry.api.pages import PageAnswer, render, render_page, secure_cookie
-from consentry.api.wording import day_formatter, wording
+from consentry.api.wording import day_formatter, locale_of, wording
 from consentry.domain.consent import Action, ActorType
 from consentry.domain.errors import DomainError
 from consentry.domain.questions import AskChannel
@@ -441,7 +441,8 @@ def change_consent(
         _ = _words(request)
         [view] = centre.views(hub, customer_id, _, only=purpose)
         view = centre.PurposeView(view.purpose, view.rows, record)
-        day = day_formatter(_lang(request), hub.settings.timezone)
+        where = locale_of(_lang(request), hub.settings.default_region)
+        day = day_formatter(where, hub.settings.timezone)
         page = render("purpose.html", _=_, view=view, csrf=session.csrf, day=day)
         return HTMLResponse(page)
     return RedirectResponse(

@@ -57,9 +57,16 @@ def insights_page(
     purposes = console.purpose_list(hub, here.member)
     if not purposes:
         return message(request, hub, here, 200, "Create a purpose first: there is nothing to show.")
+    asked_range = first is not None or last is not None
     first, last = _range(first, last, insights.today(hub))
-    if purpose is None:  # open on the purpose with the most to show, not an empty chart
-        purpose = insights.busiest_purpose(hub, first, last, [p["id"] for p in purposes])
+    if purpose is None:  # open on what has the most to show, not on an empty chart
+        ids = [p["id"] for p in purposes]
+        found = insights.busiest(hub, first, last, period, ids)
+        if found is None and not asked_range:  # a quiet month: the year, per month
+            first, period = last - timedelta(days=364), "month"
+            found = insights.busiest(hub, first, last, period, ids)
+        if found is not None:
+            purpose, channel = found[0], channel or found[1]
     chosen = next((p for p in purposes if p["id"] == purpose), purposes[0])
     k = hub.settings.insights_k
     # Consents of a purpose with channels are given per channel; "*" is a channel-less one.
