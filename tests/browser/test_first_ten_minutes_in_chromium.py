@@ -100,14 +100,14 @@ def _tour(demo: Demo) -> str:
     block = readme.split("## A five-minute tour", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
     consentry = str(Path(sys.executable).parent / "consentry")
     lines = []
-    for line in block.splitlines():
+    for written in block.splitlines():
+        line = written.replace(".venv/bin/consentry", consentry)
         if line.startswith("KEY="):
             line = f"KEY={demo.key}"
         elif line.startswith("B="):
             line = f"B={demo.base}"
-        line = line.replace(".venv/bin/consentry", consentry)
         if line and not line[0].isspace() and not line.startswith("#"):
-            lines.append(f"printf '\\n@@ %s\\n' {_quoted(line[:60])}")
+            lines.append(f"printf '\\n@@ %s\\n' {_quoted(written[:60])}")
         lines.append(line)
     return "set -euo pipefail\n" + "\n".join(lines) + "\n"
 
@@ -122,11 +122,12 @@ def _answers(output: str) -> list[tuple[str, str]]:
     return [(command, said) for command, said in steps]
 
 
-def test_the_readme_tour_runs_twice_in_a_row(demo: Demo, tmp_path: Path) -> None:
+def test_the_readme_tour_runs_twice_in_a_row(demo: Demo) -> None:
     script = _tour(demo)
+    here = demo.data_dir.parent  # where the README's demo was started
     for walk in (1, 2):
         done = subprocess.run(
-            ["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300
+            ["bash", "-c", script], cwd=here, capture_output=True, text=True, timeout=300
         )
         assert done.returncode == 0, f"walk {walk}:\n{done.stdout}\n{done.stderr}"
         answers = _answers(done.stdout)
@@ -141,7 +142,9 @@ def test_the_readme_tour_runs_twice_in_a_row(demo: Demo, tmp_path: Path) -> None
         assert '"reason":"restricted"' in newcomer[0] and '"reason":"erased"' in newcomer[1]
         links = [said for command, said in answers if "preference-link" in command]
         assert links and all('"url":"http' in said for said in links)
-        assert (tmp_path / "her-data.html").read_text().startswith("<!doctype html>")
+        assert (here / "her-data.html").read_text().startswith("<!doctype html>")
+        [cli_link] = [said for command, said in answers if "consentry link" in command]
+        assert "/p/" in cli_link
 
 
 def _browser(playwright: Any) -> Any:

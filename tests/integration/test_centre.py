@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from consentry.audit.receipts import verify_bundle
@@ -290,3 +291,36 @@ def test_pages_speak_the_browsers_language_and_switch(hub: Hub, client: TestClie
     assert "consentry_lang=en" in english.headers["set-cookie"]
     remembered = browser.get("/p/", headers={"Accept-Language": "de"})
     assert "Stop all marketing" in remembered.text
+
+
+def test_a_new_link_for_anyone_from_the_command_line(
+    hub: Hub, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`consentry link --card …` (the demo prints it): a fresh link that opens the centre, for a
+    customer named by one identifier; a clear error otherwise."""
+    from typer.testing import CliRunner
+
+    from consentry.cli.main import app
+    from tests.integration.test_import import point_cli_at
+
+    point_cli_at(hub, monkeypatch)
+    runner = CliRunner()
+    cid = client.post("/v1/customers", json={"identifiers": {"loyalty_card": "6000000042"}}).json()
+    made = runner.invoke(app, ["link", "--card", "6000000042"])
+    assert made.exit_code == 0, made.output
+    url = re.search(r"(http\S+/p/\S+)", made.output)
+    assert url and cid["id"] in made.output
+    assert (
+        open_link(TestClient(client.app), "/p/" + url.group(1).split("/p/")[1]).status_code == 303
+    )
+    for args, said in (
+        (["link", "--card", "6000000099"], "no customer has that loyalty card"),
+        (["link"], "exactly one of --card, --email, --phone, --customer"),
+        (["link", "--card", "1", "--email", "a@example.com"], "exactly one of"),
+    ):
+        refused = runner.invoke(app, args)
+        assert refused.exit_code == 2 and said in refused.output, refused.output
+        assert "Traceback" not in refused.output
+    client.delete(f"/v1/customers/{cid['id']}")
+    gone = runner.invoke(app, ["link", "--customer", cid["id"]])
+    assert gone.exit_code == 2 and "Traceback" not in gone.output, gone.output

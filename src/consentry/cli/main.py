@@ -339,6 +339,10 @@ def demo(
         soft_wrap=True,
     )
     out.print(
+        f"  a new link      consentry link --card 6000000001 --data-dir {data_dir}",
+        soft_wrap=True,
+    )
+    out.print(
         f"  staff desk      {base}/desk/  (user clerk, password {clerk_password})", soft_wrap=True
     )
     out.print(
@@ -633,6 +637,37 @@ def keys_rotate(
     out.print(f"re-wrapped {done} data keys under {current}")
     if retired:
         out.print(f"destroyed {', '.join(retired)} (retired longer than the backup retention)")
+
+
+@app.command("link")
+def preference_link(
+    card: Annotated[str | None, typer.Option(help="The customer's loyalty card.")] = None,
+    email: Annotated[str | None, typer.Option(help="The customer's e-mail address.")] = None,
+    phone: Annotated[str | None, typer.Option(help="The customer's phone number.")] = None,
+    customer: Annotated[str | None, typer.Option(help="The customer's id (cus_…).")] = None,
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """A new personal link to a customer's preference centre (it works once, for
+    CONSENTRY_LINK_DAYS days), for a customer named by exactly one of the options."""
+    from consentry.schemas.customers import CustomerLookup
+    from consentry.services import customers, web_access
+
+    named = {"loyalty_card": card, "email": email, "phone": phone, "customer": customer}
+    given = {kind: value for kind, value in named.items() if value}
+    if len(given) != 1:
+        raise fail("name the customer by exactly one of --card, --email, --phone, --customer")
+    hub = open_hub(load_settings(data_dir=data_dir))
+    try:
+        found = customer or customers.find(hub, CustomerLookup.model_validate(given))
+        if found is None:
+            raise fail(f"no customer has that {next(iter(given)).replace('_', ' ')}")
+        link = web_access.create_link(hub, found)
+    except DomainError as exc:
+        raise fail(exc.detail) from None
+    finally:
+        hub.close()
+    out.print(link["url"], soft_wrap=True)
+    err.print(f"(for {found}; it works once, until {link['expires_at']})")
 
 
 @staff_app.command("add")
