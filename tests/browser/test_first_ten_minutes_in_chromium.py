@@ -279,15 +279,35 @@ def test_the_desk_the_export_and_the_console_in_both_languages(demo: Demo) -> No
         page = browser.new_page()
         watch = Watch(page)
         page.goto(f"{demo.base}/console/login")
-        page.get_by_label("User name").fill("marketing")
+        page.get_by_label("User name").fill("privacy")
         page.get_by_label("Password").fill(demo.console_password)
         page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", name="Overview").wait_for()
         for path in ("/console/insights", "/console/insights/offers"):
             page.goto(demo.base + path)
             assert "Nothing to draw" not in page.locator("figure").first.inner_text(), path
             _sweep(page, watch, path)
         assert "0 chosen" not in page.content()
+        for path in CONSOLE:
+            page.goto(demo.base + path)
+            _sweep(page, watch, path)
         browser.close()
+
+
+CONSOLE = (
+    "/console/",
+    "/console/insights/told",
+    "/console/purposes",
+    "/console/purposes/newsletter",
+    "/console/questions",
+    "/console/offers",
+    "/console/apps",
+    "/console/webhooks",
+    "/console/staff",
+    "/console/evidence",
+    "/console/requests",
+    "/console/activity",
+)
 
 
 EN = {
