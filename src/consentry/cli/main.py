@@ -338,8 +338,11 @@ def demo(
         " as .txt to read)",
         soft_wrap=True,
     )
+    # The link command builds links with the public URL; a demo off the default port says so.
+    default = Settings.model_fields["public_url"].default
+    public = "" if base == default else f"CONSENTRY_PUBLIC_URL={base} "
     out.print(
-        f"  a new link      consentry link --card 6000000001 --data-dir {data_dir}",
+        f"  a new link      {public}consentry link --card 6000000001 --data-dir {data_dir}",
         soft_wrap=True,
     )
     out.print(
