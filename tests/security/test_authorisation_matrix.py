@@ -175,6 +175,8 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/p/request"): Public(),
     ("GET", "/p/{token}"): Public(),  # the link is the secret; a GET only looks at it
     ("POST", "/p/{token}"): Public(),
+    ("GET", "/c/{token}"): Public(),  # a confirmation link: the token is the secret
+    ("POST", "/c/{token}"): Public(),
     ("GET", "/p/"): Centre(),
     ("POST", "/p/questions/answer"): Centre(),
     ("POST", "/p/questions/decline"): Centre(),

@@ -29,6 +29,7 @@ from consentry.api.routes import (
     centre,
     changes,
     checks,
+    confirm,
     consents,
     console,
     console_insights,
@@ -47,7 +48,14 @@ from consentry.api.routes import (
 )
 from consentry.api.routes import insights as insights_routes
 from consentry.services import apps as app_service
-from consentry.services import backups, insight_counts, insights, key_rotation, retention
+from consentry.services import (
+    backups,
+    confirmations,
+    insight_counts,
+    insights,
+    key_rotation,
+    retention,
+)
 from consentry.services import profiling as profiling_service
 from consentry.services.hub import Hub
 from consentry.services.metrics import STEP_FAILURES
@@ -74,6 +82,8 @@ RETENTION_LOCK = 0x72657465  # "rete"
 # How often the loop looks whether the master key is due for rotation (it rotates every
 # CONSENTRY_MASTER_KEY_ROTATE_DAYS; an hour late is no matter).
 KEY_ROTATION_LOOK_SECONDS = 3600.0
+# How often the loop sends double opt-in messages left unsent, and reminders.
+CONFIRMATIONS_LOOK_SECONDS = 30.0
 
 
 class SequencerLoop:
@@ -106,6 +116,7 @@ class SequencerLoop:
             ("key rotation", self._key_rotation),
             ("snapshots", self._snapshots),
             ("retention", self._retention),
+            ("confirmations", self._confirmations),
         ]
 
     def _run(self) -> None:
@@ -114,6 +125,7 @@ class SequencerLoop:
         self._retention_due = time.monotonic() + self.hub.settings.retention_interval
         self._levels_due = time.monotonic()  # a snapshot at start, then one an interval
         self._rotation_due = time.monotonic() + KEY_ROTATION_LOOK_SECONDS
+        self._confirmations_due = time.monotonic() + CONFIRMATIONS_LOOK_SECONDS
         steps = self.steps()
         while not self._stop.wait(self.hub.settings.sequencer_interval):
             self._runs += 1
@@ -127,6 +139,14 @@ class SequencerLoop:
                     log.warning(
                         "background step %s failed (%s); retrying", name, type(exc).__name__
                     )
+
+    def _confirmations(self) -> None:
+        """Double opt-in messages a crash or a mail server kept from going, and reminders."""
+        if time.monotonic() < self._confirmations_due:
+            return
+        self._confirmations_due = time.monotonic() + CONFIRMATIONS_LOOK_SECONDS
+        confirmations.send_unsent(self.hub, older_than_seconds=CONFIRMATIONS_LOOK_SECONDS)
+        confirmations.remind_due(self.hub)
 
     def _key_rotation(self) -> None:
         if time.monotonic() < self._rotation_due:
@@ -174,6 +194,7 @@ ROUTERS = (
     webhooks,
     erasures,
     insights_routes,
+    confirm,
     centre,
     desk,
     console,

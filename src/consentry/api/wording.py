@@ -64,7 +64,12 @@ class Wording:
             "points": _("Your points"),
             "decisions": _("Offers chosen for you"),
         }
-        self._actions = {"grant": _("Allowed"), "withdraw": _("Stopped")}
+        self._actions = {
+            "grant": _("Allowed"),
+            "withdraw": _("Stopped"),
+            "refuse": _("Left unticked"),
+            "request": _("Asked for, waiting for confirmation"),
+        }
 
     def when(self, value: str | None) -> str:
         """A moment, as people write it here: "6 Dec 2026, 06:27" / "06.12.2026, 06:27"."""
@@ -90,6 +95,8 @@ class Wording:
             "expired": _("Expired: we will ask again"),
             "stale": _("The notice changed: we will ask again"),
             "not_set": _("Not asked yet"),
+            "refused": _("Left unticked"),
+            "unconfirmed": _("Waiting for your confirmation"),
         }.get(status, status)
 
     def event(self, kind: str) -> str:

@@ -13,6 +13,11 @@ from enum import StrEnum
 
 class ChangeType(StrEnum):
     CONSENT_CHANGED = "consent.changed"
+    # A grant waiting for the address owner's confirmation (double opt-in), and a box shown
+    # and left unticked: evidence, but nothing an app may now do changed. consent.changed
+    # follows the request when it is confirmed.
+    CONSENT_REQUESTED = "consent.requested"
+    CONSENT_REFUSED = "consent.refused"
     PREFERENCE_CHANGED = "preference.changed"
     CUSTOMER_RESTRICTED = "customer.restricted"
     CUSTOMER_UNRESTRICTED = "customer.unrestricted"

@@ -23,6 +23,13 @@ MICROS_PER_DAY = 86_400_000_000
 class Action(StrEnum):
     GRANT = "grant"
     WITHDRAW = "withdraw"
+    # A box shown and left unticked (DPV ConsentRefused): evidence of a "no", which decides
+    # the state only where no grant or request is in effect (an unticked box at checkout does
+    # not unsubscribe a subscriber).
+    REFUSE = "refuse"
+    # A grant waiting for the address owner's confirmation (double opt-in; DPV
+    # ConsentRequested): not allowed until confirmed, expired after the purpose's days.
+    REQUEST = "request"
 
 
 class Source(StrEnum):
@@ -47,6 +54,8 @@ class Status(StrEnum):
     EXPIRED = "expired"
     STALE = "stale"
     NOT_SET = "not_set"
+    REFUSED = "refused"
+    UNCONFIRMED = "unconfirmed"
 
 
 class Reason(StrEnum):
@@ -55,6 +64,8 @@ class Reason(StrEnum):
     EXPIRED = "expired"
     STALE = "stale"
     NOT_SET = "not_set"
+    REFUSED = "refused"
+    UNCONFIRMED = "unconfirmed"
     LEGITIMATE_INTEREST = "legitimate_interest"
     OBJECTED = "objected"
     ERASED = "erased"
@@ -94,6 +105,18 @@ def in_force(*entries: ConsentEntry | None) -> ConsentEntry | None:
     return best
 
 
+def takes_effect(
+    purpose: Purpose, record: ConsentEntry, previous: ConsentEntry | None, now: int
+) -> bool:
+    """Whether a new record decides its scope's state: it is the latest (``supersedes``), and
+    it is not a refusal meeting a grant or a request still in effect."""
+    if not record.supersedes(previous):
+        return False
+    if record.action is Action.REFUSE and previous is not None:
+        return status_of(purpose, previous, now) not in (Status.GRANTED, Status.UNCONFIRMED)
+    return True
+
+
 def expiry_cutoff(purpose: Purpose, now: int) -> int | None:
     """Grants captured at or before this moment have expired (None: the purpose's never do)."""
     if purpose.expires_after_days is None:
@@ -106,8 +129,13 @@ def status_of(purpose: Purpose, entry: ConsentEntry | None, now: int) -> Status:
         return Status.NOT_SET
     if entry.action is Action.WITHDRAW:
         return Status.WITHDRAWN
+    if entry.action is Action.REFUSE:
+        return Status.REFUSED
     if entry.purpose_version < purpose.stale_before_version:
         return Status.STALE
+    if entry.action is Action.REQUEST:
+        unconfirmed_until = entry.since + purpose.confirm_days * MICROS_PER_DAY
+        return Status.UNCONFIRMED if now < unconfirmed_until else Status.EXPIRED
     cutoff = expiry_cutoff(purpose, now)
     if cutoff is not None and entry.since <= cutoff:
         return Status.EXPIRED
@@ -146,7 +174,7 @@ def decide(
     if status is None:
         status = status_of(purpose, entry, now)
     if basis is LegalBasis.LEGITIMATE_INTEREST:
-        if status is Status.WITHDRAWN:
+        if status in (Status.WITHDRAWN, Status.REFUSED):
             return Decision(False, Reason.OBJECTED, record_id, since)
         return Decision(True, Reason.LEGITIMATE_INTEREST, record_id, since)
     return Decision(status is Status.GRANTED, _REASON_OF[status], record_id, since)

@@ -22,6 +22,9 @@ class LegalBasis(StrEnum):
 # The channels a purpose may reach a customer through. A closed list catches typos
 # ("e-mail", "sms ") at the door instead of silently creating a channel nobody checks.
 CHANNELS = ("email", "sms", "post", "phone", "push", "in_app", "web", "store", "social", "ads")
+# How a grant can be confirmed (double opt-in): a link to the stored address or number.
+CONFIRMATION_KINDS = ("email", "sms")
+ALL = "*"
 
 _PURPOSE_ID = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 
@@ -46,6 +49,25 @@ def validate_channels(channels: list[str]) -> tuple[str, ...]:
     if len(set(channels)) != len(channels):
         raise InvalidInput("a channel is listed twice", [{"loc": ["channels"], "msg": "repeated"}])
     return tuple(channels)
+
+
+def validate_confirmations(
+    confirmations: dict[str, str], channels: tuple[str, ...]
+) -> tuple[tuple[str, str], ...]:
+    """Each confirmed channel is one of the purpose's (or "*", the whole purpose), confirmed
+    by e-mail or text message."""
+    for channel, kind in confirmations.items():
+        if channel != ALL and channel not in channels:
+            raise UnknownChannel(
+                f"confirmations names {channel!r}, which is not a channel of the purpose",
+                [{"loc": ["confirmations", channel], "msg": "not a channel of the purpose"}],
+            )
+        if kind not in CONFIRMATION_KINDS:
+            raise InvalidInput(
+                f"a grant is confirmed by {' or '.join(CONFIRMATION_KINDS)}, not {kind!r}",
+                [{"loc": ["confirmations", channel], "msg": "email or sms"}],
+            )
+    return tuple(sorted(confirmations.items()))
 
 
 def notice_hash(title: str, description: str) -> str:
@@ -107,6 +129,19 @@ class Purpose:
     # (sale or sharing of their data).
     gpc: bool = False
     section: Section = Section.MESSAGES
+    # Double opt-in: the channels whose grants from the web or an app wait for the address
+    # owner's confirmation, and how ("email" or "sms"); "*" for a grant of the whole purpose.
+    confirmations: tuple[tuple[str, str], ...] = ()
+    # How long such a grant waits before it expires unconfirmed.
+    confirm_days: int = 7
+
+    def confirmation_for(self, channel: str | None) -> str | None:
+        """How a grant on ``channel`` (None: every channel) is confirmed; None: it needs none.
+        A grant of the whole purpose needs what any of its channels needs."""
+        needed = dict(self.confirmations)
+        if channel is None:
+            return needed.get(ALL, next(iter(needed.values()), None))
+        return needed.get(channel)
 
     def check_channel(self, channel: str | None) -> None:
         if channel is None:

@@ -11,7 +11,12 @@ from typing import Any
 from consentry.domain.consent import Action, Source
 
 # W3C Data Privacy Vocabulary consent status for what the record did.
-DPV_STATUS = {Action.GRANT: "ConsentGiven", Action.WITHDRAW: "ConsentWithdrawn"}
+DPV_STATUS = {
+    Action.GRANT: "ConsentGiven",
+    Action.WITHDRAW: "ConsentWithdrawn",
+    Action.REFUSE: "ConsentRefused",
+    Action.REQUEST: "ConsentRequested",
+}
 
 _COLLECTION_METHOD = {
     Source.WEB: "web form",

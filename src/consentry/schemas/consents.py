@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from consentry.domain.consent import Action, ActorType, Source
 from consentry.schemas.common import MAX_BATCH, BoundedObject, Strict
@@ -28,6 +28,16 @@ class ConsentChange(Strict):
         default=None, examples=[{"user_agent": "…", "method": "tablet-signature"}]
     )
 
+    @field_validator("action")
+    @classmethod
+    def _not_a_request(cls, action: Action) -> Action:
+        if action is Action.REQUEST:
+            raise ValueError(
+                "send grant: Consentry records it as a request itself where the purpose asks "
+                "for confirmation"
+            )
+        return action
+
 
 class WithdrawAll(Strict):
     source: Source
@@ -40,7 +50,7 @@ class WithdrawAll(Strict):
 class ConsentEntryOut(BaseModel):
     purpose: str
     channel: str | None
-    status: Literal["granted", "withdrawn", "expired", "stale", "not_set"]
+    status: Literal["granted", "withdrawn", "expired", "stale", "not_set", "refused", "unconfirmed"]
     allowed: bool
     since: str | None
     purpose_version: int | None

@@ -30,6 +30,17 @@ class PurposeCreate(Strict):
         "Left out: services for a contract or legal obligation, sharing for a gpc purpose, "
         "chosen_for_me for one without channels, else messages.",
     )
+    confirmations: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=11,
+        description='Double opt-in: channel (or "*", the whole purpose) -> "email" or '
+        '"sms". A grant on such a channel from the web, an app or a collection point waits for '
+        "the address owner's confirmation (status unconfirmed).",
+        examples=[{"email": "email"}],
+    )
+    confirm_days: int = Field(
+        default=7, ge=1, le=90, description="Days an unconfirmed grant waits before it expires."
+    )
 
 
 class PurposeUpdate(Strict):
@@ -41,6 +52,8 @@ class PurposeUpdate(Strict):
     gpc: bool | None = None
     expires_after_days: int | None = Field(default=None, ge=1, le=36500)
     section: Section | None = None
+    confirmations: dict[str, str] | None = Field(default=None, max_length=11)
+    confirm_days: int | None = Field(default=None, ge=1, le=90)
     reconsent: bool = Field(
         default=False,
         description="With a changed notice: earlier grants read as stale until granted again.",
@@ -58,6 +71,8 @@ class PurposeOut(BaseModel):
     sensitive: bool
     gpc: bool
     section: Section
+    confirmations: dict[str, str]
+    confirm_days: int
     expires_after_days: int | None
     stale_before_version: int
     created_at: str

@@ -54,6 +54,7 @@ class ChoiceRow:
     allowed: bool
     since: str | None
     changeable: bool
+    status: str = "not_set"
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ def views_of(
                 bool(state["allowed"]),
                 state["since"][:10] if state["since"] else None,
                 changeable,
+                state["status"],
             )
             for state in consents.purpose_state(purpose, current, now, customer)
         ]
@@ -200,7 +202,7 @@ def change(
         **_capture(proof),
     )
     with hub.db.write() as conn:
-        answer = consents.record_change(hub, conn, CENTRE, customer_id, body)
+        answer = consents.record_change(hub, conn, CENTRE, customer_id, body, address_proven=True)
     return str(answer["record"]["id"])
 
 
@@ -241,7 +243,7 @@ def undo(hub: Hub, customer_id: str, token: str) -> int | None:
                 notice_version=purpose.version,
                 **_capture({"method": "preference-centre", "undo_of": "stop-all"}),
             )
-            consents.record_change(hub, conn, CENTRE, customer_id, body)
+            consents.record_change(hub, conn, CENTRE, customer_id, body, address_proven=True)
     return len(payload["w"])
 
 

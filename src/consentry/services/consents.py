@@ -26,6 +26,7 @@ from consentry.domain.consent import (
     decide,
     in_force,
     status_of,
+    takes_effect,
 )
 from consentry.domain.errors import (
     CustomerNotFound,
@@ -38,7 +39,7 @@ from consentry.domain.evidence import EvidenceRecord, Opening
 from consentry.domain.ids import new_id
 from consentry.domain.purposes import LegalBasis, Purpose
 from consentry.schemas.consents import ConsentChange, WithdrawAll
-from consentry.services import changes, customers, purposes
+from consentry.services import changes, confirmations, customers, purposes
 from consentry.services.hub import Hub
 from consentry.services.metrics import WRITES
 from consentry.store import consents as store
@@ -198,7 +199,8 @@ def append_record(
     # in force: it comes later in write order than any of them (its own order is known only
     # once it is written, in the same statement as the state).
     later = previous.order + 1 if previous is not None else 0
-    in_force = ConsentEntry(action, notice_version, record.id, since, later).supersedes(previous)
+    entry = ConsentEntry(action, notice_version, record.id, since, later)
+    in_force = takes_effect(purpose, entry, previous, hub.now_micros())
     order = store.append_change(
         conn,
         store.NewRecord(
@@ -219,7 +221,7 @@ def append_record(
         state_exists=previous is not None,
         announcement=changes.announcement(
             hub,
-            ChangeType.CONSENT_CHANGED,
+            ANNOUNCED_AS.get(action, ChangeType.CONSENT_CHANGED),
             customer.id,
             purpose.id,
             change_body(
@@ -237,6 +239,12 @@ def append_record(
     if in_force:
         current[(purpose.id, scope)] = ConsentEntry(action, notice_version, record.id, since, order)
     return record_json(leaf, None, record.leaf_hash, stored_openings)
+
+
+ANNOUNCED_AS = {
+    Action.REQUEST: ChangeType.CONSENT_REQUESTED,
+    Action.REFUSE: ChangeType.CONSENT_REFUSED,
+}
 
 
 def change_body(
@@ -265,8 +273,20 @@ def change_body(
 
 
 def record_change(
-    hub: Hub, conn: Connection, caller: Caller, customer_id: str, body: ConsentChange
+    hub: Hub,
+    conn: Connection,
+    caller: Caller,
+    customer_id: str,
+    body: ConsentChange,
+    *,
+    at_point: bool = False,
+    address_proven: bool = False,
 ) -> dict[str, Any]:
+    """Record a change. A grant on a channel whose purpose asks for confirmation is recorded
+    as a request, and a confirmation kept (services/confirmations.py), when it comes from the
+    web, an app or a collection point (``at_point``) — unless the caller already proved the
+    address is the customer's (``address_proven``: the preference centre's session came from
+    a link mailed to it)."""
     found = store.read_for_change(conn, customer_id, body.purpose)
     if found is None:
         raise CustomerNotFound(f"no customer {customer_id!r}")
@@ -301,18 +321,28 @@ def record_change(
             [{"loc": ["notice_version"], "msg": f"at most {purpose.version}"}],
         )
     notice = purposes.notice_hash_of(conn, purpose, body.notice_version)
+    action = body.action
+    confirm_by = None
+    if action is Action.GRANT and not address_proven:
+        confirm_by = confirmations.needed(purpose, body.channel, body.source, at_point=at_point)
+        if confirm_by is not None:
+            action = Action.REQUEST
     record = append_record(
         hub,
         conn,
         customer,
         purpose,
         channel=body.channel,
-        action=body.action,
+        action=action,
         notice_version=body.notice_version,
         notice_hash=notice,
         capture=capture_of(body),
         current=current,
     )
+    if confirm_by is not None:
+        confirmations.open_request(
+            hub, conn, customer.id, purpose, body.channel, record["id"], confirm_by
+        )
     return {"record": record, "state": purpose_state(purpose, current, hub.now_micros(), customer)}
 
 

@@ -15,6 +15,7 @@ from consentry.domain.purposes import (
     default_section,
     notice_hash,
     validate_channels,
+    validate_confirmations,
     validate_purpose_id,
 )
 from consentry.schemas.purposes import PurposeCreate, PurposeUpdate
@@ -35,6 +36,8 @@ def purpose_json(p: Purpose) -> dict[str, Any]:
         "sensitive": p.sensitive,
         "gpc": p.gpc,
         "section": p.section.value,
+        "confirmations": dict(p.confirmations),
+        "confirm_days": p.confirm_days,
         "expires_after_days": p.expires_after_days,
         "stale_before_version": p.stale_before_version,
         "created_at": rfc3339_micros(p.created_at),
@@ -63,6 +66,8 @@ def create(hub: Hub, conn: Connection, body: PurposeCreate) -> dict[str, Any]:
         updated_at=now,
         gpc=body.gpc,
         section=body.section or default_section(body.legal_basis, channels, body.gpc),
+        confirmations=validate_confirmations(body.confirmations, channels),
+        confirm_days=body.confirm_days,
     )
     store.insert(conn, purpose)
     store.insert_notice(
@@ -94,6 +99,11 @@ def update(hub: Hub, conn: Connection, purpose_id: str, body: PurposeUpdate) -> 
         )
     if "channels" in fields:
         fields["channels"] = validate_channels(fields["channels"])
+    if "confirmations" in fields or "channels" in fields:
+        fields["confirmations"] = validate_confirmations(
+            fields.get("confirmations", dict(current.confirmations)),
+            fields.get("channels", current.channels),
+        )
     now = hub.now_micros()
     version = current.version + 1 if new_notice else current.version
     updated = dataclasses.replace(

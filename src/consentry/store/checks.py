@@ -30,7 +30,7 @@ SELECT a.id, a.name, a.scopes, a.purposes, a.revoked_at,
        c.status, c.restricted,
        p.id, p.version, p.title, p.description, p.notice_hash, p.legal_basis, p.channels,
        p.sensitive, p.expires_after_days, p.stale_before_version, p.created_at, p.updated_at, p.gpc,
-       p.section,
+       p.section, p.confirmation,
        s.action, s.purpose_version, s.record_id, s.since, s.record_pk
 FROM (SELECT 1 AS one) AS anchor
 LEFT JOIN apps AS a ON a.key_hash = {p}
@@ -47,7 +47,7 @@ SELECT a.id, a.name, a.scopes, a.purposes, a.revoked_at,
        c.status, c.restricted,
        p.id, p.version, p.title, p.description, p.notice_hash, p.legal_basis, p.channels,
        p.sensitive, p.expires_after_days, p.stale_before_version, p.created_at, p.updated_at, p.gpc,
-       p.section,
+       p.section, p.confirmation,
        s.action, s.purpose_version, s.record_id, s.since, s.record_pk,
        q.n
 FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[])
@@ -210,7 +210,7 @@ def _arrays(questions: list[CheckQuestion]) -> tuple[list[str], ...]:
 def _by_question(questions: list[CheckQuestion], rows: list[Any]) -> list[CheckFacts]:
     answers: list[list[Any]] = [[] for _ in questions]
     for row in rows:
-        answers[row[26] - 1].append(row)  # WITH ORDINALITY counts from 1
+        answers[row[27] - 1].append(row)  # WITH ORDINALITY counts from 1
     return [_check_read(rows) for rows in answers]
 
 
@@ -227,7 +227,7 @@ def _check_read(rows: list[Any]) -> CheckFacts:
     customer = (first[5], bool(first[6])) if first[5] is not None else None
     purpose = purpose_of(first, 7) if first[7] is not None else None
     entries = [
-        ConsentEntry(Action(r[21]), r[22], r[23], r[24], r[25]) for r in rows if r[21] is not None
+        ConsentEntry(Action(r[22]), r[23], r[24], r[25], r[26]) for r in rows if r[22] is not None
     ]
     return CheckFacts(app, customer, purpose, entries)
 

@@ -12,6 +12,8 @@ from consentry.store.bulk import insert_rows, is_in
 from consentry.store.tables import (
     access_log,
     answers,
+    collection_submissions,
+    confirmations,
     consent_state,
     customers,
     decisions,
@@ -196,6 +198,8 @@ def erase(conn: Connection, customer_id: str, now: int) -> None:
         offer_dismissals,
         notifications,
         trigger_firings,
+        confirmations,
+        collection_submissions,
     ):
         conn.execute(delete(table).where(table.c.customer_id == customer_id))
     conn.execute(

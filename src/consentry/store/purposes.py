@@ -28,13 +28,25 @@ def purpose_from_row(row: Any) -> Purpose:
         updated_at=row.updated_at,
         gpc=bool(row.gpc),
         section=Section(row.section),
+        **_confirmation(row.confirmation),
     )
+
+
+def _confirmation(value: Any) -> dict[str, Any]:
+    """The double opt-in fields of a stored ``confirmation`` (JSON, maybe as text)."""
+    found = orjson.loads(value) if isinstance(value, str | bytes) else value
+    if not found:  # SQL NULL, or JSON null
+        return {}
+    return {
+        "confirmations": tuple(sorted(found.get("channels", {}).items())),
+        "confirm_days": int(found.get("days", 7)),
+    }
 
 
 # A purpose's columns in this order, as the raw reads (store/checks, store/quick) select them.
 COLUMNS = (
     "id, version, title, description, notice_hash, legal_basis, channels, sensitive, "
-    "expires_after_days, stale_before_version, created_at, updated_at, gpc, section"
+    "expires_after_days, stale_before_version, created_at, updated_at, gpc, section, confirmation"
 )
 
 
@@ -42,7 +54,7 @@ def purpose_of(values: Sequence[Any], at: int = 0) -> Purpose:
     """A purpose from a raw row's ``COLUMNS``, starting at ``at`` (``channels`` may come as
     JSON text from a raw DBAPI cursor)."""
     pid, version, title, description, notice, basis, channels, sensitive = values[at : at + 8]
-    expires, stale, created, updated, gpc, section = values[at + 8 : at + 14]
+    expires, stale, created, updated, gpc, section, confirmation = values[at + 8 : at + 15]
     return Purpose(
         id=pid,
         version=version,
@@ -58,6 +70,7 @@ def purpose_of(values: Sequence[Any], at: int = 0) -> Purpose:
         updated_at=updated,
         gpc=bool(gpc),
         section=Section(section),
+        **_confirmation(confirmation),
     )
 
 
@@ -77,6 +90,9 @@ def _values(p: Purpose) -> dict[str, Any]:
         "updated_at": p.updated_at,
         "gpc": p.gpc,
         "section": p.section.value,
+        "confirmation": (
+            {"channels": dict(p.confirmations), "days": p.confirm_days} if p.confirmations else None
+        ),
     }
 
 

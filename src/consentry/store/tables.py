@@ -63,6 +63,8 @@ purposes = Table(
     Column("updated_at", BigInteger, nullable=False),
     Column("gpc", Boolean, nullable=False, server_default=text("false")),
     Column("section", String(32), nullable=False, server_default=text("'messages'")),
+    # Double opt-in: {"channels": {channel: "email" | "sms"}, "days": 7}; null: none.
+    Column("confirmation", JSON),
 )
 
 notices = Table(
@@ -784,4 +786,65 @@ evidence_verifications = Table(
     Column("finished_at", BigInteger),
     Column("ok", Boolean),
     Column("problems", JSON, nullable=False),
+)
+
+# Double opt-in: a grant waiting for the address owner (services/confirmations.py). The link's
+# token is kept as a keyed hash, like a preference link's.
+confirmations = Table(
+    "confirmations",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("customer_id", String(40), nullable=False, index=True),
+    Column("purpose", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),  # "*": the whole purpose
+    Column("request_record", String(40), nullable=False),
+    Column("kind", String(8), nullable=False),  # "email" or "sms"
+    # The token sealed by the customer's data key: the message is sent after the grant's
+    # transaction commits, or by the server's loop after a crash (sent_at still null).
+    Column("token_sealed", LargeBinary, nullable=False),
+    Column("created_at", BigInteger, nullable=False, index=True),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("sent_at", BigInteger),
+    Column("reminded_at", BigInteger),
+    Column("confirmed_at", BigInteger),
+)
+
+# Collection points: where the retailer asks for consent on its own sites, apps and tills
+# (services/collection_points.py). The current definition, and every version ever served.
+collection_points = Table(
+    "collection_points",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("placement", String(16), nullable=False),
+    Column("publishable_key", String(64), nullable=False, unique=True),
+    Column("definition", JSON, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+collection_point_versions = Table(
+    "collection_point_versions",
+    metadata,
+    Column("point_id", String(40), ForeignKey("collection_points.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("definition", JSON, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# One row a submission: what was shown and chosen, for the console's rates (the evidence
+# records hold the same, committed in the log). Deleted with the customer.
+collection_submissions = Table(
+    "collection_submissions",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("point_id", String(40), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("variant", String(16), nullable=False),
+    Column("customer_id", String(40), nullable=False, index=True),
+    Column("day", Date, nullable=False),
+    Column("submitted_at", BigInteger, nullable=False),
+    Column("choices", JSON, nullable=False),
+    Index(None, "point_id", "day"),
 )

@@ -15,7 +15,7 @@ from consentry.schemas.consents import (
     WithdrawAll,
     WithdrewAll,
 )
-from consentry.services import consents, reads
+from consentry.services import confirmations, consents, reads
 from consentry.services.hub import Hub
 
 router = APIRouter(
@@ -36,7 +36,7 @@ async def record_consent(
 async def record(
     hub: Hub, request: Request, caller: Caller, customer_id: str, body: ConsentChange
 ) -> Response:
-    return await write(
+    answer = await write(
         hub,
         request,
         caller,
@@ -45,6 +45,9 @@ async def record(
         lambda conn: consents.record_change(hub, conn, caller, customer_id, body),
         customer_id=customer_id,
     )
+    if answer.status_code == 201 and b'"action":"request"' in answer.body:
+        confirmations.send_soon(hub, customer_id)  # double opt-in: the link to confirm
+    return answer
 
 
 @router.post("/withdraw-all", status_code=201, response_model=WithdrewAll)
