@@ -252,6 +252,26 @@ def test_export_covers_every_table_that_holds_customer_data(hub: Hub, client: Te
     assert client.post("/v1/offers", json={**offer_in_store, "everyone": True}).status_code == 201
     visit = {"customer": cid, "type": "store_visit", "time": rfc3339(hub.now()), "store": "s1"}
     assert client.post("/v1/events", json={"events": [visit]}).json()["notifications"] == 1
+    # A tablet at the till's collection point: her ticked box waits for her confirmation.
+    make_purpose(client, id="club_news", channels=["email"], confirmations={"email": "email"})
+    point = {
+        "name": "Till tablet",
+        "placement": "store",
+        "boxes": [{"purpose": "club_news", "channel": "email"}],
+        "wordings": [
+            {
+                "name": "a",
+                "heading": {"en": "Club"},
+                "labels": [{"en": "News"}],
+                "submit": {"en": "OK"},
+            }
+        ],
+    }
+    made = client.post("/v1/collection-points", json=point).json()
+    ticked = {"purpose": "club_news", "channel": "email", "notice_version": 1, "chosen": True}
+    submission = {"version": 1, "wording": "a", "customer": cid, "choices": [ticked]}
+    done = client.post(f"/v1/collection-points/{made['id']}/submissions", json=submission)
+    assert done.status_code == 201 and done.json()["awaiting_confirmation"], done.text
     # An app was told of her changes by webhook (queued deliveries are enough here).
     hook = {"url": "http://127.0.0.1:9/hook"}
     assert client.post("/v1/webhooks", json=hook).status_code == 201

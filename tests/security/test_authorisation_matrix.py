@@ -98,6 +98,17 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/customers/{customer_id}/export"): key(SM),
     ("POST", "/v1/customers/{customer_id}/preference-link"): key(CW),
     ("POST", "/v1/customers/{customer_id}/consents"): key(KW, purpose=True),
+    ("POST", "/v1/collection-points"): key(ADMIN),
+    ("GET", "/v1/collection-points"): key(ADMIN),
+    ("GET", "/v1/collection-points/{point_id}"): key(ADMIN),
+    ("PUT", "/v1/collection-points/{point_id}"): key(ADMIN),
+    ("GET", "/v1/collection-points/{point_id}/rates"): key(ADMIN),
+    # What any visitor of the shop sees, with the point's publishable key (the service checks).
+    ("GET", "/v1/collection-points/{point_id}/form"): Public(),
+    ("OPTIONS", "/v1/collection-points/{point_id}/{part}"): Public(),  # CORS: api/cors.py
+    # Or the point's publishable key, for that point only, bound to its purposes; the app
+    # key's purpose binding is tested in tests/integration/test_collection_points.py.
+    ("POST", "/v1/collection-points/{point_id}/submissions"): key(KW),
     ("POST", "/v1/customers/{customer_id}/consents/withdraw-all"): key(KW),
     # Lists of consents and evidence: only the caller's purposes are in them.
     ("GET", "/v1/customers/{customer_id}/consents"): key(KR),

@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 from consentry import __version__
 from consentry.api import problems
 from consentry.api.check_batch import CheckBatch
+from consentry.api.cors import CollectionPointCors
 from consentry.api.direct import DirectRoutes
 from consentry.api.headers import PageHeaders
 from consentry.api.limits import BodySizeLimit
@@ -29,6 +30,7 @@ from consentry.api.routes import (
     centre,
     changes,
     checks,
+    collection_points,
     confirm,
     consents,
     console,
@@ -194,6 +196,7 @@ ROUTERS = (
     webhooks,
     erasures,
     insights_routes,
+    collection_points,
     confirm,
     centre,
     desk,
@@ -292,6 +295,7 @@ def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
 
     # The hot routes straight to their handlers (api/direct), inside the body-size limit.
     app.add_middleware(DirectRoutes, fastapi=app)
+    app.add_middleware(CollectionPointCors, hub=hub)
     app.add_middleware(BodySizeLimit, max_bytes=hub.settings.max_body_bytes)
     app.add_middleware(PageHeaders)
     app.add_middleware(RequestContext)  # outermost: it times and counts every answer

@@ -114,3 +114,9 @@ class NotImplementedYet(DomainError):
     status = 501
     title = "Not implemented"
     slug = "not-implemented"
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    title = "Too many requests"
+    slug = "rate-limited"

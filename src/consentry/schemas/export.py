@@ -111,3 +111,11 @@ class ExportDocument(BaseModel):
     preference_centre: ExportPreferenceCentre = Field(
         description="Links to the preference centre sent to the customer, and its sessions."
     )
+    confirmations: list[dict[str, Any]] = Field(
+        description="Double opt-in: each grant that waited for the customer's confirmation, "
+        "when its message went out, any reminder, and when it was confirmed."
+    )
+    submissions: list[dict[str, Any]] = Field(
+        description="Forms of the retailer's collection points the customer submitted: the "
+        "point, its version and wording, and each box shown with whether it was ticked."
+    )

@@ -26,6 +26,8 @@ from consentry.services import (
 )
 from consentry.services.hub import Hub
 from consentry.store import access_log as access_store
+from consentry.store import collection_points as point_store
+from consentry.store import confirmations as confirmation_store
 from consentry.store import consents as consent_store
 from consentry.store import web as web_store
 from consentry.store.tables import idempotency_keys
@@ -51,6 +53,8 @@ COVERAGE = {
     "notifications": ["notifications"],
     "trigger_firings": ["notifications"],
     "outbox": ["announced_changes"],
+    "confirmations": ["confirmations"],
+    "collection_submissions": ["submissions"],
     "webhook_deliveries": ["announced_changes"],
 }
 
@@ -85,6 +89,8 @@ def export(
         accesses = access_store.of_customer(conn, customer_id)
         links = web_store.links_of(conn, customer_id)
         sessions = web_store.sessions_of(conn, customer_id)
+        waiting = confirmation_store.of_customer(conn, customer_id)
+        submitted = point_store.submissions_of(conn, customer_id)
         stored = list(
             conn.execute(
                 idempotency_keys.select().where(idempotency_keys.c.customer_id == customer_id)
@@ -161,10 +167,39 @@ def export(
                 for s in sessions
             ],
         },
+        "confirmations": [
+            {
+                "purpose": c.purpose,
+                "channel": None if c.channel == "*" else c.channel,
+                "request_record": c.request_record,
+                "by": c.kind,
+                "created_at": rfc3339_micros(c.created_at),
+                "sent_at": _moment(c.sent_at),
+                "reminded_at": _moment(c.reminded_at),
+                "confirmed_at": _moment(c.confirmed_at),
+                "expires_at": rfc3339_micros(c.expires_at),
+            }
+            for c in waiting
+        ],
+        "submissions": [
+            {
+                "id": s.id,
+                "collection_point": s.point_id,
+                "version": s.version,
+                "wording": s.variant,
+                "submitted_at": rfc3339_micros(s.submitted_at),
+                "ticked": [flag == "1" for flag in s.chosen],
+            }
+            for s in submitted
+        ],
     }
     if not by_customer:
         hub.access.record(customer_id, caller, "export", _FIELDS)
     return ExportDocument.model_validate(document).model_dump(mode="json")
+
+
+def _moment(micros: int | None) -> str | None:
+    return rfc3339_micros(micros) if micros is not None else None
 
 
 def _stored_answer(hub: Hub, customer_id: str, row: Any) -> dict[str, Any]:

@@ -845,6 +845,7 @@ collection_submissions = Table(
     Column("customer_id", String(40), nullable=False, index=True),
     Column("day", Date, nullable=False),
     Column("submitted_at", BigInteger, nullable=False),
-    Column("choices", JSON, nullable=False),
+    # "1" or "0" per box of the version, in its order: grouped and counted in SQL.
+    Column("chosen", String(12), nullable=False),
     Index(None, "point_id", "day"),
 )

@@ -68,6 +68,4 @@ def _outcome(request: Request, hub: Hub, outcome: Outcome) -> HTMLResponse:
             404,
         ),
     }[outcome]
-    return _page(
-        request, hub, "message.html", status, heading=heading, text=text, offer_link=False
-    )
+    return _page(request, hub, "message.html", status, heading=heading, text=text, offer_link=False)

@@ -75,7 +75,7 @@ def upgrade() -> None:
         sa.Column("customer_id", sa.String(length=40), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("submitted_at", sa.BigInteger(), nullable=False),
-        sa.Column("choices", sa.JSON(), nullable=False),
+        sa.Column("chosen", sa.String(length=12), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_collection_submissions")),
     )
     op.create_index(
