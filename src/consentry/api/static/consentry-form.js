@@ -21,6 +21,13 @@
     return node;
   }
 
+  // A plain layout the shop's style sheet can override (class names consentry-*). Set through
+  // the CSSOM, which a shop's Content-Security-Policy allows where style attributes are not.
+  function look(node, styles) {
+    Object.keys(styles).forEach(function (k) { node.style[k] = styles[k]; });
+    return node;
+  }
+
   class ConsentryForm extends HTMLElement {
     connectedCallback() {
       if (this.started) return;
@@ -46,19 +53,20 @@
       var who = null;
       if (form.identify_by) {
         var type = form.identify_by === "email" ? "email" : "text";
-        set.appendChild(el("label", { "for": id + "-who" }, form.identify_label));
+        set.appendChild(look(el("label", { "for": id + "-who" }, form.identify_label), { display: "block" }));
         who = el("input", {
           id: id + "-who", name: form.identify_by, type: type, required: "",
           autocomplete: form.identify_by === "email" ? "email" : "off"
         });
-        set.appendChild(who);
+        set.appendChild(look(who, { display: "block", marginBottom: "0.75em", maxWidth: "100%" }));
       }
       var boxes = form.boxes.map(function (box, i) {
-        var row = el("div", { "class": "consentry-box" });
+        var row = look(el("div", { "class": "consentry-box" }), { margin: "0.5em 0" });
         var input = el("input", { type: "checkbox", id: id + "-box-" + i, "aria-describedby": id + "-notice-" + i });
         row.appendChild(input);
-        row.appendChild(el("label", { "for": id + "-box-" + i }, box.label));
-        row.appendChild(el("small", { id: id + "-notice-" + i }, box.notice_title + ": " + box.notice));
+        row.appendChild(el("label", { "for": id + "-box-" + i }, " " + box.label));
+        row.appendChild(look(el("small", { id: id + "-notice-" + i, "class": "consentry-notice" },
+          box.notice_title + ": " + box.notice), { display: "block", marginLeft: "1.75em" }));
         set.appendChild(row);
         return { box: box, input: input };
       });
