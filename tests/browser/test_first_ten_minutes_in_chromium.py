@@ -291,6 +291,15 @@ def test_the_desk_the_export_and_the_console_in_both_languages(demo: Demo) -> No
         for path in CONSOLE:
             page.goto(demo.base + path)
             _sweep(page, watch, path)
+        # The demo's two collection points, the footer's two wordings compared.
+        listed = httpx.get(f"{demo.base}/v1/collection-points", headers=headers).json()
+        assert len(listed["collection_points"]) == 2
+        footer = next(p for p in listed["collection_points"] if len(p["wordings"]) == 2)
+        page.goto(f"{demo.base}/console/collection-points/{footer['id']}")
+        rates = page.get_by_role("table", name="Consent rates per version and wording")
+        assert re.search(r"\d+%", rates.inner_text()), rates.inner_text()
+        _sweep(page, watch, "a collection point")
+        _shoot(page, "console-collection-point")
         browser.close()
 
 
@@ -301,6 +310,7 @@ CONSOLE = (
     "/console/purposes/newsletter",
     "/console/questions",
     "/console/offers",
+    "/console/collection-points",
     "/console/apps",
     "/console/webhooks",
     "/console/staff",

@@ -25,6 +25,7 @@ NAVIGATION = (
     ("/console/purposes", "Purposes", Permission.VIEW),
     ("/console/questions", "Questions", Permission.VIEW),
     ("/console/offers", "Offers", Permission.VIEW),
+    ("/console/collection-points", "Collection points", Permission.VIEW),
     ("/console/apps", "Apps and keys", Permission.VIEW_APPS),
     ("/console/webhooks", "Webhooks", Permission.VIEW),
     ("/console/staff", "Staff", Permission.MANAGE_STAFF),

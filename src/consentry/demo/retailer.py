@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from consentry.demo import collection as demo_collection
 from consentry.demo import shop as demo_shop
 from consentry.domain.access import ALL_PURPOSES, Caller, Scope
 from consentry.domain.clock import to_micros
@@ -259,6 +260,7 @@ def build_demo(hub: Hub, count: int, progress: Callable[[int], None]) -> str:
         )
     if count >= len(STORIES):
         records += _stories(hub, admin, now, skus)
+    submissions = demo_collection.build(hub, admin, rng, now, max(30, count // 5))
     learnt = demo_shop.learn(hub)
     decided = _decisions(hub, rng, now, real_clock)
     hub.sequencer.integrate_all()
@@ -266,7 +268,7 @@ def build_demo(hub: Hub, count: int, progress: Callable[[int], None]) -> str:
         f"{len(PURPOSES)} purposes, {len(bank_in_order)} questions, {count} customers, "
         f"{records} evidence records, {answered} answers, {purchases} purchases, "
         f"{sum(len(v) for v in skus.values())} products, {learnt['rules']} complement rules, "
-        f"{decided} offer decisions"
+        f"{decided} offer decisions, 2 collection points with {submissions} submissions"
     )
 
 

@@ -10,14 +10,17 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
+import yaml
+from pydantic import ValidationError
 from sqlalchemy import Connection
 
 from consentry.domain.access import ALL_PURPOSES, Caller, Scope
-from consentry.domain.clock import rfc3339_micros
+from consentry.domain.clock import rfc3339_micros, to_micros
 from consentry.domain.collection_points import (
     Definition,
     Placement,
@@ -27,7 +30,13 @@ from consentry.domain.collection_points import (
     judge,
 )
 from consentry.domain.consent import Action, ActorType, Source
-from consentry.domain.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from consentry.domain.errors import (
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+)
 from consentry.domain.ids import new_id
 from consentry.domain.insights import K_FLOOR
 from consentry.schemas.collection_points import PointIn, SubmissionIn
@@ -309,7 +318,8 @@ def submit(
                 "record_id": record["id"],
             }
         )
-    now = hub.now_micros()
+    # Counted on the day the customer submitted (an app may post a till's capture later).
+    now = to_micros(body.captured_at) if body.captured_at is not None else hub.now_micros()
     store.insert_submission(
         conn,
         id=submission_id,
@@ -425,3 +435,52 @@ def rates(hub: Hub, point_id: str, first: date, last: date) -> dict[str, Any]:
         "k": k,
         "rows": out,
     }
+
+
+def load_file(hub: Hub, path: Path) -> tuple[dict[str, int], list[str]]:
+    """A YAML or JSON file of ``collection_points:`` (each as the API takes it), all or
+    nothing: a point whose name exists already is updated (a new version if it changed),
+    any other created. The counts, or every problem by point. For the console's upload."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        return {}, [f"{path.name} is not YAML or JSON: {str(exc).splitlines()[0]}"]
+    items = data.get("collection_points") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not items:
+        return {}, ["the file needs a list under collection_points:"]
+    bodies: list[PointIn] = []
+    problems: list[str] = []
+    for n, item in enumerate(items, start=1):
+        try:
+            bodies.append(PointIn.model_validate(item))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            problems.append(f"point {n}: {where}: {first['msg']}")
+    if problems:
+        return {}, problems
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    try:
+        with hub.db.write() as conn:
+            by_name = {r.name: r for r in store.all_points(conn)}
+            for n, body in enumerate(bodies, start=1):
+                try:
+                    existing = by_name.get(body.name)
+                    if existing is None:
+                        create(hub, conn, body)
+                        counts["created"] += 1
+                    elif update(hub, conn, existing.id, body)["version"] != existing.version:
+                        counts["updated"] += 1
+                    else:
+                        counts["unchanged"] += 1
+                except DomainError as exc:
+                    problems.append(f"point {n} ({body.name}): {exc.detail}")
+            if problems:
+                raise _NothingLoaded
+    except _NothingLoaded:
+        return {}, problems
+    return counts, []
+
+
+class _NothingLoaded(Exception):
+    """Rolls the file's transaction back when any point of it was refused."""

@@ -3,6 +3,9 @@ a grant record whose proof names the request it confirms, written once."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from consentry.domain.clock import to_micros
 from consentry.domain.consent import ALL_CHANNELS, Action, ActorType, Source
 from consentry.domain.errors import DomainError
 from consentry.services import confirmations, consents, customers, purposes
@@ -12,10 +15,11 @@ from consentry.store import confirmations as store
 from consentry.store import consents as consent_store
 
 
-def confirm(hub: Hub, token: str) -> Outcome:
-    """The address owner confirms: a grant record linked to the request, once."""
+def confirm(hub: Hub, token: str, confirmed_at: datetime | None = None) -> Outcome:
+    """The address owner confirms: a grant record linked to the request, once.
+    ``confirmed_at``: when, for a confirmation made earlier elsewhere (the demo's year)."""
     hashed = confirmations.token_hash(hub, token)
-    now = hub.now_micros()
+    now = to_micros(confirmed_at) if confirmed_at is not None else hub.now_micros()
     with hub.db.write() as conn:
         row = store.get(conn, hashed, for_update=True)
         if row is None:
@@ -49,7 +53,7 @@ def confirm(hub: Hub, token: str) -> Outcome:
                 ActorType.CUSTOMER,
                 None,
                 None,
-                None,
+                confirmed_at,
                 {"method": "double-opt-in", "confirms": row.request_record, "by": row.kind},
             ),
             current=current,

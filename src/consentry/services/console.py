@@ -30,6 +30,7 @@ from consentry.services import (
     catalogue,
     catalogue_file,
     checkpoints,
+    collection_points,
     desk,
     erasures,
     evidence,
@@ -177,6 +178,9 @@ class FileKind:
 
 QUESTION_FILE = FileKind(Permission.EDIT_QUESTIONS, question_file.load_file, "questions.loaded")
 CATALOGUE_FILE = FileKind(Permission.EDIT_OFFERS, catalogue_file.load_file, "catalogue.loaded")
+POINTS_FILE = FileKind(
+    Permission.EDIT_PURPOSES, collection_points.load_file, "collection_points.loaded"
+)
 
 
 def load_file(

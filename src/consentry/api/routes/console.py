@@ -4,6 +4,7 @@ Routes only read the form and choose the page; services/console.py does the work
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -29,7 +30,7 @@ from consentry.domain.errors import DomainError
 from consentry.domain.purposes import LegalBasis
 from consentry.domain.staff import StaffMember
 from consentry.schemas.purposes import PurposeCreate
-from consentry.services import catalogue, console, desk, questions
+from consentry.services import catalogue, collection_points, console, desk, insights, questions
 from consentry.services.hub import Hub
 from consentry.services.web_access import WebSession
 
@@ -596,4 +597,79 @@ def activity_page(
         here,
         actions=actions,
         more=actions[-1].pk if len(actions) == 50 else None,
+    )
+
+
+# -- collection points
+
+
+def _points_page(
+    request: Request,
+    hub: Hub,
+    here: Desk,
+    status: int = 200,
+    problems: list[str] | None = None,
+    loaded: str | None = None,
+) -> HTMLResponse:
+    return page(
+        request,
+        hub,
+        "console_points.html",
+        here,
+        status,
+        points=collection_points.list_all(hub)["collection_points"],
+        problems=problems,
+        loaded=loaded,
+    )
+
+
+@router.get("/console/collection-points", response_class=HTMLResponse)
+def points_page(request: Request, hub: HubDep) -> HTMLResponse:
+    return _points_page(request, hub, signed_in(request, hub))
+
+
+@router.post("/console/collection-points/file")
+async def load_points(
+    request: Request, hub: HubDep, csrf: Csrf, file: Annotated[UploadFile, File()]
+) -> Response:
+    def summary(name: str, n: dict[str, int]) -> str:
+        made, changed, same = n["created"], n["updated"], n["unchanged"]
+        return (
+            f"{name}: {made} collection points created, {changed} new versions, {same} unchanged."
+        )
+
+    here = signed_in(request, hub, csrf)
+    return await _load(request, here, hub, file, console.POINTS_FILE, _points_page, summary)
+
+
+@router.get("/console/collection-points/{point_id}", response_class=HTMLResponse)
+def point_page(
+    request: Request,
+    hub: HubDep,
+    point_id: str,
+    first: date | None = Query(None, alias="from"),
+    last: date | None = Query(None, alias="to"),
+) -> HTMLResponse:
+    """A point: where it runs, what it shows in each wording, its embed snippet, and its
+    submissions and the share of each box ticked per version and wording (the A/B test)."""
+    here = signed_in(request, hub)
+    try:
+        point = collection_points.get(hub, point_id)
+    except DomainError as exc:
+        return message(request, hub, here, exc.status, exc.detail)
+    last = last or insights.today(hub)
+    first = first or last - timedelta(days=364)
+    try:
+        rates = collection_points.rates(hub, point_id, first, last)
+    except DomainError as exc:
+        return message(request, hub, here, exc.status, exc.detail)
+    return page(
+        request,
+        hub,
+        "console_point.html",
+        here,
+        point=point,
+        rates=rates,
+        first=first,
+        last=last,
     )
