@@ -77,9 +77,7 @@ def build(hub: Hub, admin: Caller, rng: random.Random, now: datetime, count: int
     The newsletter asks for confirmation by e-mail from here on (the retailer's change: the
     grants before it stand, as captured)."""
     with hub.db.write() as conn:
-        purposes.update(
-            hub, conn, "newsletter", PurposeUpdate(confirmations={"email": "email"})
-        )
+        purposes.update(hub, conn, "newsletter", PurposeUpdate(confirmations={"email": "email"}))
         footer = collection_points.create(hub, conn, PointIn.model_validate(FOOTER))
         checkout = collection_points.create(hub, conn, PointIn.model_validate(CHECKOUT))
     made = 0
