@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -83,6 +84,36 @@ def test_import_ndjson_with_unreadable_lines(
     result = CliRunner().invoke(app, ["import", "consents", str(path)])
     assert "imported 1" in result.output and "line 2:" in result.output
     assert "line 3:" in result.output
+
+
+def test_confirmed_grants_import_as_confirmed(
+    client: TestClient, hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A double opt-in confirmed in the other system: in force at once, its confirmation kept
+    as the grant's provenance; no request can be imported (it could never be confirmed)."""
+    make_purpose(client, confirmations={"email": "email"})
+    point_cli_at(hub, monkeypatch)
+    path = tmp_path / "confirmed.ndjson"
+    grant = {
+        "email": "c@example.com",
+        "purpose": "newsletter",
+        "channel": "email",
+        "action": "grant",
+        "captured_at": "2025-01-01T10:00:00Z",
+        "confirmed_at": "2025-01-01T12:30:00Z",
+    }
+    rows = [grant, {**grant, "email": "d@example.com", "action": "request"}]
+    rows.append({**grant, "email": "e@example.com", "action": "withdraw"})
+    path.write_text("\n".join(orjson.dumps(r).decode() for r in rows) + "\n")
+    result = CliRunner().invoke(app, ["import", "consents", str(path)])
+    assert "imported 1" in result.output, result.output
+    assert "line 2:" in result.output and "import grants" in result.output
+    assert "line 3:" in result.output and "only a grant" in result.output
+    cid = client.post("/v1/customers/lookup", json={"email": "c@example.com"}).json()["id"]
+    assert check(client, cid)["reason"] == "granted"
+    [record] = client.get(f"/v1/customers/{cid}/consents/history").json()["records"]
+    assert record["action"] == "grant" and record["source"] == "import"
+    assert record["proof"] == {"method": "double-opt-in", "confirmed_at": "2025-01-01T12:30:00Z"}
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])

@@ -118,17 +118,37 @@ def flows_figure(
         up,
         down,
     )
+    # Boxes left unticked and grants waiting for confirmation: in the table, beside the bars.
+    others = {
+        action: [
+            _sum_shown(
+                [
+                    row
+                    for row in rows
+                    if row["action"] == action
+                    and row["channel"] == channel
+                    and row["day"] == start.isoformat()
+                ]
+            )
+            for start in starts
+        ]
+        for action in ("refuse", "request")
+    }
     table = [
         [starts[i].isoformat()]
         + [_count(s.values[i], k) for s in up]
         + [_count(s.values[i], k) for s in down]
+        + [_count(others["refuse"][i], k), _count(others["request"][i], k)]
         for i in range(len(starts))
         if any(s.values[i] != 0 for s in up + down)
+        or others["refuse"][i] != 0
+        or others["request"][i] != 0
     ]
     columns = (
         [period.capitalize()]
         + [f"Grants: {n}" for n in names]
         + [f"Withdrawals: {n}" for n in names]
+        + ["Left unticked (refused)", "Waiting for confirmation"]
     )
     why = ""
     if not granted and not withdrawn:
@@ -141,6 +161,15 @@ def flows_figure(
             "this range."
         )
     return Figure(chart, columns, table, hidden, names, why)
+
+
+def _sum_shown(rows: list[dict[str, object]]) -> float | None:
+    """Shown counts added up (hidden ones never: they would be a subtraction away); None when
+    every cell was hidden, 0 when there were none."""
+    shown = [float(r["customers"]) for r in rows if not r["suppressed"]]  # type: ignore[arg-type]
+    if not shown:
+        return None if rows else 0.0
+    return sum(shown)
 
 
 def rates_figure(

@@ -3,7 +3,8 @@
 Each row names a customer (``customer_id``, or an ``email``/``phone``/``loyalty_card`` — a
 customer is created when none holds it), a ``purpose``, an ``action``, when it was
 ``captured_at``, and optionally ``channel``, ``notice_version`` (default: the current one),
-``location``, ``external_id``. Good rows are kept, bad rows are reported with their line number
+``location``, ``external_id``, ``confirmed_at`` (a double opt-in confirmed in the other
+system). Good rows are kept, bad rows are reported with their line number
 and reason; a row already imported (same ``external_id``, or the same content) adds nothing,
 so re-running a file is harmless. Rows are committed in batches; an interrupted import resumes
 where it stopped when run again.
@@ -16,17 +17,26 @@ import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import orjson
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from sqlalchemy import Connection
 
 from consentry.domain.canonical import canonical_json
 from consentry.domain.changes import ChangeType
-from consentry.domain.clock import to_micros
+from consentry.domain.clock import rfc3339, to_micros
 from consentry.domain.consent import (
     ALL_CHANNELS,
     Action,
@@ -76,6 +86,25 @@ class ImportRow(BaseModel):
     captured_at: AwareDatetime
     location: str | None = Field(default=None, max_length=200)
     external_id: str | None = Field(default=None, max_length=200)
+    # When the other system's double opt-in was confirmed: kept as the grant's provenance
+    # (an imported grant takes effect; Consentry sends no confirmation for it).
+    confirmed_at: AwareDatetime | None = None
+
+    @field_validator("action")
+    @classmethod
+    def _given_or_refused(cls, action: Action) -> Action:
+        if action is Action.REQUEST:
+            raise ValueError(
+                "import grants (with confirmed_at where the other system had them confirmed)"
+            )
+        return action
+
+    @field_validator("confirmed_at")
+    @classmethod
+    def _of_a_grant(cls, confirmed_at: datetime | None, info: ValidationInfo) -> datetime | None:
+        if confirmed_at is not None and info.data.get("action") is not Action.GRANT:
+            raise ValueError("only a grant has a confirmation")
+        return confirmed_at
 
 
 @dataclass
@@ -293,8 +322,13 @@ def _plan(hub: Hub, conn: Connection, chunk: list[tuple[int, dict[str, Any] | st
     for r in rows:
         assert r.purpose is not None and r.customer_id is not None
         version = r.row.notice_version or r.purpose.version
+        proof = (
+            {"method": "double-opt-in", "confirmed_at": rfc3339(r.row.confirmed_at)}
+            if r.row.confirmed_at is not None
+            else None
+        )
         capture = Capture(
-            Source.IMPORT, ActorType.APP, "import", r.row.location, r.row.captured_at, None
+            Source.IMPORT, ActorType.APP, "import", r.row.location, r.row.captured_at, proof
         )
         record, openings, captured = new_record(
             r.customer_id,

@@ -41,6 +41,16 @@ def member_of(hub: Hub, customer_id: str) -> str:
     return hub.vault.blind("insights", customer_id)
 
 
+def _counted(change_type: str, body: dict[str, Any]) -> bool:
+    """The changes the consent flows count: grants and withdrawals and unconfirmed grants that
+    decided the state, and every box left unticked (a refusal is a "no" said, whether or not
+    a grant already in effect outweighs it)."""
+    if change_type == ChangeType.CONSENT_REFUSED.value:
+        return True
+    counted = (ChangeType.CONSENT_CHANGED.value, ChangeType.CONSENT_REQUESTED.value)
+    return change_type in counted and bool(body.get("in_force"))
+
+
 def count_new(hub: Hub) -> int:
     """Count the changes sequenced since the last time; how many were read."""
     with hub.db.read() as conn:  # most looks find nothing: no write transaction then
@@ -62,7 +72,7 @@ def count_new(hub: Hub) -> int:
                     erased.append(change.subject)
                     continue
                 body = change.body
-                if change.type != ChangeType.CONSENT_CHANGED.value or not body.get("in_force"):
+                if not _counted(change.type, body):
                     continue
                 try:
                     day = day_of(body["captured_at"], timezone)
