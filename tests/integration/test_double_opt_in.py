@@ -116,6 +116,18 @@ def test_in_person_and_in_the_centre_no_second_proof(hub: Hub, client: TestClien
         f"/v1/customers/{cid['id']}/consents", json={**WEB_GRANT, "action": "request"}
     )
     assert asked.status_code == 422 and "send grant" in asked.text
+    by_text = client.post(
+        "/v1/purposes",
+        json={
+            "id": "texts",
+            "title": "Texts",
+            "description": "Offers by text.",
+            "legal_basis": "consent",
+            "channels": ["sms"],
+            "confirmations": {"sms": "sms"},
+        },
+    )
+    assert by_text.status_code == 422 and "SMS gateway" in by_text.text
 
 
 def test_unconfirmed_requests_expire_after_one_reminder(hub: Hub, client: TestClient) -> None:

@@ -22,8 +22,9 @@ class LegalBasis(StrEnum):
 # The channels a purpose may reach a customer through. A closed list catches typos
 # ("e-mail", "sms ") at the door instead of silently creating a channel nobody checks.
 CHANNELS = ("email", "sms", "post", "phone", "push", "in_app", "web", "store", "social", "ads")
-# How a grant can be confirmed (double opt-in): a link to the stored address or number.
-CONFIRMATION_KINDS = ("email", "sms")
+# How a grant can be confirmed (double opt-in): a link to the stored e-mail address. ("sms"
+# waits for an SMS gateway, which Consentry does not have yet.)
+CONFIRMATION_KINDS = ("email",)
 ALL = "*"
 
 _PURPOSE_ID = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
@@ -64,8 +65,9 @@ def validate_confirmations(
             )
         if kind not in CONFIRMATION_KINDS:
             raise InvalidInput(
-                f"a grant is confirmed by {' or '.join(CONFIRMATION_KINDS)}, not {kind!r}",
-                [{"loc": ["confirmations", channel], "msg": "email or sms"}],
+                f"a grant is confirmed by e-mail, not {kind!r} (text messages need an SMS "
+                "gateway, which is not built in yet)",
+                [{"loc": ["confirmations", channel], "msg": "email"}],
             )
     return tuple(sorted(confirmations.items()))
 
@@ -130,7 +132,7 @@ class Purpose:
     gpc: bool = False
     section: Section = Section.MESSAGES
     # Double opt-in: the channels whose grants from the web or an app wait for the address
-    # owner's confirmation, and how ("email" or "sms"); "*" for a grant of the whole purpose.
+    # owner's confirmation, and how ("email"); "*" for a grant of the whole purpose.
     confirmations: tuple[tuple[str, str], ...] = ()
     # How long such a grant waits before it expires unconfirmed.
     confirm_days: int = 7

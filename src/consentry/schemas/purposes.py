@@ -33,9 +33,9 @@ class PurposeCreate(Strict):
     confirmations: dict[str, str] = Field(
         default_factory=dict,
         max_length=11,
-        description='Double opt-in: channel (or "*", the whole purpose) -> "email" or '
-        '"sms". A grant on such a channel from the web, an app or a collection point waits for '
-        "the address owner's confirmation (status unconfirmed).",
+        description='Double opt-in: channel (or "*", the whole purpose) -> "email" (text '
+        "messages wait for an SMS gateway). A grant on such a channel from the web, an app or a "
+        "collection point waits for the address owner's confirmation (status unconfirmed).",
         examples=[{"email": "email"}],
     )
     confirm_days: int = Field(
