@@ -46,7 +46,7 @@ def preference_link(hub: HubDep, _caller: CustomersWrite, customer_id: str) -> d
     return web_access.create_link(hub, customer_id)
 
 
-def _lang(request: Request) -> str:
+def language_of(request: Request) -> str:
     """Asked in the URL, else remembered in a cookie, else the browser's Accept-Language."""
     return choose(
         request.query_params.get("lang"),
@@ -55,10 +55,10 @@ def _lang(request: Request) -> str:
     )
 
 
-def _page(
+def page_for(
     request: Request, hub: Hub, template: str, status: int = 200, **context: Any
 ) -> HTMLResponse:
-    lang = _lang(request)
+    lang = language_of(request)
     response = HTMLResponse(render_page(hub, lang, template, **context), status_code=status)
     if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie(
@@ -67,8 +67,8 @@ def _page(
     return response
 
 
-def _words(request: Request) -> Any:
-    return translator(_lang(request))
+def words_for(request: Request) -> Any:
+    return translator(language_of(request))
 
 
 def _customer(request: Request, hub: Hub, csrf: str | None = None) -> tuple[WebSession, str]:
@@ -86,13 +86,13 @@ def _message(
     request: Request, hub: Hub, status: int, heading: str, text: str, *, offer_link: bool
 ) -> HTMLResponse:
     """A page that says one thing, and offers a new link where that helps."""
-    return _page(
+    return page_for(
         request, hub, "message.html", status, heading=heading, text=text, offer_link=offer_link
     )
 
 
 def _no_session(request: Request, hub: Hub) -> HTMLResponse:
-    _ = _words(request)
+    _ = words_for(request)
     return _message(
         request,
         hub,
@@ -104,7 +104,7 @@ def _no_session(request: Request, hub: Hub) -> HTMLResponse:
 
 
 def _bad_form(request: Request, hub: Hub) -> HTMLResponse:
-    _ = _words(request)
+    _ = words_for(request)
     return _message(
         request,
         hub,
@@ -117,14 +117,14 @@ def _bad_form(request: Request, hub: Hub) -> HTMLResponse:
 
 @router.get("/p/request", response_class=HTMLResponse, include_in_schema=False)
 def request_page(request: Request, hub: HubDep) -> HTMLResponse:
-    return _page(request, hub, "request.html")
+    return page_for(request, hub, "request.html")
 
 
 @router.post("/p/request", response_class=HTMLResponse, include_in_schema=False)
 def request_link(
     request: Request, hub: HubDep, email: Annotated[str, Form(max_length=320)]
 ) -> HTMLResponse:
-    _ = _words(request)
+    _ = words_for(request)
     ip = request.client.host if request.client else "unknown"
     sent = web_access.request_link(
         hub,
@@ -161,7 +161,7 @@ async def centre_page(request: Request, hub: HubDep) -> Response:
     if found is None:
         return _no_session(request, hub)
     session, states = found
-    _ = _words(request)
+    _ = words_for(request)
     problem = None
     if request.query_params.get("problem") == "notice":
         problem = _("This notice changed while you read it. Please read it again and choose.")
@@ -182,7 +182,7 @@ def _centre(
     views: list[centre.PurposeView] | None = None,
 ) -> HTMLResponse:
     gpc = request.headers.get("sec-gpc") == "1"
-    _ = _words(request)
+    _ = words_for(request)
     if views is None:
         views = centre.views(hub, customer_id, _)
     # Browsers send the signal with every request: the views are read again only when it
@@ -201,7 +201,7 @@ def _centre(
         hub, centre.CENTRE, customer_id, AskChannel.WEB, session.token
     )
     earned = request.query_params.get("earned", "")
-    return _page(
+    return page_for(
         request,
         hub,
         "centre.html",
@@ -213,7 +213,7 @@ def _centre(
         gpc_honoured=gpc,
         undo=request.query_params.get("undo"),
         problem=problem,
-        ask=profiling.asked_json(question, _lang(request)) if question else None,
+        ask=profiling.asked_json(question, language_of(request)) if question else None,
         question_to="/p/questions",
         # isdecimal alone takes "²" and other digits int() cannot read.
         earned=int(earned)
@@ -243,7 +243,7 @@ async def answer_question(request: Request, hub: HubDep) -> Response:
                 Actor(type=ActorType.CUSTOMER),
             )
     except DomainError as exc:
-        _ = _words(request)
+        _ = words_for(request)
         text = _("Please check your answer:") + " " + exc.detail
         return _centre(request, hub, session, customer_id, 422, problem=text)
     if form.get("back") == "data":
@@ -298,11 +298,11 @@ def change_answer_page(request: Request, hub: HubDep, question_id: str) -> Respo
     given = told.get(question_id)
     if question is None or given is None or given["status"] != "answered":
         raise PageAnswer(RedirectResponse("/p/data#told", status_code=303))
-    return _page(
+    return page_for(
         request,
         hub,
         "answer.html",
-        ask=profiling.asked_json(question, _lang(request)),
+        ask=profiling.asked_json(question, language_of(request)),
         current=given["value"],
         question_to="/p/questions",
         csrf=session.csrf,
@@ -325,10 +325,10 @@ def delete_answer(
 @router.get("/p/data", response_class=HTMLResponse, include_in_schema=False)
 def data_page(request: Request, hub: HubDep) -> Response:
     session, customer_id = _customer(request, hub)
-    _ = _words(request)
+    _ = words_for(request)
     kinds = {"email": _("E-mail"), "phone": _("Phone"), "loyalty_card": _("Loyalty card")}
     doc = centre.data(hub, customer_id)
-    lang = _lang(request)
+    lang = language_of(request)
     with hub.db.read() as conn:
         by_id = questions.bank(hub, conn)[1]
     told = [
@@ -340,7 +340,7 @@ def data_page(request: Request, hub: HubDep) -> Response:
         for a in doc["answers"]
         if a["status"] == "answered"
     ]
-    return _page(
+    return page_for(
         request,
         hub,
         "data.html",
@@ -368,7 +368,7 @@ def exclude_event(
 def offers_page(request: Request, hub: HubDep) -> Response:
     """Offers for you, each with "Why am I seeing this?" and "Not relevant"."""
     session, customer_id = _customer(request, hub)
-    return _page(
+    return page_for(
         request,
         hub,
         "offers.html",
@@ -406,7 +406,7 @@ def receipt(request: Request, hub: HubDep, record_id: str) -> Response:
     _session, customer_id = _customer(request, hub)
     bundle = centre.receipt(hub, customer_id, record_id)
     if bundle is None:
-        _ = _words(request)
+        _ = words_for(request)
         return _message(
             request,
             hub,
@@ -438,10 +438,10 @@ def change_consent(
     except DomainError:
         return RedirectResponse(f"/p/?problem=notice#purpose-{purpose}", status_code=303)
     if request.headers.get("hx-request") == "true":
-        _ = _words(request)
+        _ = words_for(request)
         [view] = centre.views(hub, customer_id, _, only=purpose)
         view = centre.PurposeView(view.purpose, view.rows, record)
-        where = locale_of(_lang(request), hub.settings.default_region)
+        where = locale_of(language_of(request), hub.settings.default_region)
         day = day_formatter(where, hub.settings.timezone)
         page = render("purpose.html", _=_, view=view, csrf=session.csrf, day=day)
         return HTMLResponse(page)
@@ -466,7 +466,7 @@ def undo(
 ) -> Response:
     _session, customer_id = _customer(request, hub, csrf)
     if centre.undo(hub, customer_id, undo) is None:
-        _ = _words(request)
+        _ = words_for(request)
         return _message(
             request,
             hub,
@@ -481,7 +481,7 @@ def undo(
 @router.get("/p/delete", response_class=HTMLResponse, include_in_schema=False)
 def delete_page(request: Request, hub: HubDep) -> Response:
     session, _customer_id = _customer(request, hub)
-    return _page(request, hub, "delete.html", csrf=session.csrf)
+    return page_for(request, hub, "delete.html", csrf=session.csrf)
 
 
 @router.post("/p/delete", include_in_schema=False)
@@ -489,7 +489,7 @@ def delete_account(request: Request, hub: HubDep, csrf: Annotated[str, Form()]) 
     session, customer_id = _customer(request, hub, csrf)
     customers.erase(hub, customer_id)
     web_access.end_session(hub, session.token)
-    _ = _words(request)
+    _ = words_for(request)
     response = _message(
         request,
         hub,
@@ -518,7 +518,7 @@ def open_link(request: Request, hub: HubDep, token: str) -> Response:
     # Double-submit: the form's value must come back with this cookie, which no other site's
     # form sends (SameSite=Strict), so nobody can sign a browser in to their own centre.
     confirm = secrets.token_urlsafe(16)
-    response = _page(request, hub, "continue.html", token=token, confirm=confirm)
+    response = page_for(request, hub, "continue.html", token=token, confirm=confirm)
     response.set_cookie(
         CONTINUE_COOKIE,
         confirm,
@@ -567,7 +567,7 @@ def _signed_in_with(request: Request, hub: Hub, token: str) -> bool:
 
 
 def _link_problem(request: Request, hub: Hub, problem: LinkProblem) -> HTMLResponse:
-    _ = _words(request)
+    _ = words_for(request)
     texts = {
         LinkProblem.USED: (_("This link was already used"), 410),
         LinkProblem.EXPIRED: (_("This link has expired"), 410),
@@ -575,7 +575,7 @@ def _link_problem(request: Request, hub: Hub, problem: LinkProblem) -> HTMLRespo
         LinkProblem.INVALID: (_("This link is not valid"), 404),
     }
     heading, status = texts[problem]
-    return _page(
+    return page_for(
         request,
         hub,
         "message.html",

@@ -8,7 +8,7 @@ from starlette.responses import HTMLResponse, Response
 
 from consentry.api.deps import HubDep
 from consentry.api.json_route import JsonRoute
-from consentry.api.routes.centre import _lang, _page, _words
+from consentry.api.routes.centre import language_of, page_for, words_for
 from consentry.api.wording import wording
 from consentry.services import confirmations, confirming
 from consentry.services.confirmations import Outcome
@@ -22,9 +22,9 @@ def confirm_page(request: Request, hub: HubDep, token: str) -> Response:
     row, problem = confirmations.peek(hub, token)
     if row is None or problem is not None:
         return _outcome(request, hub, problem or Outcome.INVALID)
-    _ = _words(request)
-    w = wording(hub, _lang(request), _)
-    return _page(
+    _ = words_for(request)
+    w = wording(hub, language_of(request), _)
+    return page_for(
         request,
         hub,
         "confirm.html",
@@ -40,7 +40,7 @@ def confirm(request: Request, hub: HubDep, token: str) -> Response:
 
 
 def _outcome(request: Request, hub: Hub, outcome: Outcome) -> HTMLResponse:
-    _ = _words(request)
+    _ = words_for(request)
     heading, text, status = {
         Outcome.CONFIRMED: (
             _("Thank you: confirmed"),
@@ -68,4 +68,6 @@ def _outcome(request: Request, hub: Hub, outcome: Outcome) -> HTMLResponse:
             404,
         ),
     }[outcome]
-    return _page(request, hub, "message.html", status, heading=heading, text=text, offer_link=False)
+    return page_for(
+        request, hub, "message.html", status, heading=heading, text=text, offer_link=False
+    )
