@@ -10,6 +10,10 @@ starts `consentry serve --workers 2` with PYTHONPATH set to the version's `src`,
 bare endpoint, warms up (20 s of checks, or 5 s of consent changes or reads), then measures
 10 s of the same at 32 connections (as bench_http.py does, with a shorter warm-up). Writes
 results/ab_<WHAT>_<LABEL>.json.
+
+When the change adds a migration, the version before cannot open a database the version after
+has migrated: give the after version a copy of its own (made by the before version, so both
+start from the same rows) with AB_AFTER_URL and AB_AFTER_DATA_DIR.
 """
 
 from __future__ import annotations
@@ -63,8 +67,13 @@ def main(
             known = ", ".join([*WARM_UP, *reads])
             raise SystemExit(f"WHAT must be one of {known}, not {what!r}")
         (Path(data_dir) / f"ab-{what}.txt").write_text("\n".join(reads[what]) + "\n")
+    after_url = os.environ.get("AB_AFTER_URL", url)
+    after_dir = os.environ.get("AB_AFTER_DATA_DIR", data_dir)
     runs = [
-        {"before": run(url, data_dir, before, what), "after": run(url, data_dir, after, what)}
+        {
+            "before": run(url, data_dir, before, what),
+            "after": run(after_url, after_dir, after, what),
+        }
         for _ in range(pairs)
     ]
     write(

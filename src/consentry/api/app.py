@@ -293,9 +293,10 @@ def create_app(hub: Hub, *, run_sequencer: bool = True) -> FastAPI:
             swagger_favicon_url="/docs-assets/favicon-32x32.png",
         )
 
+    # Inside the direct routes: the check never passes through it.
+    app.add_middleware(CollectionPointCors, hub=hub)
     # The hot routes straight to their handlers (api/direct), inside the body-size limit.
     app.add_middleware(DirectRoutes, fastapi=app)
-    app.add_middleware(CollectionPointCors, hub=hub)
     app.add_middleware(BodySizeLimit, max_bytes=hub.settings.max_body_bytes)
     app.add_middleware(PageHeaders)
     app.add_middleware(RequestContext)  # outermost: it times and counts every answer

@@ -33,7 +33,10 @@ def purpose_from_row(row: Any) -> Purpose:
 
 
 def _confirmation(value: Any) -> dict[str, Any]:
-    """The double opt-in fields of a stored ``confirmation`` (JSON, maybe as text)."""
+    """The double opt-in fields of a stored ``confirmation`` (JSON, maybe as text). Most
+    purposes have none: read on every check, that case costs no parsing."""
+    if value is None or value == "null":
+        return {}
     found = orjson.loads(value) if isinstance(value, str | bytes) else value
     if not found:  # SQL NULL, or JSON null
         return {}
