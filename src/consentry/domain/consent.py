@@ -14,9 +14,10 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import NamedTuple
 
+# ALL_CHANNELS stays importable from here, where the scopes are explained.
+from consentry.domain.purposes import ALL_CHANNELS as ALL_CHANNELS
 from consentry.domain.purposes import LegalBasis, Purpose
 
-ALL_CHANNELS = "*"
 MICROS_PER_DAY = 86_400_000_000
 
 

@@ -25,7 +25,8 @@ CHANNELS = ("email", "sms", "post", "phone", "push", "in_app", "web", "store", "
 # How a grant can be confirmed (double opt-in): a link to the stored e-mail address. ("sms"
 # waits for an SMS gateway, which Consentry does not have yet.)
 CONFIRMATION_KINDS = ("email",)
-ALL = "*"
+# The scope of a record given without a channel: every channel of the purpose.
+ALL_CHANNELS = "*"
 
 _PURPOSE_ID = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 
@@ -56,9 +57,9 @@ def validate_confirmations(
     confirmations: dict[str, str], channels: tuple[str, ...]
 ) -> tuple[tuple[str, str], ...]:
     """Each confirmed channel is one of the purpose's (or "*", the whole purpose), confirmed
-    by e-mail or text message."""
+    by e-mail (the only kind there is yet)."""
     for channel, kind in confirmations.items():
-        if channel != ALL and channel not in channels:
+        if channel != ALL_CHANNELS and channel not in channels:
             raise UnknownChannel(
                 f"confirmations names {channel!r}, which is not a channel of the purpose",
                 [{"loc": ["confirmations", channel], "msg": "not a channel of the purpose"}],
@@ -142,8 +143,9 @@ class Purpose:
         A grant of the whole purpose needs what any of its channels needs."""
         needed = dict(self.confirmations)
         if channel is None:
-            return needed.get(ALL, next(iter(needed.values()), None))
-        return needed.get(channel)
+            return needed.get(ALL_CHANNELS, next(iter(needed.values()), None))
+        # "*" asks it of every channel; a channel's own setting says it for that channel.
+        return needed.get(channel, needed.get(ALL_CHANNELS))
 
     def check_channel(self, channel: str | None) -> None:
         if channel is None:

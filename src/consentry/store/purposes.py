@@ -35,10 +35,10 @@ def purpose_from_row(row: Any) -> Purpose:
 def _confirmation(value: Any) -> dict[str, Any]:
     """The double opt-in fields of a stored ``confirmation`` (JSON, maybe as text). Most
     purposes have none: read on every check, that case costs no parsing."""
-    if value is None or value == "null":
+    if value is None or value == "null":  # SQL NULL, or JSON null as text
         return {}
     found = orjson.loads(value) if isinstance(value, str | bytes) else value
-    if not found:  # SQL NULL, or JSON null
+    if not found:  # JSON null, already parsed by the driver
         return {}
     return {
         "confirmations": tuple(sorted(found.get("channels", {}).items())),

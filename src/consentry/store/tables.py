@@ -63,7 +63,7 @@ purposes = Table(
     Column("updated_at", BigInteger, nullable=False),
     Column("gpc", Boolean, nullable=False, server_default=text("false")),
     Column("section", String(32), nullable=False, server_default=text("'messages'")),
-    # Double opt-in: {"channels": {channel: "email" | "sms"}, "days": 7}; null: none.
+    # Double opt-in: {"channels": {channel or "*": "email"}, "days": 7}; null: none.
     Column("confirmation", JSON),
 )
 
@@ -798,7 +798,7 @@ confirmations = Table(
     Column("purpose", String(64), nullable=False),
     Column("channel", String(16), nullable=False),  # "*": the whole purpose
     Column("request_record", String(40), nullable=False),
-    Column("kind", String(8), nullable=False),  # "email" or "sms"
+    Column("kind", String(8), nullable=False),  # how it is confirmed: "email"
     # The token sealed by the customer's data key: the message is sent after the grant's
     # transaction commits, or by the server's loop after a crash (sent_at still null).
     Column("token_sealed", LargeBinary, nullable=False),
