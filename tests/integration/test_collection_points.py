@@ -194,6 +194,14 @@ def test_no_box_ticked_in_advance_and_a_change_is_a_new_version(
         },
     )
     assert pre.status_code == 422 and "Planet49" in pre.text
+    by_phone = {k: body[k] for k in ("name", "placement", "origins", "languages", "wordings")}
+    boxes = [{"purpose": b["purpose"], "channel": b["channel"]} for b in body["boxes"]]
+    by_phone |= {"name": "phone", "identify_by": "phone", "boxes": boxes}
+    refused = client.post("/v1/collection-points", json=by_phone)
+    assert refused.status_code == 422 and "identify_by: email" in refused.text
+    nowhere = TestClient(client.app)
+    nowhere.headers["Authorization"] = f"Bearer {body['publishable_key']}"
+    assert nowhere.post("/v1/collection-points/cp_none/submissions", json={}).status_code == 401
     changed = {k: body[k] for k in ("name", "placement", "identify_by", "origins", "languages")}
     changed["boxes"] = [{"purpose": "newsletter", "channel": "email"}]
     changed["wordings"] = [

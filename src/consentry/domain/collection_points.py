@@ -180,6 +180,18 @@ def check_origins(origins: list[str], placement: Placement) -> list[str]:
     return origins
 
 
+def check_identify_by(identify_by: str | None, placement: Placement) -> str | None:
+    """A form on the web asks who fills it in, by e-mail: the one identifier a stranger's
+    typing cannot misuse, since a confirmation goes to the address. Apps and tills may name
+    customers by any identifier, or by id."""
+    if placement is Placement.WEB and identify_by != "email":
+        raise _problem(
+            "a point on the web asks for the customer's e-mail address: set identify_by: email",
+            "identify_by",
+        )
+    return identify_by
+
+
 @dataclass(frozen=True)
 class Choice:
     box: Box

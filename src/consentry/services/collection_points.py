@@ -19,12 +19,13 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy import Connection
 
-from consentry.domain.access import ALL_PURPOSES, Caller, Scope
+from consentry.domain.access import Caller, Scope
 from consentry.domain.clock import rfc3339_micros, to_micros
 from consentry.domain.collection_points import (
     Definition,
     Placement,
     check_boxes,
+    check_identify_by,
     check_origins,
     check_wordings,
     judge,
@@ -75,11 +76,6 @@ def _definition(conn: Connection, body: PointIn) -> Definition:
     boxes = check_boxes([b.model_dump() for b in body.boxes], known)
     languages: list[str] = list(dict.fromkeys(body.languages))
     wordings = check_wordings([w.model_dump() for w in body.wordings], len(boxes), languages)
-    if body.placement is Placement.WEB and body.identify_by is None:
-        raise InvalidInput(
-            "a point on the web must ask who fills it in: set identify_by (email, say)",
-            [{"loc": ["identify_by"], "msg": "required on the web"}],
-        )
     return Definition(
         name=body.name,
         placement=body.placement,
@@ -87,7 +83,7 @@ def _definition(conn: Connection, body: PointIn) -> Definition:
         wordings=wordings,
         languages=languages,
         origins=check_origins(list(dict.fromkeys(body.origins)), body.placement),
-        identify_by=body.identify_by,
+        identify_by=check_identify_by(body.identify_by, body.placement),
     )
 
 
@@ -172,13 +168,17 @@ def list_all(hub: Hub) -> dict[str, Any]:
     return {"collection_points": [point_json(hub, r) for r in rows]}
 
 
-def _published(hub: Hub, point_id: str, key: str | None) -> Any:
-    """The point a publishable key opens: the key is the point's own, or nothing is said."""
-    with hub.db.read() as conn:
-        row = store.get(conn, point_id)
+def _opens(row: Any, key: str | None) -> Any:
+    """The point's row, if ``key`` is its publishable key; else nothing is said about it."""
     if row is None or key is None or not secrets.compare_digest(row.publishable_key, key):
         raise Unauthenticated("this collection point's publishable key is needed")
     return row
+
+
+def published(hub: Hub, point_id: str, key: str | None) -> Any:
+    """The point a publishable key opens (Unauthenticated otherwise)."""
+    with hub.db.read() as conn:
+        return _opens(store.get(conn, point_id), key)
 
 
 def allowed_origin(hub: Hub, point_id: str, origin: str | None) -> bool:
@@ -194,7 +194,7 @@ def form(
 ) -> dict[str, Any]:
     """The current version of a point as a form shows it: one language, one wording (named,
     or one of the two at random: the A/B test)."""
-    row = _published(hub, point_id, key)
+    row = published(hub, point_id, key)
     definition = Definition.of(_json(row.definition))
     lang = lang if lang in definition.languages else definition.languages[0]
     chosen = (
@@ -254,18 +254,18 @@ def submit(
     customer is named only by the identifier the form asked for; an app key (consents:write,
     bound to every purpose shown) may name the customer by id and give the capture time."""
     row = store.get(conn, point_id)
-    if row is None:
-        raise NotFound(f"no collection point {point_id!r}")
-    definition = Definition.of(_json(row.definition))
     if app is None:
-        _published(hub, point_id, key)
+        _opens(row, key)
         if body.customer is not None or body.captured_at is not None:
             raise InvalidInput(
                 "a form in a browser names the customer by what it asked, and cannot date "
                 "its capture: use an app key for customer and captured_at",
                 [{"loc": ["customer" if body.customer else "captured_at"], "msg": "app key only"}],
             )
-    else:
+    if row is None:
+        raise NotFound(f"no collection point {point_id!r}")
+    definition = Definition.of(_json(row.definition))
+    if app is not None:
         app.require(Scope.CONSENTS_WRITE)
         for box in definition.boxes:
             app.require_purpose(box.purpose)
@@ -355,7 +355,7 @@ def _point_caller(point_id: str, definition: Definition) -> Caller:
                 Scope.CONSENTS_SENSITIVE.value,
             }
         ),
-        frozenset(b.purpose for b in definition.boxes) or frozenset({ALL_PURPOSES}),
+        frozenset(b.purpose for b in definition.boxes),
     )
 
 

@@ -112,10 +112,12 @@ class Submitter:
 
 
 async def submitter(request: Request, hub: HubDep, point_id: str) -> Submitter:
-    """Known before the body is read: a publishable key (checked against the point by the
-    service, rate-limited per address), else an app key holding consents:write."""
+    """Known before the body is read: the point's publishable key (rate-limited per address),
+    else an app key holding consents:write."""
     token = bearer(request)
     if token is not None and token.startswith(PUBLISHABLE):
+        # The key first: a request for no point, or with another's key, counts nowhere.
+        await asyncio.to_thread(collection_points.published, hub, point_id, token)
         ip = request.client.host if request.client else "unknown"
         within = await asyncio.to_thread(
             web_access.allowed, hub, f"point:{point_id}:ip:{ip}", SUBMISSIONS_PER_IP, HOUR
