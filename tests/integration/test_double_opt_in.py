@@ -160,6 +160,12 @@ def test_a_later_withdrawal_is_not_undone_by_an_old_link(hub: Hub, client: TestC
     client.post(f"/v1/customers/{cid['id']}/consents", json=WEB_GRANT)
     [mail] = _wait_for_mail(hub, 1)
     client.post(f"/v1/customers/{cid['id']}/consents", json={**WEB_GRANT, "action": "withdraw"})
+    real = hub.clock
+    try:  # at half-time: no reminder for what she withdrew
+        hub.clock = lambda: real() + timedelta(days=4)
+        assert confirmations.remind_due(hub) == 0
+    finally:
+        hub.clock = real
     late = TestClient(client.app).post(_link(mail))
     assert late.status_code == 409
     assert check(client, cid["id"])["reason"] == "withdrawn"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, exists, insert, select, update
 
-from consentry.store.tables import confirmations
+from consentry.store.tables import confirmations, consent_state
 
 
 def insert_confirmation(conn: Connection, **values: Any) -> None:
@@ -59,15 +59,24 @@ def unmark(conn: Connection, token_hash: str, column: str) -> None:
 
 
 def due_reminders(conn: Connection, created_before: int, now: int, limit: int) -> list[Any]:
-    """Unconfirmed, unreminded and unexpired confirmations made before ``created_before``."""
+    """Unconfirmed, unreminded and unexpired confirmations made before ``created_before``
+    whose request still decides its scope (a customer who withdrew since is not reminded)."""
+    c, s = confirmations.c, consent_state.c
+    still_asked = exists().where(
+        s.customer_id == c.customer_id,
+        s.purpose == c.purpose,
+        s.channel == c.channel,
+        s.record_id == c.request_record,
+    )
     return list(
         conn.execute(
             select(confirmations)
             .where(
-                confirmations.c.confirmed_at.is_(None),
-                confirmations.c.reminded_at.is_(None),
-                confirmations.c.created_at < created_before,
-                confirmations.c.expires_at > now,
+                c.confirmed_at.is_(None),
+                c.reminded_at.is_(None),
+                c.created_at < created_before,
+                c.expires_at > now,
+                still_asked,
             )
             .order_by(confirmations.c.created_at)
             .limit(limit)
