@@ -126,7 +126,7 @@ def views_of(
 
 
 @dataclass(frozen=True)
-class Section:
+class SectionView:
     """A part of the centre: the purposes a customer thinks of together."""
 
     section: PurposeSection
@@ -141,7 +141,7 @@ SECTION_ORDER = (
 )
 
 
-def sections(views: list[PurposeView]) -> list[Section]:
+def sections(views: list[PurposeView]) -> list[SectionView]:
     """The views grouped into the centre's sections, in the order a customer reads them; an
     empty section is left out."""
     grouped: dict[PurposeSection, list[PurposeView]] = {s: [] for s in SECTION_ORDER}
@@ -149,7 +149,7 @@ def sections(views: list[PurposeView]) -> list[Section]:
         grouped[view.purpose.section].append(view)
     # Sensitive purposes last in their section: asked for, never pushed.
     return [
-        Section(s, sorted(grouped[s], key=lambda v: v.purpose.sensitive))
+        SectionView(s, sorted(grouped[s], key=lambda v: v.purpose.sensitive))
         for s in SECTION_ORDER
         if grouped[s]
     ]
@@ -202,7 +202,9 @@ def change(
         **_capture(proof),
     )
     with hub.db.write() as conn:
-        answer = consents.record_change(hub, conn, CENTRE, customer_id, body, address_proven=True)
+        answer = consents.record_change(
+            hub, conn, CENTRE, customer_id, body, customer_signed_in=True
+        )
     return str(answer["record"]["id"])
 
 
@@ -243,7 +245,7 @@ def undo(hub: Hub, customer_id: str, token: str) -> int | None:
                 notice_version=purpose.version,
                 **_capture({"method": "preference-centre", "undo_of": "stop-all"}),
             )
-            consents.record_change(hub, conn, CENTRE, customer_id, body, address_proven=True)
+            consents.record_change(hub, conn, CENTRE, customer_id, body, customer_signed_in=True)
     return len(payload["w"])
 
 

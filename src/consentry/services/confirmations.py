@@ -43,8 +43,8 @@ class Outcome(StrEnum):
 
 def needed(purpose: Purpose, channel: str | None, source: Source, *, at_point: bool) -> str | None:
     """How a grant must be confirmed (``"email"``), or None when it takes effect at once: a
-    grant captured in person, imported or from the preference centre (whose session came from
-    a link mailed to the stored address) needs no second proof of the address."""
+    grant captured in person, imported or in the preference centre (a session the customer's
+    own personal link opened) needs no second proof."""
     kind = purpose.confirmation_for(channel)
     if kind is None or not (at_point or source in UNCONFIRMED_SOURCES):
         return None

@@ -280,13 +280,13 @@ def record_change(
     body: ConsentChange,
     *,
     at_point: bool = False,
-    address_proven: bool = False,
+    customer_signed_in: bool = False,
 ) -> dict[str, Any]:
     """Record a change. A grant on a channel whose purpose asks for confirmation is recorded
     as a request, and a confirmation kept (services/confirmations.py), when it comes from the
-    web, an app or a collection point (``at_point``) — unless the caller already proved the
-    address is the customer's (``address_proven``: the preference centre's session came from
-    a link mailed to it)."""
+    web, an app or a collection point (``at_point``) — unless the customer acts in a session of
+    their own (``customer_signed_in``: the preference centre, opened by their personal link,
+    mailed to the stored address or handed to them by the retailer)."""
     found = store.read_for_change(conn, customer_id, body.purpose)
     if found is None:
         raise CustomerNotFound(f"no customer {customer_id!r}")
@@ -323,7 +323,7 @@ def record_change(
     notice = purposes.notice_hash_of(conn, purpose, body.notice_version)
     action = body.action
     confirm_by = None
-    if action is Action.GRANT and not address_proven:
+    if action is Action.GRANT and not customer_signed_in:
         confirm_by = confirmations.needed(purpose, body.channel, body.source, at_point=at_point)
         if confirm_by is not None:
             action = Action.REQUEST
