@@ -15,10 +15,20 @@ from consentry.store import confirmations as store
 from consentry.store import consents as consent_store
 
 
-def confirm(hub: Hub, token: str, confirmed_at: datetime | None = None) -> Outcome:
-    """The address owner confirms: a grant record linked to the request, once.
-    ``confirmed_at``: when, for a confirmation made earlier elsewhere (the demo's year)."""
-    hashed = confirmations.token_hash(hub, token)
+def confirm(hub: Hub, token: str) -> Outcome:
+    """The address owner confirms, with the link's token: a grant linked to the request, once."""
+    return _confirm(hub, confirmations.token_hash(hub, token), None)
+
+
+def confirm_all_of(hub: Hub, customer_id: str, confirmed_at: datetime) -> list[Outcome]:
+    """Every open confirmation of a customer, confirmed at ``confirmed_at``: for a history
+    made elsewhere (the demo's year), where no one clicks a link."""
+    with hub.db.read() as conn:
+        hashes = [r.token_hash for r in store.of_customer(conn, customer_id)]
+    return [_confirm(hub, hashed, confirmed_at) for hashed in hashes]
+
+
+def _confirm(hub: Hub, hashed: str, confirmed_at: datetime | None) -> Outcome:
     now = to_micros(confirmed_at) if confirmed_at is not None else hub.now_micros()
     with hub.db.write() as conn:
         row = store.get(conn, hashed, for_update=True)
