@@ -189,3 +189,18 @@ def test_a_box_left_unticked_is_a_refusal_that_unsubscribes_nobody(
     assert _receipt_status(client, _history(client, cid)[-1]["id"]) == "ConsentRefused"
     hub.outbox.integrate_all()
     assert _types(client).count("consent.refused") == 2
+
+
+def test_a_request_posted_late_has_only_its_own_time_left(hub: Hub, client: TestClient) -> None:
+    """An app posts a web sign-up captured eight days ago: the request has already expired, so
+    no link is mailed for it, and none would confirm it."""
+    make_purpose(client, confirmations={"email": "email"})
+    cid = client.post("/v1/customers", json={"identifiers": {"email": "e@example.com"}}).json()
+    captured = (hub.now() - timedelta(days=8)).isoformat()
+    late = client.post(
+        f"/v1/customers/{cid['id']}/consents", json={**WEB_GRANT, "captured_at": captured}
+    )
+    assert late.json()["record"]["action"] == "request"
+    assert check(client, cid["id"])["reason"] == "expired"
+    time.sleep(0.3)  # the route's own sending thread has had its chance
+    assert confirmations.send_unsent(hub) == 0 and _mails(hub) == []

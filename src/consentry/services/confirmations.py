@@ -63,8 +63,11 @@ def open_request(
     channel: str | None,
     request_record: str,
     kind: str,
+    asked_at: int,
 ) -> None:
-    """Keep a confirmation for the request just written (in its transaction)."""
+    """Keep a confirmation for the request just written (in its transaction). Its link works
+    as long as the request waits: ``confirm_days`` from when the customer asked (a capture an
+    app posts later has less time left, as the request's status says)."""
     token = secrets.token_urlsafe(24)
     now = hub.now_micros()
     store.insert_confirmation(
@@ -77,7 +80,7 @@ def open_request(
         kind=kind,
         token_sealed=hub.vault.seal(customer_id, _FIELD, token),
         created_at=now,
-        expires_at=now + purpose.confirm_days * DAY,
+        expires_at=asked_at + purpose.confirm_days * DAY,
     )
 
 
@@ -89,6 +92,7 @@ def send_unsent(hub: Hub, customer_id: str | None = None, older_than_seconds: fl
             conn,
             customer_id=customer_id,
             created_before=now - int(older_than_seconds * 1_000_000) + 1,
+            now=now,
             limit=200,
         )
     return sum(_claim_and_send(hub, row, reminder=False) for row in rows)

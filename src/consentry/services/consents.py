@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from consentry.domain.access import Caller, Scope
 from consentry.domain.changes import ChangeType
-from consentry.domain.clock import rfc3339, rfc3339_micros, to_micros
+from consentry.domain.clock import parse_rfc3339, rfc3339, rfc3339_micros, to_micros
 from consentry.domain.consent import (
     ALL_CHANNELS,
     Action,
@@ -340,8 +340,9 @@ def record_change(
         current=current,
     )
     if confirm_by is not None:
+        asked_at = to_micros(parse_rfc3339(record["captured_at"]))
         confirmations.open_request(
-            hub, conn, customer.id, purpose, body.channel, record["id"], confirm_by
+            hub, conn, customer.id, purpose, body.channel, record["id"], confirm_by, asked_at
         )
     return {"record": record, "state": purpose_state(purpose, current, hub.now_micros(), customer)}
 

@@ -31,11 +31,13 @@ def mark_confirmed(conn: Connection, token_hash: str, now: int) -> bool:
 
 
 def unsent(
-    conn: Connection, *, customer_id: str | None, created_before: int, limit: int
+    conn: Connection, *, customer_id: str | None, created_before: int, now: int, limit: int
 ) -> list[Any]:
-    """Confirmations whose message has not gone out yet (of one customer, or any)."""
+    """Unexpired confirmations whose message has not gone out yet (of one customer, or any)."""
     query = select(confirmations).where(
-        confirmations.c.sent_at.is_(None), confirmations.c.created_at < created_before
+        confirmations.c.sent_at.is_(None),
+        confirmations.c.created_at < created_before,
+        confirmations.c.expires_at > now,
     )
     if customer_id is not None:
         query = query.where(confirmations.c.customer_id == customer_id)
@@ -49,6 +51,16 @@ def mark_sent(conn: Connection, token_hash: str, now: int) -> bool:
         .values(sent_at=now)
     )
     return done.rowcount == 1
+
+
+def all_sent_when_made(conn: Connection) -> None:
+    """Every confirmation counted as sent when it was made: for a history brought in from
+    elsewhere (the demo's year), whose messages went out back then."""
+    conn.execute(
+        update(confirmations)
+        .where(confirmations.c.sent_at.is_(None))
+        .values(sent_at=confirmations.c.created_at)
+    )
 
 
 def unmark(conn: Connection, token_hash: str, column: str) -> None:
