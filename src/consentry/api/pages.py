@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -32,9 +33,14 @@ def render_page(hub: Hub, lang: str, template: str, **context: Any) -> str:
         languages=LANGUAGES,
         controller=hub.settings.controller_name,
         contact=hub.settings.controller_contact,
-        day=day_formatter(locale_of(lang, hub.settings.default_region), hub.settings.timezone),
+        day=day_of_page(hub, lang),
         **context,
     )
+
+
+def day_of_page(hub: Hub, lang: str) -> Callable[[str | None], str]:
+    """How a page in ``lang`` writes a date: in the retailer's country and time zone."""
+    return day_formatter(locale_of(lang, hub.settings.default_region), hub.settings.timezone)
 
 
 def secure_cookie(hub: Hub) -> bool:

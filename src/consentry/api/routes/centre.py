@@ -15,8 +15,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from consentry.api.deps import CustomersWrite, HubDep
 from consentry.api.i18n import LANGUAGES, choose, translator
 from consentry.api.json_route import JsonRoute
-from consentry.api.pages import PageAnswer, render, render_page, secure_cookie
-from consentry.api.wording import day_formatter, locale_of, wording
+from consentry.api.pages import PageAnswer, day_of_page, render, render_page, secure_cookie
+from consentry.api.wording import wording
 from consentry.domain.consent import Action, ActorType
 from consentry.domain.errors import DomainError
 from consentry.domain.questions import AskChannel
@@ -441,8 +441,7 @@ def change_consent(
         _ = words_for(request)
         [view] = centre.views(hub, customer_id, _, only=purpose)
         view = centre.PurposeView(view.purpose, view.rows, record)
-        where = locale_of(language_of(request), hub.settings.default_region)
-        day = day_formatter(where, hub.settings.timezone)
+        day = day_of_page(hub, language_of(request))
         page = render("purpose.html", _=_, view=view, csrf=session.csrf, day=day)
         return HTMLResponse(page)
     return RedirectResponse(
@@ -510,9 +509,9 @@ def open_link(request: Request, hub: HubDep, token: str) -> Response:
     """A link is only looked at here, never used: mail scanners and link previews open every
     link they see. The customer's "Continue" posts it. A browser already signed in with this
     link (opened again from the mail) goes straight to the centre."""
-    if _signed_in_with(request, hub, token):
+    owner, problem = web_access.peek(hub, token)
+    if _signed_in_as(request, hub, owner):
         return RedirectResponse("/p/", status_code=303)
-    _owner, problem = web_access.peek(hub, token)
     if problem is not None:
         return _link_problem(request, hub, problem)
     # Double-submit: the form's value must come back with this cookie, which no other site's
@@ -535,8 +534,10 @@ def open_link(request: Request, hub: HubDep, token: str) -> Response:
 def redeem_link(
     request: Request, hub: HubDep, token: str, confirm: Annotated[str, Form(max_length=64)] = ""
 ) -> Response:
-    if _signed_in_with(request, hub, token):  # "Continue" sent again (back, reload)
-        return RedirectResponse("/p/", status_code=303)
+    if SESSION_COOKIE in request.cookies:  # "Continue" sent again (back, reload)?
+        owner, _problem = web_access.peek(hub, token)
+        if _signed_in_as(request, hub, owner):
+            return RedirectResponse("/p/", status_code=303)
     expected = request.cookies.get(CONTINUE_COOKIE)
     if not expected or not hmac.compare_digest(expected, confirm):
         return _bad_form(request, hub)
@@ -557,13 +558,12 @@ def redeem_link(
     return response
 
 
-def _signed_in_with(request: Request, hub: Hub, token: str) -> bool:
+def _signed_in_as(request: Request, hub: Hub, owner: str | None) -> bool:
     """This browser has a live session of the link's customer (it used the link before)."""
-    session = web_access.session(hub, request.cookies.get(SESSION_COOKIE))
-    if session is None or session.customer_id is None:
+    if owner is None:
         return False
-    owner, _problem = web_access.peek(hub, token)
-    return owner == session.customer_id
+    session = web_access.session(hub, request.cookies.get(SESSION_COOKIE))
+    return session is not None and session.customer_id == owner
 
 
 def _link_problem(request: Request, hub: Hub, problem: LinkProblem) -> HTMLResponse:

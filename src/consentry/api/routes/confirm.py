@@ -10,6 +10,7 @@ from consentry.api.deps import HubDep
 from consentry.api.json_route import JsonRoute
 from consentry.api.routes.centre import language_of, page_for, words_for
 from consentry.api.wording import wording
+from consentry.domain.consent import ALL_CHANNELS
 from consentry.services import confirmations, confirming
 from consentry.services.confirmations import Outcome
 from consentry.services.hub import Hub
@@ -30,7 +31,7 @@ def confirm_page(request: Request, hub: HubDep, token: str) -> Response:
         "confirm.html",
         token=token,
         purpose=w.purpose(row.purpose),
-        channel=w.channel(None if row.channel == "*" else row.channel),
+        channel=w.channel(None if row.channel == ALL_CHANNELS else row.channel),
     )
 
 
