@@ -326,7 +326,6 @@ def delete_answer(
 def data_page(request: Request, hub: HubDep) -> Response:
     session, customer_id = _customer(request, hub)
     _ = words_for(request)
-    kinds = {"email": _("E-mail"), "phone": _("Phone"), "loyalty_card": _("Loyalty card")}
     doc = centre.data(hub, customer_id)
     lang = language_of(request)
     with hub.db.read() as conn:
@@ -347,7 +346,6 @@ def data_page(request: Request, hub: HubDep) -> Response:
         doc=doc,
         w=wording(hub, lang, _),
         told=told,
-        kind_labels=kinds,
         csrf=session.csrf,
     )
 
