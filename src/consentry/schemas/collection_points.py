@@ -8,6 +8,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from consentry.domain.collection_points import Placement
 from consentry.schemas.common import Strict
+from consentry.schemas.customers import Identifiers
 
 Language = Literal["en", "de"]
 Texts = dict[Language, str]
@@ -122,12 +123,6 @@ class ChoiceIn(Strict):
     channel: str | None = Field(default=None, max_length=16)
     notice_version: int = Field(ge=1)
     chosen: bool
-
-
-class Identifiers(Strict):
-    email: str | None = Field(default=None, max_length=320)
-    phone: str | None = Field(default=None, max_length=40)
-    loyalty_card: str | None = Field(default=None, max_length=64)
 
 
 class SubmissionIn(Strict):

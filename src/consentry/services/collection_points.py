@@ -42,8 +42,7 @@ from consentry.domain.ids import new_id
 from consentry.domain.insights import K_FLOOR
 from consentry.schemas.collection_points import PointIn, SubmissionIn
 from consentry.schemas.consents import Actor, ConsentChange
-from consentry.schemas.customers import CustomerCreate, CustomerLookup
-from consentry.schemas.customers import Identifiers as CustomerIdentifiers
+from consentry.schemas.customers import CustomerCreate, CustomerLookup, Identifiers
 from consentry.services import consents, customers
 from consentry.services.hub import Hub
 from consentry.store import collection_points as store
@@ -365,7 +364,8 @@ def _customer(
     """Who submitted: named by id (an app), else found or made by the identifier asked for."""
     if body.customer is not None:
         return customers.require_active(conn, body.customer).id
-    given = body.identifiers.model_dump(exclude_none=True) if body.identifiers else {}
+    identifiers = body.identifiers or Identifiers()
+    given = identifiers.model_dump(exclude_none=True)
     wanted = definition.identify_by
     if wanted is None or set(given) != {wanted}:
         what = wanted or "customer (by id)"
@@ -380,7 +380,7 @@ def _customer(
     found = customers.find(hub, CustomerLookup(**given))
     if found is not None:
         return customers.require_active(conn, found).id
-    made = customers.create(hub, conn, CustomerCreate(identifiers=CustomerIdentifiers(**given)))
+    made = customers.create(hub, conn, CustomerCreate(identifiers=identifiers))
     return str(made["id"])
 
 
